@@ -1,0 +1,253 @@
+# shellcheck shell=bash
+#
+# emulators.sh: the AWS and Prefect emulators the integration tests run against.
+#
+# The tool under test talks to AWS (ECS, EC2, IAM, STS, ...) and to a Prefect
+# API. Instead of mocks, the tests use real servers on loopback: moto's server
+# for AWS and a real `prefect server` with its own throwaway SQLite database.
+# This file is a library; scripts/test and scripts/sandbox source it:
+#
+#     source "$(dirname "$0")/emulators.sh"
+#     emulators_start            # also runs emulators_venv
+#     trap emulators_stop EXIT
+#
+#   emulators_venv   create/refresh .venv at the repo root from scripts/requirements.txt
+#   emulators_start  start the servers, wait until healthy, export:
+#       PREFECT_TUI_TEST_MOTO_URL                 moto, no auth (anything goes)
+#       PREFECT_TUI_TEST_MOTO_AUTH_URL            moto enforcing IAM policies
+#       PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID     keys of the IAM user "denied" on the
+#       PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY   auth server: ec2:Describe* allowed,
+#       PREFECT_TUI_TEST_DENIED_USER_ARN            ec2:DescribeRouteTables denied
+#       PREFECT_TUI_TEST_PREFECT_API_URL          http://127.0.0.1:PORT/api
+#       PREFECT_TUI_TEST_VENV                     absolute path of .venv
+#   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
+#
+# On the auth server only the denied user's keys are valid: any other key gets
+# InvalidClientTokenId / AuthFailure. Do not POST /moto-api/reset to it: that
+# would delete the user. Logs live in $EMULATORS_DIR (kept when the caller
+# exits non-zero). Each server also dies by itself once the shell that started
+# it is gone, so a killed test run leaves nothing behind.
+#
+# Safe for callers running under `set -euo pipefail`.
+
+_EMU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_EMU_VENV="$_EMU_ROOT/.venv"
+_EMU_REQUIREMENTS="$_EMU_ROOT/scripts/requirements.txt"
+EMULATORS_DIR="${EMULATORS_DIR:-}"
+
+_emu_say() { echo "emulators: $*" >&2; }
+
+emulators_venv() {
+    local want have log
+    want="$(sha256sum "$_EMU_REQUIREMENTS" | cut -d' ' -f1)"
+    have="$(cat "$_EMU_VENV/.requirements.sha256" 2>/dev/null || true)"
+    if [[ -x "$_EMU_VENV/bin/python" && "$want" == "$have" ]]; then
+        return 0
+    fi
+    _emu_say "installing moto + prefect into .venv (takes a minute the first time)..."
+    rm -rf "$_EMU_VENV"
+    "${EMULATORS_PYTHON:-python3}" -m venv "$_EMU_VENV"
+    log="$_EMU_VENV/pip-install.log"
+    # Every dependency is pinned in requirements.txt, hence --no-deps.
+    if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+        "$_EMU_VENV/bin/python" -m pip install --no-deps -r "$_EMU_REQUIREMENTS" >"$log" 2>&1; then
+        _emu_say "pip install failed; last lines of $log:"
+        tail -n 30 "$log" >&2
+        return 1
+    fi
+    echo "$want" >"$_EMU_VENV/.requirements.sha256"
+}
+
+# _emu_free_ports N: print N distinct free loopback TCP ports, one per line.
+_emu_free_ports() {
+    "$_EMU_VENV/bin/python" - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+for s in socks:
+    print(s.getsockname()[1])
+PY
+}
+
+# _emu_spawn NAME CMD...: run CMD in a new session (its own process group),
+# output to $EMULATORS_DIR/NAME.log, group id in $EMULATORS_DIR/NAME.pgid.
+# A small bash wrapper leads the group; it kills the whole group when CMD
+# exits or when the calling shell dies.
+_emu_spawn() {
+    local name="$1" i
+    shift
+    setsid -f bash -c '
+        echo $$ >"$1.tmp" && mv "$1.tmp" "$1"
+        owner=$2
+        shift 2
+        "$@" &
+        child=$!
+        while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+        kill -TERM -- -$$ 2>/dev/null
+    ' _ "$EMULATORS_DIR/$name.pgid" "${BASHPID:-$$}" "$@" \
+        </dev/null >"$EMULATORS_DIR/$name.log" 2>&1
+    for i in $(seq 1 100); do
+        [[ -s "$EMULATORS_DIR/$name.pgid" ]] && return 0
+        sleep 0.05
+    done
+    _emu_say "could not start $name"
+    return 1
+}
+
+# _emu_wait NAME URL EXPECTED_BODY TIMEOUT: poll URL until it answers 200 (and,
+# if EXPECTED_BODY is not empty, that body). Fails early if the server exits.
+_emu_wait() {
+    local name="$1" url="$2" expect="$3" timeout="$4" rc=0
+    "$_EMU_VENV/bin/python" - "$url" "$expect" "$timeout" "$(cat "$EMULATORS_DIR/$name.pgid")" <<'PY' || rc=$?
+import os, sys, time, urllib.request
+url, expect, timeout, pgid = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+deadline = time.monotonic() + timeout
+while time.monotonic() < deadline:
+    try:
+        with opener.open(url, timeout=2) as r:
+            if r.status == 200 and (not expect or r.read().decode().strip() == expect):
+                sys.exit(0)
+    except Exception:
+        pass
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        sys.exit(2)
+    time.sleep(0.25)
+sys.exit(1)
+PY
+    if [[ $rc -ne 0 ]]; then
+        if [[ $rc -eq 2 ]]; then
+            _emu_say "$name exited before answering $url"
+        else
+            _emu_say "$name did not answer $url within ${timeout}s"
+        fi
+        _emu_say "last lines of $EMULATORS_DIR/$name.log:"
+        tail -n 30 "$EMULATORS_DIR/$name.log" >&2
+        return 1
+    fi
+}
+
+# _emu_seed_denied_user URL: on the auth moto server (started with auth off),
+# create IAM user "denied" with an access key and an inline policy, then turn
+# auth on for every later request. Prints: access key id, secret, user ARN.
+_emu_seed_denied_user() {
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+        "$_EMU_VENV/bin/python" - "$1" <<'PY'
+import json, sys, urllib.request
+import boto3
+
+url = sys.argv[1]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+iam.create_user(UserName="denied")
+iam.put_user_policy(UserName="denied", PolicyName="describe-but-not-route-tables",
+                    PolicyDocument=json.dumps({
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Resource": "*",
+                             "Action": ["ec2:Describe*", "sts:GetCallerIdentity"]},
+                            {"Effect": "Deny", "Resource": "*",
+                             "Action": "ec2:DescribeRouteTables"},
+                        ]}))
+key = iam.create_access_key(UserName="denied")["AccessKey"]
+arn = iam.get_user(UserName="denied")["User"]["Arn"]
+# Same as INITIAL_NO_AUTH_ACTION_COUNT=0 from now on. The body must be sent as
+# text/plain: with a form content type moto reads an empty body and fails.
+req = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0", method="POST",
+                             headers={"Content-Type": "text/plain"})
+urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
+print(key["AccessKeyId"], key["SecretAccessKey"], arn)
+PY
+}
+
+emulators_start() {
+    local ports moto_port auth_port prefect_port seeded
+    if [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]]; then
+        _emu_say "already started (EMULATORS_DIR=$EMULATORS_DIR); call emulators_stop first"
+        return 1
+    fi
+    emulators_venv || return 1
+    EMULATORS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/prefect-tui-emulators.XXXXXX")"
+    mkdir "$EMULATORS_DIR/prefect-home"
+
+    ports="$(_emu_free_ports 3)"
+    {
+        read -r moto_port
+        read -r auth_port
+        read -r prefect_port
+    } <<<"$ports"
+
+    _emu_spawn moto env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+        "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" || { emulators_stop; return 1; }
+    _emu_spawn moto-auth env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+        "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$auth_port" || { emulators_stop; return 1; }
+    # Drop the caller's PREFECT_* settings (an API URL, a database URL, a
+    # profile...) so the server only sees its own fresh PREFECT_HOME.
+    # shellcheck disable=SC2046
+    _emu_spawn prefect env $(compgen -e | grep '^PREFECT_' | sed 's/^/-u /') \
+        PREFECT_HOME="$EMULATORS_DIR/prefect-home" \
+        PREFECT_SERVER_ANALYTICS_ENABLED=false \
+        PREFECT_SERVER_UI_ENABLED=false \
+        DO_NOT_TRACK=1 \
+        "$_EMU_VENV/bin/prefect" server start --host 127.0.0.1 --port "$prefect_port" \
+        || { emulators_stop; return 1; }
+
+    _emu_wait moto "http://127.0.0.1:$moto_port/moto-api/" "" 30 &&
+        _emu_wait moto-auth "http://127.0.0.1:$auth_port/moto-api/" "" 30 &&
+        _emu_wait prefect "http://127.0.0.1:$prefect_port/api/health" true 120 ||
+        { emulators_stop 1; return 1; }
+
+    if ! seeded="$(_emu_seed_denied_user "http://127.0.0.1:$auth_port" 2>"$EMULATORS_DIR/seed.log")"; then
+        _emu_say "could not create the IAM user on the auth moto server:"
+        tail -n 30 "$EMULATORS_DIR/seed.log" >&2
+        emulators_stop 1
+        return 1
+    fi
+    read -r PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
+        PREFECT_TUI_TEST_DENIED_USER_ARN <<<"$seeded"
+
+    export PREFECT_TUI_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
+    export PREFECT_TUI_TEST_MOTO_AUTH_URL="http://127.0.0.1:$auth_port"
+    export PREFECT_TUI_TEST_PREFECT_API_URL="http://127.0.0.1:$prefect_port/api"
+    export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
+    export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
+        PREFECT_TUI_TEST_DENIED_USER_ARN
+    _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \
+        "prefect $PREFECT_TUI_TEST_PREFECT_API_URL (logs in $EMULATORS_DIR)"
+}
+
+# emulators_stop [KEEP_LOGS]: stop every server this shell started. Logs are
+# kept (and their place printed) if KEEP_LOGS is non-zero or, when run from an
+# EXIT trap, if the script is exiting non-zero.
+emulators_stop() {
+    local rc=$? keep="${1:-0}" f pg i
+    [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]] || return 0
+    for f in "$EMULATORS_DIR"/*.pgid; do
+        [[ -s "$f" ]] || continue
+        pg="$(cat "$f")"
+        kill -TERM -- "-$pg" 2>/dev/null || true
+    done
+    for f in "$EMULATORS_DIR"/*.pgid; do
+        [[ -s "$f" ]] || continue
+        pg="$(cat "$f")"
+        for i in $(seq 1 50); do
+            kill -0 -- "-$pg" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$pg" 2>/dev/null || true
+        rm -f "$f"
+    done
+    if [[ "$keep" != 0 || $rc -ne 0 ]]; then
+        _emu_say "logs kept in $EMULATORS_DIR"
+    else
+        rm -rf "$EMULATORS_DIR"
+    fi
+    EMULATORS_DIR=""
+    unset PREFECT_TUI_TEST_MOTO_URL PREFECT_TUI_TEST_MOTO_AUTH_URL PREFECT_TUI_TEST_PREFECT_API_URL \
+        PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
+        PREFECT_TUI_TEST_DENIED_USER_ARN
+    return 0
+}

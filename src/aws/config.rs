@@ -1,0 +1,116 @@
+//! One `SdkConfig` for the whole run, from the standard credential chain and the global
+//! flags, and the clients built from it once (clients are costly to build, cheap to clone).
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
+
+use super::{AwsError, CallCounter, regions};
+
+/// What the command line (or a profile) says about where to find AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// A profile in the shared config files; `None` follows AWS_PROFILE, then `default`.
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Overrides every service endpoint (emulators); `AWS_ENDPOINT_URL` works too.
+    pub endpoint_url: Option<String>,
+}
+
+/// The resolved configuration and its clients. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    pub sdk: SdkConfig,
+    pub region: String,
+    pub calls: CallCounter,
+    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) sts: aws_sdk_sts::Client,
+}
+
+impl AwsContext {
+    /// Loads configuration, checks the region, and resolves credentials once up front so a
+    /// missing credential is reported as such rather than as the first call's failure.
+    pub async fn load(settings: &AwsSettings) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+
+        let region = sdk
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or(AwsError::NoRegion)?;
+        if !regions::is_known(&region) {
+            return Err(AwsError::UnknownRegion {
+                suggestion: regions::suggest(&region),
+                region,
+            });
+        }
+
+        let profile = settings
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok());
+        let provider = sdk
+            .credentials_provider()
+            .ok_or_else(|| AwsError::NoCredentials {
+                profile: profile.clone(),
+                detail: "no credential provider is configured".to_owned(),
+            })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| credentials_error(e, profile))?;
+        Ok(Self::from_sdk_config(sdk, region))
+    }
+
+    /// Builds the clients from a configuration resolved elsewhere (tests and benchmarks
+    /// that bring their own credentials). Does no I/O.
+    pub fn from_sdk_config(sdk: SdkConfig, region: String) -> Self {
+        let calls = CallCounter::default();
+        let ec2 = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        Self {
+            sdk,
+            region,
+            calls,
+            ec2,
+            sts,
+        }
+    }
+}
+
+fn credentials_error(err: CredentialsError, profile: Option<String>) -> AwsError {
+    let detail = aws_sdk_ec2::error::DisplayErrorContext(&err).to_string();
+    match err {
+        CredentialsError::CredentialsNotLoaded(_) => {
+            // The chain reports a misspelt profile as "no credentials"; say what is wrong.
+            if let Some(name) = &profile {
+                let known = super::profiles::shared_profile_names();
+                if !known.contains(name) {
+                    return AwsError::UnknownProfile {
+                        name: name.clone(),
+                        known,
+                    };
+                }
+            }
+            AwsError::NoCredentials { profile, detail }
+        }
+        _ => AwsError::CredentialsUnusable { detail },
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line, as clap derive definitions. Parsing only: `commands` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::aws::AwsSettings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "prefect-tui",
+    version,
+    about = "Deploy a Prefect worker onto AWS ECS Fargate and watch it.",
+    long_about = "Deploy a Prefect worker onto AWS ECS Fargate and watch it.\n\n\
+                  AWS credentials come from the standard chain: environment variables, the shared \
+                  config and credentials files (--aws-profile or AWS_PROFILE), SSO, web identity, \
+                  ECS container credentials and EC2 instance metadata.\n\n\
+                  Exit codes: 0 ok, 1 failure, 2 bad usage or bad input, 130 cancelled."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Profile from the shared AWS config files (default: AWS_PROFILE, then `default`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+
+    /// AWS region (default: AWS_REGION, then the profile's region).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint instead of AWS (emulators, proxies).
+    /// AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Where profiles and logs live (default: the platform's config directory).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PREFECT_TUI_CONFIG_DIR"
+    )]
+    pub config_dir: Option<PathBuf>,
+
+    /// More detail on stderr: -v for progress, -vv for AWS SDK internals.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl GlobalArgs {
+    pub fn aws_settings(&self) -> AwsSettings {
+        AwsSettings {
+            profile: self.aws_profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the account's VPCs and subnets, and whether a worker in each subnet could reach
+    /// ECR, Secrets Manager, CloudWatch Logs and the Prefect API.
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Only this VPC (for example vpc-0abc1234def567890).
+    #[arg(long, value_name = "VPC_ID")]
+    pub vpc: Option<String>,
+
+    /// `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
