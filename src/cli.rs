@@ -69,6 +69,45 @@ pub enum Command {
     /// Show the account's VPCs and subnets, and whether a worker in each subnet could reach
     /// ECR, Secrets Manager, CloudWatch Logs and the Prefect API.
     Discover(DiscoverArgs),
+    /// The task definition and service request a profile would send, customizations
+    /// applied and secrets redacted.
+    Preview(PreviewArgs),
+    /// Saved profiles: list, show, delete, path.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    #[arg(long, value_enum, default_value_t = DocumentFormat::Yaml)]
+    pub format: DocumentFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// The saved profiles, with their stack, region and Prefect API.
+    List,
+    /// A saved profile's file.
+    Show { name: String },
+    /// Delete a saved profile (its AWS resources are left alone).
+    Delete {
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Where profiles are kept, or the file of one profile.
+    Path { name: Option<String> },
 }
 
 #[derive(Debug, Args)]

@@ -9,3 +9,5 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod network;
+pub mod profile;
+pub mod stack;

@@ -3,16 +3,27 @@
 //! hint; `main` prints them.
 
 mod discover;
+mod preview;
+mod profiles;
 
 use std::io::Write;
 
 use crate::aws::AwsError;
 use crate::cli::{Cli, Command};
+use crate::profile::ProfileError;
+use crate::stack::RenderError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The user said no, or pressed Ctrl-C at a question (exit 130).
+    #[error("cancelled")]
+    Cancelled,
     /// Something the user passed is wrong; they can fix it and run again (exit 2).
     #[error("{message}")]
     BadInput {
@@ -35,7 +46,9 @@ impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CommandError::Aws(e) if e.is_bad_input() => 2,
-            CommandError::BadInput { .. } => 2,
+            CommandError::Profile(e) if e.is_bad_input() => 2,
+            CommandError::BadInput { .. } | CommandError::Render(_) => 2,
+            CommandError::Cancelled => 130,
             _ => 1,
         }
     }
@@ -43,8 +56,14 @@ impl CommandError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CommandError::Aws(e) => e.hint(),
+            CommandError::Profile(e) => e.hint(),
+            CommandError::Render(RenderError::Customization(_)) => Some(
+                "Fix or remove that entry under [[customizations]] in the profile; \
+                 `prefect-tui preview` shows the documents it applies to."
+                    .to_owned(),
+            ),
             CommandError::BadInput { hint, .. } => hint.clone(),
-            CommandError::Output(_) => None,
+            CommandError::Render(_) | CommandError::Output(_) | CommandError::Cancelled => None,
         }
     }
 }
@@ -52,6 +71,8 @@ impl CommandError {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Discover(args) => discover::run(&cli.global, args).await,
+        Command::Preview(args) => preview::run(&cli.global, args),
+        Command::Profiles(command) => profiles::run(&cli.global, command),
     }
 }
 
@@ -62,4 +83,77 @@ fn print_out(text: &str) -> Result<(), CommandError> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// A profile as a command uses it: where it came from, and what it says.
+struct LoadedProfile {
+    name: String,
+    path: std::path::PathBuf,
+    spec: crate::stack::StackSpec,
+}
+
+/// A profile given by name (from the store) or by path (anything with a `/` or `.toml`).
+fn load_profile(
+    global: &crate::cli::GlobalArgs,
+    name_or_path: &str,
+) -> Result<LoadedProfile, CommandError> {
+    let by_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
+    if by_path {
+        let path = std::path::PathBuf::from(name_or_path);
+        let (_, spec) = crate::profile::load_file(&path)?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(name_or_path)
+            .to_owned();
+        return Ok(LoadedProfile { name, path, spec });
+    }
+    let store = crate::profile::ProfileStore::new(global.config_dir.as_deref());
+    let (_, spec) = store.load(name_or_path)?;
+    Ok(LoadedProfile {
+        name: name_or_path.to_owned(),
+        path: store.path_of(name_or_path)?,
+        spec,
+    })
+}
+
+impl LoadedProfile {
+    /// The documents with customizations applied; a failing customization is reported at
+    /// its place in the profile file.
+    fn render(
+        &self,
+        ctx: &crate::stack::RenderContext,
+    ) -> Result<crate::stack::RenderedStack, CommandError> {
+        crate::stack::render_customized(&self.spec, ctx).map_err(|e| match e {
+            RenderError::Customization(c) => {
+                let field = format!("customizations[{}]", c.index);
+                let at = std::fs::read_to_string(&self.path)
+                    .ok()
+                    .and_then(|text| crate::profile::locate_field(&text, &field))
+                    .map(|(line, column)| format!(":{line}:{column}"))
+                    .unwrap_or_default();
+                CommandError::BadInput {
+                    message: format!("{}{at}: {c}", self.path.display()),
+                    hint: CommandError::Render(RenderError::Customization(c)).hint(),
+                }
+            }
+            other => CommandError::Render(other),
+        })
+    }
+}
+
+/// Asks a yes/no question on the terminal; refuses (exit 2) when there is no terminal to
+/// ask on, so scripts must say `--yes`.
+fn confirm(question: &str, flag: &str) -> Result<bool, CommandError> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::bad_input(
+            format!("{question} needs a confirmation, and there is no terminal to ask on."),
+            format!("Pass {flag} to confirm from a script."),
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }

@@ -1,0 +1,174 @@
+//! The profile file format. Unknown keys are refused so a typo never silently falls back
+//! to a default.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Names and tags every resource.
+    pub stack: String,
+    pub aws: AwsSection,
+    pub prefect: PrefectSection,
+    pub network: NetworkSection,
+    #[serde(default)]
+    pub worker: WorkerSection,
+    /// RFC 6902 operations applied to the rendered documents before they are sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customizations: Vec<Customization>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    /// A profile in the shared AWS config files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefectSection {
+    /// A Prefect Cloud workspace URL (browser or API form) or a self-hosted API URL.
+    pub api_url: String,
+    pub work_pool: String,
+    /// Name of the Secrets Manager secret holding the credential (default
+    /// `prefect-tui/<stack>/api-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_secret: Option<String>,
+    /// What the secret holds: a Prefect API key (Cloud, or a self-hosted server with keys),
+    /// a basic-auth string for a self-hosted server, or nothing at all.
+    #[serde(default, skip_serializing_if = "Credential::is_default")]
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Credential {
+    /// Sent to the worker as `PREFECT_API_KEY`.
+    #[default]
+    ApiKey,
+    /// Sent to the worker as `PREFECT_API_AUTH_STRING` (`user:password`).
+    AuthString,
+    /// A self-hosted server without authentication: no secret is created.
+    None,
+}
+
+impl Credential {
+    fn is_default(&self) -> bool {
+        *self == Credential::ApiKey
+    }
+
+    /// The environment variable the worker reads the credential from.
+    pub fn env_name(self) -> Option<&'static str> {
+        match self {
+            Credential::ApiKey => Some("PREFECT_API_KEY"),
+            Credential::AuthString => Some("PREFECT_API_AUTH_STRING"),
+            Credential::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    pub vpc_id: String,
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub public_ip: PublicIp,
+    /// An existing cluster to use instead of creating one; it is never deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+/// Whether the worker's tasks get a public IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicIp {
+    /// Decided by the subnets' egress verdict: public subnets need one, others do not.
+    #[default]
+    Auto,
+    Enabled,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSection {
+    #[serde(default = "default_image")]
+    pub image: String,
+    /// Fargate cpu units (1024 = 1 vCPU).
+    #[serde(default = "default_cpu")]
+    pub cpu: u32,
+    /// MiB; must be a valid Fargate pair with `cpu`.
+    #[serde(default = "default_memory")]
+    pub memory: u32,
+    #[serde(default = "default_desired_count")]
+    pub desired_count: u32,
+    #[serde(default = "default_log_retention_days")]
+    pub log_retention_days: u32,
+}
+
+fn default_image() -> String {
+    "prefecthq/prefect-aws:latest".to_owned()
+}
+fn default_cpu() -> u32 {
+    512
+}
+fn default_memory() -> u32 {
+    1024
+}
+fn default_desired_count() -> u32 {
+    1
+}
+fn default_log_retention_days() -> u32 {
+    30
+}
+
+impl Default for WorkerSection {
+    fn default() -> Self {
+        Self {
+            image: default_image(),
+            cpu: default_cpu(),
+            memory: default_memory(),
+            desired_count: default_desired_count(),
+            log_retention_days: default_log_retention_days(),
+        }
+    }
+}
+
+/// One JSON Patch operation and the document it applies to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customization {
+    pub target: PatchTarget,
+    /// `add`, `remove`, `replace`, `move`, `copy` or `test`.
+    pub op: String,
+    /// A JSON Pointer into the target document, e.g. `/containerDefinitions/0/cpu`.
+    pub path: String,
+    /// Source pointer, for `move` and `copy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The value, for `add`, `replace` and `test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchTarget {
+    /// The RegisterTaskDefinition request.
+    TaskDefinition,
+    /// The CreateService request.
+    Service,
+}
+
+impl PatchTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchTarget::TaskDefinition => "task_definition",
+            PatchTarget::Service => "service",
+        }
+    }
+}

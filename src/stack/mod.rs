@@ -1,0 +1,28 @@
+//! The pure heart of the engine: what the user wants (`StackSpec`, from a profile), and the
+//! exact documents AWS will receive (`render`), with the profile's JSON Patch
+//! customizations applied. No I/O, no AWS SDK types, no terminal types: everything here is
+//! tested with tables of input and expected output.
+
+mod customize;
+pub mod fargate;
+pub mod names;
+pub mod prefect_url;
+mod redact;
+mod render;
+mod spec;
+
+pub use customize::CustomizationError;
+pub use names::StackNames;
+pub use prefect_url::PrefectApi;
+pub use redact::{REDACTED, redact};
+pub use render::{
+    RenderContext, RenderError, RenderedStack, assign_public_ip, health_command, render,
+    render_customized, worker_command,
+};
+pub use spec::{
+    ClusterChoice, LOG_RETENTION_DAYS, PatchStep, SpecProblem, StackSpec, check_stack_name,
+    is_aws_id,
+};
+
+#[cfg(test)]
+mod tests;

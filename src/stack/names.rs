@@ -1,0 +1,56 @@
+//! How every resource of a stack is named. Names are derived, never stored, so a profile
+//! finds its resources from any machine; changing one of these is a breaking change.
+
+pub const STACK_TAG: &str = "prefect-tui:stack";
+pub const MANAGED_BY_TAG: &str = "ManagedBy";
+pub const MANAGED_BY_VALUE: &str = "prefect-tui";
+pub const CONTAINER_NAME: &str = "prefect-worker";
+pub const LOG_STREAM_PREFIX: &str = "worker";
+/// The port of the worker's health endpoint (`prefect worker start --with-healthcheck`).
+pub const HEALTH_PORT: u16 = 8080;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackNames {
+    pub stack: String,
+}
+
+impl StackNames {
+    pub fn new(stack: &str) -> Self {
+        Self {
+            stack: stack.to_owned(),
+        }
+    }
+
+    fn prefixed(&self, suffix: &str) -> String {
+        format!("prefect-tui-{}-{suffix}", self.stack)
+    }
+
+    pub fn cluster(&self) -> String {
+        format!("prefect-tui-{}", self.stack)
+    }
+    pub fn execution_role(&self) -> String {
+        self.prefixed("execution")
+    }
+    pub fn task_role(&self) -> String {
+        self.prefixed("worker")
+    }
+    /// The role flow-run tasks started by the worker assume.
+    pub fn flow_run_role(&self) -> String {
+        self.prefixed("flow-run")
+    }
+    pub fn log_group(&self) -> String {
+        format!("/ecs/prefect-tui/{}", self.stack)
+    }
+    pub fn security_group(&self) -> String {
+        self.prefixed("worker")
+    }
+    pub fn task_family(&self) -> String {
+        self.prefixed("worker")
+    }
+    pub fn service(&self) -> String {
+        self.prefixed("worker")
+    }
+    pub fn default_secret(&self) -> String {
+        format!("prefect-tui/{}/api-key", self.stack)
+    }
+}
