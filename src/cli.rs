@@ -72,6 +72,12 @@ pub enum Command {
     /// The task definition and service request a profile would send, customizations
     /// applied and secrets redacted.
     Preview(PreviewArgs),
+    /// What a deploy of this profile would create, update or replace.
+    Plan(PlanArgs),
+    /// Create or update the stack so it matches the profile.
+    Deploy(DeployArgs),
+    /// Remove everything the stack made (a cluster you brought is kept).
+    Destroy(DestroyArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -85,6 +91,52 @@ pub struct PreviewArgs {
 
     #[arg(long, value_enum, default_value_t = DocumentFormat::Yaml)]
     pub format: DocumentFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Return once AWS accepted the changes, without waiting for the service to settle.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Read the Prefect API key (or auth string) from standard input instead of the
+    /// PREFECT_API_KEY (or PREFECT_API_AUTH_STRING) environment variable.
+    #[arg(long)]
+    pub api_key_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// Destroy without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Delete the API key secret at once instead of with a 7-day recovery window.
+    #[arg(long)]
+    pub force_delete_secret: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,8 @@
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod engine;
 pub mod network;
 pub mod profile;
+pub mod secret;
 pub mod stack;

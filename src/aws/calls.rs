@@ -36,6 +36,20 @@ impl CallCounter {
         self.snapshot().values().sum()
     }
 
+    /// The calls that change something (anything not a Describe, Get or List), for
+    /// checking that a no-change deploy writes nothing.
+    pub fn writes(&self) -> BTreeMap<String, u64> {
+        self.snapshot()
+            .into_iter()
+            .filter(|(op, _)| {
+                let name = op.split(':').nth(1).unwrap_or_default();
+                !["Describe", "Get", "List"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+            .collect()
+    }
+
     fn record(&self, key: String) {
         let mut counts = match self.counts.lock() {
             Ok(counts) => counts,

@@ -25,6 +25,10 @@ pub struct AwsContext {
     pub calls: CallCounter,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) sts: aws_sdk_sts::Client,
+    pub(super) ecs: aws_sdk_ecs::Client,
+    pub(super) iam: aws_sdk_iam::Client,
+    pub(super) secrets: aws_sdk_secretsmanager::Client,
+    pub(super) logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl AwsContext {
@@ -85,12 +89,36 @@ impl AwsContext {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let ecs = aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Self {
             sdk,
             region,
             calls,
             ec2,
             sts,
+            ecs,
+            iam,
+            secrets,
+            logs,
         }
     }
 }

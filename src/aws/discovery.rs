@@ -222,3 +222,28 @@ fn convert_endpoint(e: ec2::VpcEndpoint) -> VpcEndpoint {
         route_table_ids: e.route_table_ids.unwrap_or_default(),
     }
 }
+
+impl AwsContext {
+    /// (subnet id, its VPC) for those of `ids` that exist; unknown ids are left out.
+    pub async fn subnets_vpcs(&self, ids: &[String]) -> Result<Vec<(String, String)>, AwsError> {
+        let subnets = self
+            .ec2
+            .describe_subnets()
+            .filters(
+                Filter::builder()
+                    .name("subnet-id")
+                    .set_values(Some(ids.to_vec()))
+                    .build(),
+            )
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ec2:DescribeSubnets", e))?;
+        Ok(subnets
+            .into_iter()
+            .filter_map(|s| Some((s.subnet_id?, s.vpc_id?)))
+            .collect())
+    }
+}

@@ -5,15 +5,21 @@
 //! Nothing here formats for a terminal or decides exit codes: errors carry what happened
 //! (action, kind, AWS code and message) and the edge turns them into sentences.
 
+mod apply;
 mod calls;
 mod config;
+mod destroy;
 pub mod discovery;
+mod ecs_documents;
 mod error;
 mod identity;
 pub mod profiles;
+pub mod readback;
 pub mod regions;
 
+pub use apply::{ApplyError, ApplyOutcome, Progress, ProgressEvent};
 pub use calls::CallCounter;
 pub use config::{AwsContext, AwsSettings};
+pub use destroy::{DEFAULT_RECOVERY_DAYS, DestroyOutcome};
 pub use error::{AwsError, ErrorKind};
 pub use identity::Identity;

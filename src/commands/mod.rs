@@ -2,9 +2,13 @@
 //! `network`, later `stack`), and prints. Errors carry enough to pick an exit code and a
 //! hint; `main` prints them.
 
+mod deploy;
+mod destroy;
 mod discover;
+mod plan;
 mod preview;
 mod profiles;
+mod progress;
 
 use std::io::Write;
 
@@ -32,6 +36,24 @@ pub enum CommandError {
     },
     #[error("could not write output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+impl From<crate::engine::EngineError> for CommandError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError;
+        match e {
+            EngineError::Aws(e) => CommandError::Aws(e),
+            EngineError::BadInput { message, hint } => CommandError::BadInput {
+                message,
+                hint: Some(hint),
+            },
+            EngineError::Conflicts(c) => CommandError::BadInput {
+                message: c.to_string(),
+                hint: None,
+            },
+            EngineError::Render(e) => CommandError::Render(e),
+        }
+    }
 }
 
 impl CommandError {
@@ -72,6 +94,9 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Discover(args) => discover::run(&cli.global, args).await,
         Command::Preview(args) => preview::run(&cli.global, args),
+        Command::Plan(args) => plan::run(&cli.global, args).await,
+        Command::Deploy(args) => deploy::run(&cli.global, args).await,
+        Command::Destroy(args) => destroy::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
     }
 }
@@ -156,4 +181,42 @@ fn confirm(question: &str, flag: &str) -> Result<bool, CommandError> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// The Prefect credential for a new secret: from standard input with `--api-key-stdin`,
+/// else from the environment variable the credential type names. Never from an argument.
+fn read_credential(
+    spec: &crate::stack::StackSpec,
+    from_stdin: bool,
+) -> Result<Option<crate::secret::SecretValue>, CommandError> {
+    use std::io::{IsTerminal, Read};
+    let Some(var) = spec.credential.env_name() else {
+        return Ok(None);
+    };
+    let raw = if from_stdin {
+        if std::io::stdin().is_terminal() {
+            return Err(CommandError::bad_input(
+                "--api-key-stdin reads the key from a pipe, and standard input is a terminal.",
+                format!("Pipe it in (for example from a password manager), or set {var}."),
+            ));
+        }
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text
+    } else {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => v,
+            _ => return Ok(None),
+        }
+    };
+    crate::secret::SecretValue::parse(&raw)
+        .map(Some)
+        .map_err(|message| {
+            CommandError::bad_input(
+                message,
+                format!(
+                    "Copy the key again from Prefect and pass it through {var} or --api-key-stdin."
+                ),
+            )
+        })
 }

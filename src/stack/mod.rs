@@ -4,8 +4,12 @@
 //! tested with tables of input and expected output.
 
 mod customize;
+pub mod desired;
 pub mod fargate;
 pub mod names;
+pub mod observed;
+pub mod plan;
+pub mod policies;
 pub mod prefect_url;
 mod redact;
 mod render;

@@ -296,3 +296,204 @@ fn placeholders_name_what_is_known_only_after_deploy() {
     );
     assert_eq!(ctx.assign_public_ip, None, "auto is decided at deploy");
 }
+
+mod plan_tables {
+    use super::*;
+    use crate::stack::desired::desired;
+    use crate::stack::observed::*;
+    use crate::stack::plan::{Action, Resource, plan};
+    use crate::stack::policies;
+
+    fn empty() -> Observed {
+        Observed {
+            account_id: "123456789012".into(),
+            partition: "aws".into(),
+            ..Observed::default()
+        }
+    }
+
+    /// What a finished deploy of `spec` leaves behind, as readback would see it.
+    fn deployed(spec: &StackSpec) -> Observed {
+        let mut o = empty();
+        o.secret = Some(ObservedSecret {
+            arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-tui/cloud/api-key-AbCdEf".into(),
+            owned: true,
+            pending_deletion: false,
+            key: KeyComparison::NotSupplied,
+        });
+        o.security_group = Some(ObservedSecurityGroup {
+            id: "sg-1".into(),
+            vpc_id: spec.vpc_id.clone(),
+            owned: true,
+        });
+        let d = desired(spec, &o, true).expect("renders");
+        let role = |inline: Option<(&str, serde_json::Value)>, managed: Vec<String>| ObservedRole {
+            arn: "arn".into(),
+            owned: true,
+            trust: policies::ecs_tasks_trust(),
+            managed_policy_arns: managed,
+            inline: inline.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        };
+        o.execution_role = Some(role(
+            d.execution_inline
+                .clone()
+                .map(|p| (policies::EXECUTION_INLINE_POLICY, p)),
+            vec![policies::managed_policy_arn(
+                "aws",
+                policies::EXECUTION_MANAGED_POLICY,
+            )],
+        ));
+        o.task_role = Some(role(
+            Some((policies::WORKER_INLINE_POLICY, d.worker_inline.clone())),
+            vec![],
+        ));
+        o.log_group = Some(ObservedLogGroup {
+            arn: "arn".into(),
+            owned: true,
+            retention_days: Some(spec.log_retention_days),
+        });
+        o.cluster = Some(ObservedCluster {
+            arn: "arn".into(),
+            owned: true,
+            active: true,
+        });
+        o.task_definition = Some(ObservedTaskDefinition {
+            arn: "arn:td:1".into(),
+            owned: true,
+            spec_hash: Some(d.task_definition_hash.clone()),
+            summary: d.rendered.task_definition.clone(),
+        });
+        o.service = Some(ObservedService {
+            arn: "arn:svc".into(),
+            owned: true,
+            status: "ACTIVE".into(),
+            spec_hash: Some(d.service_hash.clone()),
+            task_definition_arn: "arn:td:1".into(),
+            desired_count: 1,
+            running_count: 1,
+            summary: d.rendered.service.clone(),
+        });
+        o
+    }
+
+    fn plan_of(spec: &StackSpec, o: &Observed) -> crate::stack::plan::Plan {
+        let d = desired(spec, o, true).expect("renders");
+        plan(spec, o, &d).expect("no conflicts")
+    }
+
+    #[test]
+    fn nothing_exists_so_everything_is_created() {
+        let spec = cloud();
+        let p = plan_of(&spec, &empty());
+        assert_eq!(p.changes.len(), 8);
+        assert!(
+            p.changes.iter().all(|c| c.action == Action::Create),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn a_finished_deploy_plans_nothing() {
+        let spec = cloud();
+        let p = plan_of(&spec, &deployed(&spec));
+        assert!(p.is_noop(), "{p:#?}");
+    }
+
+    #[test]
+    fn a_container_change_is_a_new_revision_and_a_service_update() {
+        let spec = cloud();
+        let observed = deployed(&spec);
+        let mut bigger = spec.clone();
+        bigger.cpu = 1024;
+        bigger.memory = 2048;
+        let p = plan_of(&bigger, &observed);
+        let td = p.change(Resource::TaskDefinition).expect("td");
+        assert_eq!(td.action, Action::Update);
+        assert!(
+            td.fields.contains(&"cpu: 512 -> 1024".to_owned()),
+            "{:?}",
+            td.fields
+        );
+        assert!(
+            td.fields
+                .contains(&"containerDefinitions[0].memory: 1024 -> 2048".to_owned()),
+            "{:?}",
+            td.fields
+        );
+        assert_eq!(p.action(Resource::Service), Action::Update);
+        assert_eq!(p.action(Resource::Secret), Action::Noop);
+        assert!(!p.force_new_deployment);
+    }
+
+    #[test]
+    fn a_new_key_is_a_new_version_and_a_forced_deployment() {
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(s) = observed.secret.as_mut() {
+            s.key = KeyComparison::Different;
+        }
+        let p = plan_of(&spec, &observed);
+        assert_eq!(p.action(Resource::Secret), Action::Update);
+        assert_eq!(p.action(Resource::TaskDefinition), Action::Noop);
+        let svc = p.change(Resource::Service).expect("service");
+        assert_eq!(svc.action, Action::Update);
+        assert!(svc.fields.iter().any(|f| f.contains("the API key changed")));
+        assert!(p.force_new_deployment);
+    }
+
+    #[test]
+    fn retention_vpc_and_trust_changes_are_named() {
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(g) = observed.log_group.as_mut() {
+            g.retention_days = Some(7);
+        }
+        if let Some(sg) = observed.security_group.as_mut() {
+            sg.vpc_id = "vpc-old".into();
+        }
+        if let Some(r) = observed.task_role.as_mut() {
+            r.trust = serde_json::json!({"Statement": []});
+        }
+        let p = plan_of(&spec, &observed);
+        assert_eq!(
+            p.change(Resource::LogGroup).map(|c| c.fields.clone()),
+            Some(vec!["retention 7 days -> 30 days".to_owned()])
+        );
+        let sg = p.change(Resource::SecurityGroup).expect("sg");
+        assert_eq!(sg.action, Action::Replace);
+        assert_eq!(sg.fields, vec![format!("vpc vpc-old -> {}", spec.vpc_id)]);
+        assert_eq!(
+            p.change(Resource::TaskRole).map(|c| c.fields.clone()),
+            Some(vec!["trust policy".to_owned()])
+        );
+    }
+
+    #[test]
+    fn someone_elses_resources_are_conflicts_not_changes() {
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(r) = observed.execution_role.as_mut() {
+            r.owned = false;
+        }
+        let d = desired(&spec, &observed, true).expect("renders");
+        let err = plan(&spec, &observed, &d).expect_err("conflict");
+        assert!(
+            err.to_string().contains(
+                "role named prefect-tui-cloud-execution exists but does not carry the tag"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_brought_cluster_is_a_conflict() {
+        let spec = spec_of(include_str!("../../profiles/private-nat.toml"));
+        let d = desired(&spec, &empty(), false).expect("renders");
+        let err = plan(&spec, &empty(), &d).expect_err("conflict");
+        assert!(
+            err.to_string()
+                .contains("the cluster data-platform named in the profile does not exist"),
+            "{err}"
+        );
+    }
+}

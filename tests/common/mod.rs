@@ -8,6 +8,8 @@
 #![allow(dead_code)]
 
 pub mod layouts;
+pub mod slow_proxy;
+pub mod stack;
 
 use std::path::PathBuf;
 
@@ -40,6 +42,18 @@ pub fn emulator(var: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// A name no earlier run against the same emulator used: `prefix-1a2b3c`.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{:06x}",
+        (nanos ^ u128::from(std::process::id())) % 0xff_ffff
+    )
 }
 
 /// A static-credential SDK config pointed at the emulator, for setting up test state.

@@ -1,0 +1,252 @@
+//! Shows apply and destroy progress. On a terminal: a live list of the stack's resources
+//! with spinners and durations, redrawn in place. Otherwise: one line per event, stable
+//! enough for scripts and tests to read (`created security_group prefect-tui-x-worker`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::aws::ProgressEvent;
+use crate::stack::plan::{Action, Resource};
+
+const ORDER: [Resource; 8] = [
+    Resource::Secret,
+    Resource::ExecutionRole,
+    Resource::TaskRole,
+    Resource::LogGroup,
+    Resource::Cluster,
+    Resource::SecurityGroup,
+    Resource::TaskDefinition,
+    Resource::Service,
+];
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+fn past(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::Noop => "unchanged",
+    }
+}
+
+fn present(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::Noop => "checking",
+    }
+}
+
+/// One line per event.
+pub fn event_line(event: &ProgressEvent) -> String {
+    match event {
+        ProgressEvent::Unchanged { resource, name } => {
+            format!("unchanged  {:<16} {name}", resource.as_str())
+        }
+        ProgressEvent::Absent { resource, name } => {
+            format!("absent     {:<16} {name}", resource.as_str())
+        }
+        ProgressEvent::Started {
+            resource,
+            action,
+            name,
+        } => {
+            format!("{:<10} {:<16} {name}", present(*action), resource.as_str())
+        }
+        ProgressEvent::Note { resource, message } => {
+            format!("note       {:<16} {message}", resource.as_str())
+        }
+        ProgressEvent::Done {
+            resource,
+            action,
+            elapsed,
+            detail,
+        } => {
+            let detail = detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            format!(
+                "{:<10} {:<16} in {:.1}s{detail}",
+                past(*action),
+                resource.as_str(),
+                elapsed.as_secs_f64()
+            )
+        }
+        ProgressEvent::Failed {
+            resource,
+            error,
+            hint,
+        } => {
+            let hint = hint
+                .as_deref()
+                .map(|h| format!("\n           hint: {h}"))
+                .unwrap_or_default();
+            format!("FAILED     {:<16} {error}{hint}", resource.as_str())
+        }
+        ProgressEvent::Skipped { resource, reason } => {
+            format!("skipped    {:<16} {reason}", resource.as_str())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Row {
+    name: String,
+    state: String,
+    running: bool,
+    note: Option<String>,
+}
+
+/// Consumes events until the sender is dropped; returns them all.
+pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> Vec<ProgressEvent> {
+    let mut history = Vec::new();
+    let mut rows: BTreeMap<Resource, Row> = BTreeMap::new();
+    let mut drawn = 0usize;
+    let mut tick = 0usize;
+    let mut out = std::io::stdout();
+    let mut interval = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                if live {
+                    update(&mut rows, &event);
+                } else {
+                    let _ = writeln!(out, "{}", event_line(&event));
+                    let _ = out.flush();
+                }
+                history.push(event);
+            }
+            _ = interval.tick(), if live => {}
+        }
+        if live {
+            tick += 1;
+            drawn = redraw(&mut out, &rows, drawn, tick);
+        }
+    }
+    if live {
+        redraw(&mut out, &rows, drawn, tick);
+        // Failures in full below the list: the list has room for one line each.
+        for event in &history {
+            if let ProgressEvent::Failed { .. } = event {
+                let _ = writeln!(out, "{}", event_line(event));
+            }
+        }
+    }
+    history
+}
+
+fn update(rows: &mut BTreeMap<Resource, Row>, event: &ProgressEvent) {
+    match event {
+        ProgressEvent::Unchanged { resource, name } => {
+            rows.insert(
+                *resource,
+                Row {
+                    name: name.clone(),
+                    state: "unchanged".into(),
+                    ..Row::default()
+                },
+            );
+        }
+        ProgressEvent::Absent { resource, name } => {
+            rows.insert(
+                *resource,
+                Row {
+                    name: name.clone(),
+                    state: "does not exist".into(),
+                    ..Row::default()
+                },
+            );
+        }
+        ProgressEvent::Started {
+            resource,
+            action,
+            name,
+        } => {
+            rows.insert(
+                *resource,
+                Row {
+                    name: name.clone(),
+                    state: present(*action).into(),
+                    running: true,
+                    note: None,
+                },
+            );
+        }
+        ProgressEvent::Note { resource, message } => {
+            rows.entry(*resource).or_default().note = Some(message.clone());
+        }
+        ProgressEvent::Done {
+            resource,
+            action,
+            elapsed,
+            detail,
+        } => {
+            let row = rows.entry(*resource).or_default();
+            row.running = false;
+            row.state = format!("{} in {:.1}s", past(*action), elapsed.as_secs_f64());
+            row.note = detail.clone();
+        }
+        ProgressEvent::Failed {
+            resource, error, ..
+        } => {
+            let row = rows.entry(*resource).or_default();
+            row.running = false;
+            row.state = "FAILED".into();
+            row.note = Some(error.lines().next().unwrap_or_default().to_owned());
+        }
+        ProgressEvent::Skipped { resource, reason } => {
+            let row = rows.entry(*resource).or_default();
+            row.state = "skipped".into();
+            row.note = Some(reason.clone());
+        }
+    }
+}
+
+fn redraw(
+    out: &mut std::io::Stdout,
+    rows: &BTreeMap<Resource, Row>,
+    drawn: usize,
+    tick: usize,
+) -> usize {
+    if drawn > 0 {
+        let _ = write!(out, "\x1b[{drawn}A");
+    }
+    let mut lines = 0;
+    for resource in ORDER {
+        let Some(row) = rows.get(&resource) else {
+            continue;
+        };
+        let mark = if row.running {
+            SPINNER[tick % SPINNER.len()]
+        } else if row.state == "FAILED" {
+            '✗'
+        } else if row.state == "skipped" {
+            '-'
+        } else {
+            '✓'
+        };
+        let note = row
+            .note
+            .as_deref()
+            .map(|n| format!("  {n}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\x1b[2K {mark} {:<17} {:<32} {}{note}",
+            resource.label(),
+            row.name,
+            row.state
+        );
+        lines += 1;
+    }
+    let _ = out.flush();
+    lines
+}

@@ -1,0 +1,111 @@
+//! `Observed`: what exists in AWS for one stack, read back by name and tag. Plain data: the
+//! `aws` layer fills it, `plan()` compares it with the spec. A resource that has the
+//! stack's name but not its tag is marked `owned: false` and never touched.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    pub account_id: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`: ARNs are built with it.
+    pub partition: String,
+    pub secret: Option<ObservedSecret>,
+    pub execution_role: Option<ObservedRole>,
+    pub task_role: Option<ObservedRole>,
+    pub log_group: Option<ObservedLogGroup>,
+    pub cluster: Option<ObservedCluster>,
+    pub security_group: Option<ObservedSecurityGroup>,
+    pub task_definition: Option<ObservedTaskDefinition>,
+    pub service: Option<ObservedService>,
+}
+
+/// Whether the key the user supplied is the one already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyComparison {
+    /// No key was supplied this time: keep what is stored.
+    #[default]
+    NotSupplied,
+    Same,
+    Different,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedSecret {
+    pub arn: String,
+    pub owned: bool,
+    /// Deleted with a recovery window and not yet gone: it can be restored.
+    pub pending_deletion: bool,
+    pub key: KeyComparison,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRole {
+    pub arn: String,
+    pub owned: bool,
+    pub trust: Value,
+    pub managed_policy_arns: Vec<String>,
+    /// Inline policy name to its document.
+    pub inline: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedLogGroup {
+    pub arn: String,
+    pub owned: bool,
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedCluster {
+    pub arn: String,
+    pub owned: bool,
+    /// `ACTIVE`, or `INACTIVE` for a deleted cluster AWS still lists.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedSecurityGroup {
+    pub id: String,
+    pub vpc_id: String,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedTaskDefinition {
+    /// The latest ACTIVE revision.
+    pub arn: String,
+    pub owned: bool,
+    /// The `prefect-tui:spec-hash` tag: the hash of the document that registered it.
+    pub spec_hash: Option<String>,
+    /// The fields prefect-tui renders, in the rendered document's shape, for showing what
+    /// changed.
+    pub summary: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedService {
+    pub arn: String,
+    pub owned: bool,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    pub spec_hash: Option<String>,
+    pub task_definition_arn: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub summary: Value,
+}
+
+impl Observed {
+    pub fn is_empty(&self) -> bool {
+        self.secret.is_none()
+            && self.execution_role.is_none()
+            && self.task_role.is_none()
+            && self.log_group.is_none()
+            && self.cluster.is_none()
+            && self.security_group.is_none()
+            && self.task_definition.is_none()
+            && self.service.is_none()
+    }
+}

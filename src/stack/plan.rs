@@ -1,0 +1,442 @@
+//! `plan()`: per resource, create, update, replace, delete or nothing, and which fields
+//! change. Pure: it compares a `StackSpec` (through its `Desired` documents) with what was
+//! `Observed`, and its tests are tables.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::desired::Desired;
+use super::observed::{KeyComparison, Observed, ObservedRole};
+use super::policies::{self, EXECUTION_INLINE_POLICY, WORKER_INLINE_POLICY};
+use super::spec::{ClusterChoice, StackSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Secret,
+    ExecutionRole,
+    TaskRole,
+    LogGroup,
+    Cluster,
+    SecurityGroup,
+    TaskDefinition,
+    Service,
+}
+
+impl Resource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Secret => "secret",
+            Resource::ExecutionRole => "execution_role",
+            Resource::TaskRole => "task_role",
+            Resource::LogGroup => "log_group",
+            Resource::Cluster => "cluster",
+            Resource::SecurityGroup => "security_group",
+            Resource::TaskDefinition => "task_definition",
+            Resource::Service => "service",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Secret => "API key secret",
+            Resource::ExecutionRole => "execution role",
+            Resource::TaskRole => "worker task role",
+            Resource::LogGroup => "log group",
+            Resource::Cluster => "ECS cluster",
+            Resource::SecurityGroup => "security group",
+            Resource::TaskDefinition => "task definition",
+            Resource::Service => "ECS service",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    Noop,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Noop => "noop",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub resource: Resource,
+    /// The resource's name in AWS.
+    pub name: String,
+    pub action: Action,
+    /// What changes, in words a person reads (`memory 1024 -> 2048`).
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// The service must start new tasks even if its document is unchanged (a new key).
+    #[serde(skip)]
+    pub force_new_deployment: bool,
+}
+
+/// Resources that share a name with the stack's but are not the stack's: never touched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct PlanConflicts(pub Vec<String>);
+
+impl Plan {
+    pub fn change(&self, resource: Resource) -> Option<&Change> {
+        self.changes.iter().find(|c| c.resource == resource)
+    }
+
+    pub fn action(&self, resource: Resource) -> Action {
+        self.change(resource)
+            .map(|c| c.action)
+            .unwrap_or(Action::Noop)
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.changes.iter().all(|c| c.action == Action::Noop) && !self.force_new_deployment
+    }
+}
+
+fn conflict(label: &str, name: &str, stack: &str) -> String {
+    format!(
+        "a {label} named {name} exists but does not carry the tag prefect-tui:stack={stack}: \
+         prefect-tui will not touch it. Remove or rename it, or choose another stack name."
+    )
+}
+
+/// Compares what should exist with what does.
+pub fn plan(
+    spec: &StackSpec,
+    observed: &Observed,
+    desired: &Desired,
+) -> Result<Plan, PlanConflicts> {
+    let stack = spec.names.stack.as_str();
+    let mut conflicts = Vec::new();
+    let mut changes = Vec::new();
+    let mut force_new_deployment = false;
+    let mut push = |resource, name: String, action, fields: Vec<String>| {
+        changes.push(Change {
+            resource,
+            name,
+            action,
+            fields,
+        })
+    };
+
+    // The secret.
+    if let Some(name) = &spec.secret_name {
+        match &observed.secret {
+            None => push(
+                Resource::Secret,
+                name.clone(),
+                Action::Create,
+                vec!["value".into()],
+            ),
+            Some(s) if !s.owned => conflict_into(&mut conflicts, "secret", name, stack),
+            Some(s) => {
+                let mut fields = Vec::new();
+                if s.pending_deletion {
+                    fields.push("restore (it was scheduled for deletion)".to_owned());
+                }
+                if s.key == KeyComparison::Different {
+                    fields.push("value (new version)".to_owned());
+                    force_new_deployment = true;
+                }
+                let action = if fields.is_empty() {
+                    Action::Noop
+                } else {
+                    Action::Update
+                };
+                push(Resource::Secret, name.clone(), action, fields);
+            }
+        }
+    }
+
+    // The roles.
+    let exec_name = spec.names.execution_role();
+    match &observed.execution_role {
+        Some(r) if !r.owned => conflict_into(&mut conflicts, "role", &exec_name, stack),
+        role => {
+            let managed = policies::managed_policy_arn(
+                &observed.partition,
+                policies::EXECUTION_MANAGED_POLICY,
+            );
+            let want = match (&spec.secret_name, &desired.execution_inline) {
+                (None, _) => InlineWant::Absent,
+                (Some(_), Some(doc)) => InlineWant::Exactly(doc),
+                (Some(_), None) => InlineWant::Pending,
+            };
+            let (action, fields) =
+                role_change(role.as_ref(), Some(&managed), EXECUTION_INLINE_POLICY, want);
+            push(Resource::ExecutionRole, exec_name, action, fields);
+        }
+    }
+    let task_name = spec.names.task_role();
+    match &observed.task_role {
+        Some(r) if !r.owned => conflict_into(&mut conflicts, "role", &task_name, stack),
+        role => {
+            let (action, fields) = role_change(
+                role.as_ref(),
+                None,
+                WORKER_INLINE_POLICY,
+                InlineWant::Exactly(&desired.worker_inline),
+            );
+            push(Resource::TaskRole, task_name, action, fields);
+        }
+    }
+
+    // The log group.
+    let log_name = spec.names.log_group();
+    match &observed.log_group {
+        None => push(Resource::LogGroup, log_name, Action::Create, vec![]),
+        Some(g) if !g.owned => conflict_into(&mut conflicts, "log group", &log_name, stack),
+        Some(g) if g.retention_days != Some(spec.log_retention_days) => {
+            let from = g
+                .retention_days
+                .map(|d| format!("{d} days"))
+                .unwrap_or_else(|| "forever".into());
+            push(
+                Resource::LogGroup,
+                log_name,
+                Action::Update,
+                vec![format!(
+                    "retention {from} -> {} days",
+                    spec.log_retention_days
+                )],
+            )
+        }
+        Some(_) => push(Resource::LogGroup, log_name, Action::Noop, vec![]),
+    }
+
+    // The cluster.
+    match (&spec.cluster, &observed.cluster) {
+        (ClusterChoice::Owned(name), None) => {
+            push(Resource::Cluster, name.clone(), Action::Create, vec![])
+        }
+        (ClusterChoice::Owned(name), Some(c)) if !c.owned => {
+            conflict_into(&mut conflicts, "cluster", name, stack)
+        }
+        (ClusterChoice::Owned(name), Some(c)) if !c.active => {
+            push(Resource::Cluster, name.clone(), Action::Create, vec![])
+        }
+        (ClusterChoice::Existing(name), c) if !c.as_ref().is_some_and(|c| c.active) => conflicts
+            .push(format!(
+                "the cluster {name} named in the profile does not exist (or is inactive) in {}: \
+             create it, or remove `cluster` from [network] to let prefect-tui make one",
+                spec.region
+            )),
+        (choice, _) => push(
+            Resource::Cluster,
+            choice.name().to_owned(),
+            Action::Noop,
+            vec![],
+        ),
+    }
+
+    // The security group.
+    let sg_name = spec.names.security_group();
+    match &observed.security_group {
+        None => push(Resource::SecurityGroup, sg_name, Action::Create, vec![]),
+        Some(sg) if !sg.owned => conflict_into(&mut conflicts, "security group", &sg_name, stack),
+        Some(sg) if sg.vpc_id != spec.vpc_id => push(
+            Resource::SecurityGroup,
+            sg_name,
+            Action::Replace,
+            vec![format!("vpc {} -> {}", sg.vpc_id, spec.vpc_id)],
+        ),
+        Some(_) => push(Resource::SecurityGroup, sg_name, Action::Noop, vec![]),
+    }
+
+    // The task definition: a new revision whenever the rendered document changed.
+    let family = spec.names.task_family();
+    let td_action = match &observed.task_definition {
+        None => {
+            push(Resource::TaskDefinition, family, Action::Create, vec![]);
+            Action::Create
+        }
+        Some(td) if !td.owned => {
+            conflict_into(&mut conflicts, "task definition family", &family, stack);
+            Action::Noop
+        }
+        Some(td) if td.spec_hash.as_deref() != Some(desired.task_definition_hash.as_str()) => {
+            let mut fields = diff_fields(&desired.rendered.task_definition, &td.summary, &["tags"]);
+            if fields.is_empty() {
+                fields.push("fields set by customizations".to_owned());
+            }
+            push(Resource::TaskDefinition, family, Action::Update, fields);
+            Action::Update
+        }
+        Some(_) => {
+            push(Resource::TaskDefinition, family, Action::Noop, vec![]);
+            Action::Noop
+        }
+    };
+
+    // The service.
+    let service_name = spec.names.service();
+    match &observed.service {
+        None => push(Resource::Service, service_name, Action::Create, vec![]),
+        Some(s) if !s.owned => conflict_into(&mut conflicts, "service", &service_name, stack),
+        Some(s) if s.status == "INACTIVE" => {
+            push(Resource::Service, service_name, Action::Create, vec![])
+        }
+        Some(s) => {
+            let mut fields = Vec::new();
+            if s.spec_hash.as_deref() != Some(desired.service_hash.as_str()) {
+                fields = diff_fields(
+                    &desired.rendered.service,
+                    &s.summary,
+                    &["tags", "taskDefinition"],
+                );
+                if fields.is_empty() {
+                    fields.push("fields set by customizations".to_owned());
+                }
+            }
+            if td_action != Action::Noop {
+                fields.push("taskDefinition (new revision)".to_owned());
+            }
+            if force_new_deployment {
+                fields.push("new deployment (the API key changed)".to_owned());
+            }
+            let action = if fields.is_empty() {
+                Action::Noop
+            } else {
+                Action::Update
+            };
+            push(Resource::Service, service_name, action, fields);
+        }
+    }
+
+    if conflicts.is_empty() {
+        Ok(Plan {
+            changes,
+            force_new_deployment,
+        })
+    } else {
+        Err(PlanConflicts(conflicts))
+    }
+}
+
+fn conflict_into(conflicts: &mut Vec<String>, label: &str, name: &str, stack: &str) {
+    conflicts.push(conflict(label, name, stack));
+}
+
+/// What a role's inline policy should be.
+enum InlineWant<'a> {
+    Exactly(&'a Value),
+    /// Depends on an ARN that does not exist yet (the secret): written once it does.
+    Pending,
+    /// No such policy at all (no credential, so nothing to read).
+    Absent,
+}
+
+fn role_change(
+    role: Option<&ObservedRole>,
+    managed: Option<&String>,
+    inline_name: &str,
+    inline: InlineWant<'_>,
+) -> (Action, Vec<String>) {
+    let Some(role) = role else {
+        return (Action::Create, vec![]);
+    };
+    let mut fields = Vec::new();
+    if !policies::same_policy(&role.trust, &policies::ecs_tasks_trust()) {
+        fields.push("trust policy".to_owned());
+    }
+    if let Some(arn) = managed
+        && !role.managed_policy_arns.contains(arn)
+    {
+        fields.push(format!("attach {arn}"));
+    }
+    match (inline, role.inline.get(inline_name)) {
+        (InlineWant::Exactly(want), Some(have)) if policies::same_policy(have, want) => {}
+        (InlineWant::Exactly(_), _) => fields.push(format!("inline policy {inline_name}")),
+        (InlineWant::Pending, _) => fields.push(format!(
+            "inline policy {inline_name} (once the secret exists)"
+        )),
+        (InlineWant::Absent, Some(_)) => fields.push(format!("remove inline policy {inline_name}")),
+        (InlineWant::Absent, None) => {}
+    }
+    let action = if fields.is_empty() {
+        Action::Noop
+    } else {
+        Action::Update
+    };
+    (action, fields)
+}
+
+/// Leaf paths of `desired` whose value differs from `observed`, as `a.b[0].c: old -> new`.
+pub fn diff_fields(desired: &Value, observed: &Value, skip: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_into(desired, Some(observed), String::new(), skip, &mut out);
+    out
+}
+
+fn diff_into(
+    desired: &Value,
+    observed: Option<&Value>,
+    path: String,
+    skip: &[&str],
+    out: &mut Vec<String>,
+) {
+    match desired {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if path.is_empty() && skip.contains(&key.as_str()) {
+                    continue;
+                }
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                diff_into(value, observed.and_then(|o| o.get(key)), child, skip, out);
+            }
+        }
+        Value::Array(items) if items.iter().all(Value::is_object) => {
+            for (i, item) in items.iter().enumerate() {
+                diff_into(
+                    item,
+                    observed.and_then(|o| o.get(i)),
+                    format!("{path}[{i}]"),
+                    skip,
+                    out,
+                );
+            }
+        }
+        leaf => {
+            if observed != Some(leaf) {
+                let old = observed.map(short).unwrap_or_else(|| "(unset)".to_owned());
+                out.push(format!("{path}: {old} -> {}", short(leaf)));
+            }
+        }
+    }
+}
+
+fn short(v: &Value) -> String {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 60 {
+        format!("{}...", text.chars().take(57).collect::<String>())
+    } else {
+        text
+    }
+}

@@ -1,0 +1,94 @@
+//! Helpers for tests that deploy stacks into the emulator: a network to deploy into, a
+//! profile file pointing at it, and SDK clients to inspect the result independently of
+//! the tool's own output.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use super::layouts::Net;
+
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl Clients {
+    pub fn new(endpoint: &str, region: &str) -> Self {
+        let config = super::sdk_config(endpoint, region);
+        Self {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        }
+    }
+}
+
+/// A VPC whose two subnets (in two zones) route to an internet gateway: verdict `public`.
+pub async fn public_network(
+    endpoint: &str,
+    region: &str,
+    second_octet: u8,
+) -> (String, Vec<String>) {
+    let net = Net::new(endpoint, region);
+    let vpc = net
+        .vpc(&format!("10.{second_octet}.0.0/16"), "deploy-test")
+        .await;
+    let a = net
+        .subnet(&vpc, &format!("10.{second_octet}.1.0/24"), 'a', "public-a")
+        .await;
+    let b = net
+        .subnet(&vpc, &format!("10.{second_octet}.2.0/24"), 'b', "public-b")
+        .await;
+    let igw = net.internet_gateway(&vpc).await;
+    let main = net.main_route_table(&vpc).await;
+    net.default_route_to_gateway(&main, &igw).await;
+    (vpc, vec![a, b])
+}
+
+/// Writes a profile for `stack` into `dir`; `extra` is appended verbatim (more sections).
+pub fn write_profile(
+    dir: &Path,
+    stack: &str,
+    region: &str,
+    vpc: &str,
+    subnets: &[String],
+    extra: &str,
+) -> PathBuf {
+    let subnets = subnets
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        "stack = \"{stack}\"\n\n[aws]\nregion = \"{region}\"\n\n[prefect]\n\
+         api_url = \"https://api.prefect.cloud/api/accounts/0c1d2e3f-1111-4222-8333-444455556666/workspaces/9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd\"\n\
+         work_pool = \"ecs-{stack}\"\n\n[network]\nvpc_id = \"{vpc}\"\nsubnet_ids = [{subnets}]\n{extra}"
+    );
+    let path = dir.join(format!("{stack}.toml"));
+    std::fs::write(&path, text).expect("profile written");
+    path
+}
+
+/// `prefect-tui <command> --profile <path> ...` against the emulator, the key (if any) in
+/// the environment, no terminal.
+pub fn run(endpoint: &str, region: &str, args: &[&str], key: Option<&str>) -> Output {
+    let mut cmd = super::program_against(endpoint, region);
+    cmd.args(args);
+    if let Some(key) = key {
+        cmd.env("PREFECT_API_KEY", key);
+    }
+    cmd.output().expect("prefect-tui runs")
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
