@@ -4,7 +4,11 @@
 #
 # The tool under test talks to AWS (ECS, EC2, IAM, STS, ...) and to a Prefect
 # API. Instead of mocks, the tests use real servers on loopback: moto's server
-# for AWS and a real `prefect server` with its own throwaway SQLite database.
+# for AWS and a real `prefect server` with its own throwaway SQLite database,
+# behind basic auth like a self-hosted server. moto runs no containers, so
+# scripts/fargate_standin.py plays Fargate for one region of the plain moto
+# server: it runs the command of each ECS service's task definition as a local
+# process (a real `prefect worker`), logging to moto's CloudWatch Logs.
 # This file is a library; scripts/test and scripts/sandbox source it:
 #
 #     source "$(dirname "$0")/emulators.sh"
@@ -19,14 +23,23 @@
 #       PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY   auth server: ec2:Describe* allowed,
 #       PREFECT_TUI_TEST_DENIED_USER_ARN            ec2:DescribeRouteTables denied
 #       PREFECT_TUI_TEST_PREFECT_API_URL          http://127.0.0.1:PORT/api
+#       PREFECT_TUI_TEST_PREFECT_AUTH_STRING      prefect-tui:<random>; the API wants
+#                                                   "Authorization: Basic base64(it)"
+#                                                   (GET /api/health does not)
+#       PREFECT_TUI_TEST_STANDIN_REGION           the region whose ECS services the
+#                                                   stand-in runs; callers may set it
+#                                                   before emulators_start (default us-west-2)
 #       PREFECT_TUI_TEST_VENV                     absolute path of .venv
 #   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
 #
 # On the auth server only the denied user's keys are valid: any other key gets
 # InvalidClientTokenId / AuthFailure. Do not POST /moto-api/reset to it: that
-# would delete the user. Logs live in $EMULATORS_DIR (kept when the caller
-# exits non-zero). Each server also dies by itself once the shell that started
-# it is gone, so a killed test run leaves nothing behind.
+# would delete the user. On the plain server, ECS tasks stay RUNNING until
+# stopped (the stand-in turns off moto's habit of advancing a task one state per
+# DescribeTasks call). Logs live in $EMULATORS_DIR (kept when the caller exits
+# non-zero); standin.log also has the output of every task it ran. Each server
+# also dies by itself once the shell that started it is gone, so a killed test
+# run leaves nothing behind.
 #
 # Safe for callers running under `set -euo pipefail`.
 
@@ -75,7 +88,7 @@ PY
 # A small bash wrapper leads the group; it kills the whole group when CMD
 # exits or when the calling shell dies.
 _emu_spawn() {
-    local name="$1" i
+    local name="$1" _
     shift
     setsid -f bash -c '
         echo $$ >"$1.tmp" && mv "$1.tmp" "$1"
@@ -87,7 +100,7 @@ _emu_spawn() {
         kill -TERM -- -$$ 2>/dev/null
     ' _ "$EMULATORS_DIR/$name.pgid" "${BASHPID:-$$}" "$@" \
         </dev/null >"$EMULATORS_DIR/$name.log" 2>&1
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         [[ -s "$EMULATORS_DIR/$name.pgid" ]] && return 0
         sleep 0.05
     done
@@ -163,8 +176,43 @@ print(key["AccessKeyId"], key["SecretAccessKey"], arn)
 PY
 }
 
+# _emu_check_prefect_auth API_URL AUTH_STRING: the Prefect API must refuse a
+# request without credentials (401) and answer one with them.
+_emu_check_prefect_auth() {
+    "$_EMU_VENV/bin/python" - "$1" "$2" <<'PY'
+import base64, sys, urllib.error, urllib.request
+api, auth = sys.argv[1], sys.argv[2]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def status(headers):
+    try:
+        with opener.open(urllib.request.Request(api + "/admin/version", headers=headers), timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+without = status({})
+with_auth = status({"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()})
+if (without, with_auth) != (401, 200):
+    sys.exit(f"GET {api}/admin/version: {without} without auth (want 401), {with_auth} with it (want 200)")
+PY
+}
+
+# _emu_wait_standin TIMEOUT: until the stand-in says it is watching (it has
+# reached moto); fails early if it exits.
+_emu_wait_standin() {
+    local _
+    for _ in $(seq 1 $(($1 * 10))); do
+        grep -q "watching ECS services" "$EMULATORS_DIR/standin.log" 2>/dev/null && return 0
+        kill -0 -- "-$(cat "$EMULATORS_DIR/standin.pgid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    _emu_say "the Fargate stand-in did not start; last lines of $EMULATORS_DIR/standin.log:"
+    tail -n 30 "$EMULATORS_DIR/standin.log" >&2
+    return 1
+}
+
 emulators_start() {
-    local ports moto_port auth_port prefect_port seeded
+    local ports moto_port auth_port prefect_port seeded auth_string
+    local standin_region="${PREFECT_TUI_TEST_STANDIN_REGION:-us-west-2}"
     if [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]]; then
         _emu_say "already started (EMULATORS_DIR=$EMULATORS_DIR); call emulators_stop first"
         return 1
@@ -184,20 +232,38 @@ emulators_start() {
         "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" || { emulators_stop; return 1; }
     _emu_spawn moto-auth env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$auth_port" || { emulators_stop; return 1; }
+    # Basic auth, as a self-hosted server would have. Hex, so no ':' or
+    # spaces in the password.
+    auth_string="prefect-tui:$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
     # Drop the caller's PREFECT_* settings (an API URL, a database URL, a
     # profile...) so the server only sees its own fresh PREFECT_HOME.
     # shellcheck disable=SC2046
     _emu_spawn prefect env $(compgen -e | grep '^PREFECT_' | sed 's/^/-u /') \
         PREFECT_HOME="$EMULATORS_DIR/prefect-home" \
+        PREFECT_SERVER_API_AUTH_STRING="$auth_string" \
         PREFECT_SERVER_ANALYTICS_ENABLED=false \
         PREFECT_SERVER_UI_ENABLED=false \
         DO_NOT_TRACK=1 \
         "$_EMU_VENV/bin/prefect" server start --host 127.0.0.1 --port "$prefect_port" \
         || { emulators_stop; return 1; }
 
+    # GET /api/health is exempt from the server's auth; the check after it is not.
     _emu_wait moto "http://127.0.0.1:$moto_port/moto-api/" "" 30 &&
         _emu_wait moto-auth "http://127.0.0.1:$auth_port/moto-api/" "" 30 &&
         _emu_wait prefect "http://127.0.0.1:$prefect_port/api/health" true 120 ||
+        { emulators_stop 1; return 1; }
+    if ! _emu_check_prefect_auth "http://127.0.0.1:$prefect_port/api" "$auth_string"; then
+        _emu_say "the Prefect server's basic auth is not as expected"
+        emulators_stop 1
+        return 1
+    fi
+
+    # TMPDIR: the tasks' home directories go with $EMULATORS_DIR, even if the
+    # stand-in is killed before it can remove them.
+    _emu_spawn standin env TMPDIR="$EMULATORS_DIR" \
+        "$_EMU_VENV/bin/python" -u "$_EMU_ROOT/scripts/fargate_standin.py" \
+        --endpoint "http://127.0.0.1:$moto_port" --region "$standin_region" &&
+        _emu_wait_standin 30 ||
         { emulators_stop 1; return 1; }
 
     if ! seeded="$(_emu_seed_denied_user "http://127.0.0.1:$auth_port" 2>"$EMULATORS_DIR/seed.log")"; then
@@ -212,33 +278,47 @@ emulators_start() {
     export PREFECT_TUI_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
     export PREFECT_TUI_TEST_MOTO_AUTH_URL="http://127.0.0.1:$auth_port"
     export PREFECT_TUI_TEST_PREFECT_API_URL="http://127.0.0.1:$prefect_port/api"
+    export PREFECT_TUI_TEST_PREFECT_AUTH_STRING="$auth_string"
+    export PREFECT_TUI_TEST_STANDIN_REGION="$standin_region"
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \
-        "prefect $PREFECT_TUI_TEST_PREFECT_API_URL (logs in $EMULATORS_DIR)"
+        "prefect $PREFECT_TUI_TEST_PREFECT_API_URL, Fargate stand-in for $standin_region" \
+        "(logs in $EMULATORS_DIR)"
+}
+
+# _emu_stop_group NAME TENTHS: SIGTERM the process group of NAME, SIGKILL it
+# if still there after TENTHS tenths of a second.
+_emu_stop_group() {
+    local f="$EMULATORS_DIR/$1.pgid" pg _
+    [[ -s "$f" ]] || return 0
+    pg="$(cat "$f")"
+    kill -TERM -- "-$pg" 2>/dev/null || true
+    for _ in $(seq 1 "$2"); do
+        kill -0 -- "-$pg" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pg" 2>/dev/null || true
+    rm -f "$f"
 }
 
 # emulators_stop [KEEP_LOGS]: stop every server this shell started. Logs are
 # kept (and their place printed) if KEEP_LOGS is non-zero or, when run from an
 # EXIT trap, if the script is exiting non-zero.
 emulators_stop() {
-    local rc=$? keep="${1:-0}" f pg i
+    local rc=$? keep="${1:-0}" f
     [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]] || return 0
+    # The stand-in first, while moto is still up to record its tasks stopping.
+    # It gives its workers 10 s to exit after SIGTERM, hence its longer wait.
+    _emu_stop_group standin 150
     for f in "$EMULATORS_DIR"/*.pgid; do
         [[ -s "$f" ]] || continue
-        pg="$(cat "$f")"
-        kill -TERM -- "-$pg" 2>/dev/null || true
+        kill -TERM -- "-$(cat "$f")" 2>/dev/null || true
     done
     for f in "$EMULATORS_DIR"/*.pgid; do
         [[ -s "$f" ]] || continue
-        pg="$(cat "$f")"
-        for i in $(seq 1 50); do
-            kill -0 -- "-$pg" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL -- "-$pg" 2>/dev/null || true
-        rm -f "$f"
+        _emu_stop_group "$(basename "$f" .pgid)" 50
     done
     if [[ "$keep" != 0 || $rc -ne 0 ]]; then
         _emu_say "logs kept in $EMULATORS_DIR"
@@ -247,6 +327,7 @@ emulators_stop() {
     fi
     EMULATORS_DIR=""
     unset PREFECT_TUI_TEST_MOTO_URL PREFECT_TUI_TEST_MOTO_AUTH_URL PREFECT_TUI_TEST_PREFECT_API_URL \
+        PREFECT_TUI_TEST_PREFECT_AUTH_STRING PREFECT_TUI_TEST_STANDIN_REGION \
         PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     return 0

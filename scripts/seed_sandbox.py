@@ -30,7 +30,10 @@ def tags(kind, name):
 
 
 def vpc(cidr, name):
-    return ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tags("vpc", name))["Vpc"]["VpcId"]
+    vpc_id = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tags("vpc", name))["Vpc"]["VpcId"]
+    # DNS hostnames on, as in most real VPCs (the emulator's RunTask also needs it).
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    return vpc_id
 
 
 def subnet(vpc_id, cidr, zone, name):

@@ -102,6 +102,10 @@ pub struct PlanArgs {
     /// `table` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+
+    /// Plan to replace work pool defaults that someone set outside prefect-tui.
+    #[arg(long)]
+    pub overwrite_pool_defaults: bool,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +126,14 @@ pub struct DeployArgs {
     /// PREFECT_API_KEY (or PREFECT_API_AUTH_STRING) environment variable.
     #[arg(long)]
     pub api_key_stdin: bool,
+
+    /// Replace work pool defaults that someone set outside prefect-tui.
+    #[arg(long)]
+    pub overwrite_pool_defaults: bool,
+
+    /// How long to wait for the workers to come online in Prefect.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub gate_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,15 @@
 //! `prepare` does only reads: identity, the profile's network (checked, and its egress
 //! verdicts deciding the public IP), and the stack as it exists; then the pure `plan`.
 
-use crate::aws::{AwsContext, AwsError, AwsSettings, Identity};
+use crate::aws::{AwsContext, AwsError, AwsSettings, Identity, Progress, ProgressEvent};
 use crate::network::{Egress, subnet_verdict};
+use crate::prefect::{PrefectAuth, PrefectClient, PrefectError};
+use crate::profile::Credential;
 use crate::secret::SecretValue;
 use crate::stack::desired::{Desired, desired};
-use crate::stack::observed::Observed;
-use crate::stack::plan::{Plan, PlanConflicts, plan};
+use crate::stack::observed::{Observed, ObservedPool};
+use crate::stack::plan::{Action, Plan, PlanConflicts, Resource, plan};
+use crate::stack::pool::{PoolField, merge_defaults};
 use crate::stack::{RenderError, StackSpec, assign_public_ip};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +26,19 @@ pub enum EngineError {
     Conflicts(#[from] PlanConflicts),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Prefect(#[from] PrefectError),
+    #[error(
+        "{online} of {wanted} worker(s) came online in pool {pool} within {}s",
+        waited.as_secs()
+    )]
+    NotOnline {
+        pool: String,
+        online: usize,
+        wanted: usize,
+        waited: std::time::Duration,
+        diagnosis: Vec<String>,
+    },
 }
 
 /// Everything a deploy needs to know before it writes anything.
@@ -36,6 +52,8 @@ pub struct Prepared {
     pub assign_public_ip: bool,
     /// The chosen subnets and their verdicts, in the profile's order.
     pub verdicts: Vec<(String, Egress)>,
+    /// The Prefect API, with the credential the worker will use.
+    pub prefect: PrefectClient,
 }
 
 /// AWS settings for a profile: the profile's region is authoritative (the stack lives
@@ -113,9 +131,10 @@ pub async fn prepare(
     settings: &AwsSettings,
     spec: &StackSpec,
     key: Option<&SecretValue>,
+    overwrite_pool_defaults: bool,
 ) -> Result<Prepared, EngineError> {
     let aws = AwsContext::load(&aws_settings_for(spec, settings)?).await?;
-    prepare_in(aws, spec, key).await
+    prepare_in(aws, spec, key, overwrite_pool_defaults).await
 }
 
 /// `prepare` with a context built elsewhere (tests and benchmarks that bring their own
@@ -124,9 +143,10 @@ pub async fn prepare_in(
     aws: AwsContext,
     spec: &StackSpec,
     key: Option<&SecretValue>,
+    overwrite_pool_defaults: bool,
 ) -> Result<Prepared, EngineError> {
     let identity = aws.identity().await?;
-    let (verdicts, observed) = tokio::try_join!(check_network(&aws, spec, &identity), async {
+    let (verdicts, mut observed) = tokio::try_join!(check_network(&aws, spec, &identity), async {
         aws.observe(spec, &identity, key)
             .await
             .map_err(EngineError::from)
@@ -136,9 +156,13 @@ pub async fn prepare_in(
             message,
             hint: "Change `subnet_ids` or `public_ip` under [network] in the profile.".to_owned(),
         })?;
-    let desired = desired(spec, &observed, public_ip)?;
+    let prefect = prefect_client(&aws, spec, &observed, key).await?;
+    observe_pool(&prefect, spec, &mut observed).await?;
+    let mut desired = desired(spec, &observed, public_ip)?;
+    desired.overwrite_pool_defaults = overwrite_pool_defaults;
     let plan = plan(spec, &observed, &desired)?;
     Ok(Prepared {
+        prefect,
         aws,
         identity,
         observed,
@@ -147,4 +171,206 @@ pub async fn prepare_in(
         assign_public_ip: public_ip,
         verdicts,
     })
+}
+
+/// How long the online gate waits by default.
+pub const GATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A client for the profile's Prefect API with the credential the worker will use: the one
+/// supplied, else the one stored in the stack's secret.
+pub async fn prefect_client(
+    aws: &AwsContext,
+    spec: &StackSpec,
+    observed: &Observed,
+    key: Option<&SecretValue>,
+) -> Result<PrefectClient, EngineError> {
+    let stored = match (key, &observed.secret) {
+        (None, Some(secret)) if secret.owned && !secret.pending_deletion => {
+            aws.read_secret(&secret.arn).await?
+        }
+        _ => None,
+    };
+    let credential = key.cloned().or(stored);
+    let auth = match (spec.credential, credential) {
+        (Credential::ApiKey, Some(k)) => PrefectAuth::ApiKey(k),
+        (Credential::AuthString, Some(k)) => PrefectAuth::AuthString(k),
+        _ => PrefectAuth::None,
+    };
+    Ok(PrefectClient::new(&spec.prefect.api_url(), auth)?)
+}
+
+/// Reads the work pool into `observed`. An API that cannot be reached from here is a note
+/// (a self-hosted server may be reachable only from inside the VPC); a refused credential
+/// is an error, because the worker would be refused too.
+pub async fn observe_pool(
+    client: &PrefectClient,
+    spec: &StackSpec,
+    observed: &mut Observed,
+) -> Result<(), EngineError> {
+    match client.work_pool(&spec.work_pool).await {
+        Ok(Some(pool)) => {
+            observed.work_pool = Some(ObservedPool::Present {
+                pool_type: pool.pool_type,
+                template: pool.base_job_template,
+            })
+        }
+        Ok(None) => observed.work_pool = Some(ObservedPool::Missing),
+        Err(e @ PrefectError::Unreachable { .. }) => observed.work_pool_note = Some(e.to_string()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Creates the work pool if needed and fills its defaults from what now exists.
+pub async fn configure_pool(
+    client: &PrefectClient,
+    spec: &StackSpec,
+    now: &Observed,
+    assign_public_ip: bool,
+    overwrite: bool,
+    progress: &Progress,
+) -> Result<(), EngineError> {
+    let resource = Resource::WorkPool;
+    let wanted = desired(spec, now, assign_public_ip)?.pool_defaults;
+    let (template, exists) = match &now.work_pool {
+        Some(ObservedPool::Present { template, .. }) => (template.clone(), true),
+        Some(ObservedPool::Missing) => (client.default_ecs_template().await?, false),
+        None => return Ok(()),
+    };
+    let (merged, fields) = merge_defaults(&template, &wanted, overwrite);
+    if exists && !fields.iter().any(PoolField::changes_something) {
+        let _ = progress.send(ProgressEvent::Unchanged {
+            resource,
+            name: spec.work_pool.clone(),
+        });
+        return Ok(());
+    }
+    let action = if exists {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let _ = progress.send(ProgressEvent::Started {
+        resource,
+        action,
+        name: spec.work_pool.clone(),
+    });
+    let started = std::time::Instant::now();
+    let result = if exists {
+        client
+            .update_work_pool_template(&spec.work_pool, &merged)
+            .await
+    } else {
+        client
+            .create_work_pool(&spec.work_pool, &merged)
+            .await
+            .map(|_| ())
+    };
+    match result {
+        Ok(()) => {
+            let set: Vec<String> = fields
+                .iter()
+                .filter(|f| f.changes_something())
+                .map(|f| {
+                    f.describe()
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            let _ = progress.send(ProgressEvent::Done {
+                resource,
+                action,
+                elapsed: started.elapsed(),
+                detail: Some(format!("defaults: {}", set.join(", "))),
+            });
+            Ok(())
+        }
+        Err(e) => {
+            let _ = progress.send(ProgressEvent::Failed {
+                resource,
+                error: e.to_string(),
+                hint: e.hint(),
+            });
+            Err(e.into())
+        }
+    }
+}
+
+/// Waits until `spec.desired_count` workers are ONLINE in the pool, heard from after
+/// `since` (any ONLINE worker counts when `since` is `None`). Reports progress; on
+/// timeout returns a diagnosis.
+pub async fn online_gate(
+    aws: &AwsContext,
+    client: &PrefectClient,
+    spec: &StackSpec,
+    since: Option<std::time::SystemTime>,
+    timeout: std::time::Duration,
+    progress: &Progress,
+) -> Result<Vec<String>, EngineError> {
+    let want = spec.desired_count as usize;
+    let started = std::time::Instant::now();
+    let since_secs = since
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs_f64());
+    loop {
+        let workers = client.workers(&spec.work_pool).await?;
+        let online: Vec<String> = workers
+            .iter()
+            .filter(|w| w.status == crate::prefect::WorkerStatus::Online)
+            .filter(|w| {
+                match (
+                    since_secs,
+                    w.last_heartbeat_time.as_deref().and_then(heartbeat_secs),
+                ) {
+                    (None, _) => true,
+                    (Some(since), Some(beat)) => beat >= since,
+                    (Some(_), None) => false,
+                }
+            })
+            .map(|w| w.name.clone())
+            .collect();
+        if online.len() >= want {
+            return Ok(online);
+        }
+        if started.elapsed() >= timeout {
+            let diagnosis = aws
+                .diagnose(spec)
+                .await
+                .unwrap_or_else(|e| vec![format!("(could not read the tasks: {e})")]);
+            return Err(EngineError::NotOnline {
+                pool: spec.work_pool.clone(),
+                online: online.len(),
+                wanted: want,
+                waited: timeout,
+                diagnosis,
+            });
+        }
+        let running = aws
+            .service_tasks(spec.cluster.name(), &spec.names.service())
+            .await
+            .map(|t| t.len())
+            .unwrap_or(0);
+        let _ = progress.send(ProgressEvent::Note {
+            resource: Resource::WorkPool,
+            message: format!(
+                "waiting for workers: {} of {want} online in pool {}; {running} task(s) running ({}s of {}s)",
+                online.len(),
+                spec.work_pool,
+                started.elapsed().as_secs(),
+                timeout.as_secs()
+            ),
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
+}
+
+/// Seconds since the epoch of a Prefect timestamp (RFC 3339, `Z` or `+00:00`).
+pub fn heartbeat_secs(text: &str) -> Option<f64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let normalized = text.replace("+00:00", "Z");
+    DateTime::from_str(&normalized, Format::DateTime)
+        .ok()
+        .map(|d| d.as_secs_f64())
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod network;
+pub mod prefect;
 pub mod profile;
 pub mod secret;
 pub mod stack;

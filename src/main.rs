@@ -34,6 +34,9 @@ fn main() -> ExitCode {
         Some(Ok(())) => ExitCode::SUCCESS,
         Some(Err(err)) => {
             eprintln!("error: {err}");
+            for line in err.details() {
+                eprintln!("  {line}");
+            }
             if let Some(hint) = err.hint() {
                 eprintln!("hint: {hint}");
             }

@@ -331,7 +331,7 @@ async fn second_deploy_plans_no_change_and_writes_nothing() {
     let (_, spec) = load_file(&profile).expect("profile");
     let aws = AwsContext::from_sdk_config(common::sdk_config(&moto, REGION), REGION.to_owned());
     let key = SecretValue::parse(key).expect("key");
-    let prepared = engine::prepare_in(aws.clone(), &spec, Some(&key))
+    let prepared = engine::prepare_in(aws.clone(), &spec, Some(&key), false)
         .await
         .expect("prepare");
     assert!(prepared.plan.is_noop(), "{:#?}", prepared.plan);

@@ -69,6 +69,8 @@ pub struct ApplyOutcome {
     pub service_arn: Option<String>,
     /// When the apply started: the online gate only counts workers heard from after it.
     pub started_at: Option<std::time::SystemTime>,
+    /// What exists now, as far as the apply knows (new ARNs and ids included).
+    pub observed: Observed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -381,11 +383,8 @@ impl AwsContext {
                             .map_err(|e| AwsError::from_sdk("ecs:TagResource", e))?;
                         service
                     };
-                    let detail = if plan.force_new_deployment {
-                        Some("new deployment started".to_owned())
-                    } else {
-                        None
-                    };
+                    let detail = (plan.force_new_deployment && action == Action::Update)
+                        .then(|| "new deployment started".to_owned());
                     Ok((service.service_arn().map(str::to_owned), detail))
                 })
                 .await;
@@ -400,6 +399,7 @@ impl AwsContext {
             task_definition_arn: Some(td_arn),
             service_arn,
             started_at: Some(started_at),
+            observed: now,
         })
     }
 

@@ -546,32 +546,3 @@ impl AwsContext {
         .await
     }
 }
-
-impl AwsContext {
-    /// The SDK's services-stable waiter: one deployment, running count at desired count.
-    pub async fn wait_until_service_stable(
-        &self,
-        cluster: &str,
-        service: &str,
-        timeout: Duration,
-    ) -> Result<(), AwsError> {
-        use aws_sdk_ecs::client::Waiters;
-        self.ecs
-            .wait_until_services_stable()
-            .cluster(cluster)
-            .services(service)
-            .wait(timeout)
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::Call {
-                action: "ecs:DescribeServices",
-                kind: ErrorKind::Other,
-                code: None,
-                message: Some(format!(
-                    "the service did not become stable within {} minutes ({})",
-                    timeout.as_secs() / 60,
-                    aws_sdk_ecs::error::DisplayErrorContext(&e)
-                )),
-            })
-    }
-}

@@ -9,6 +9,7 @@ mod apply;
 mod calls;
 mod config;
 mod destroy;
+mod diagnose;
 pub mod discovery;
 mod ecs_documents;
 mod error;

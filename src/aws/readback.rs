@@ -88,6 +88,8 @@ impl AwsContext {
             security_group,
             task_definition,
             service,
+            work_pool: None,
+            work_pool_note: None,
         })
     }
 
@@ -471,4 +473,18 @@ fn service_summary(s: &aws_sdk_ecs::types::Service) -> Value {
         "enableECSManagedTags": s.enable_ecs_managed_tags(),
         "propagateTags": s.propagate_tags().map(|p| p.as_str()),
     })
+}
+
+impl AwsContext {
+    /// The stored credential, for talking to Prefect when the user did not supply it.
+    pub async fn read_secret(&self, arn: &str) -> Result<Option<SecretValue>, AwsError> {
+        let out = self
+            .secrets
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("secretsmanager:GetSecretValue", e))?;
+        Ok(out.secret_string().and_then(|s| SecretValue::parse(s).ok()))
+    }
 }

@@ -1,116 +1,164 @@
-//! `prefect-tui deploy`: plan, confirm, apply with live progress, then wait for the service.
+//! `prefect-tui deploy`: plan, confirm, apply with live progress, configure the work pool,
+//! then wait until the workers are really online in Prefect (the online gate).
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::aws::{ApplyError, AwsContext};
+use crate::aws::{ApplyError, AwsContext, Identity};
 use crate::cli::{DeployArgs, GlobalArgs};
 use crate::engine;
 use crate::stack::StackSpec;
 use crate::stack::observed::Observed;
-use crate::stack::plan::Action;
+use crate::stack::plan::{Action, Resource};
 
 use super::plan::render_plan;
 use super::{CommandError, confirm, load_profile, print_out, progress, read_credential};
-
-const STABLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> Result<(), CommandError> {
     let loaded = load_profile(global, &args.profile)?;
     let spec = &loaded.spec;
     let key = read_credential(spec, args.api_key_stdin)?;
-    let prepared = engine::prepare(&global.aws_settings(), spec, key.as_ref()).await?;
+    let prepared = engine::prepare(
+        &global.aws_settings(),
+        spec,
+        key.as_ref(),
+        args.overwrite_pool_defaults,
+    )
+    .await?;
     let plan = &prepared.plan;
-    print_out(&render_plan(
+    let mut text = render_plan(
         plan,
         &spec.names.stack,
         &prepared.identity.account,
         &spec.region,
-    ))?;
+    );
+    if let Some(note) = &prepared.observed.work_pool_note {
+        text.push_str(&format!(
+            "Warning: the work pool cannot be checked from here: {note}. The worker creates it \
+             when it starts; deploy again from a machine that reaches the API to fill its defaults.\n"
+        ));
+    }
+    print_out(&text)?;
+
+    let mut since = None;
     if plan.is_noop() {
         print_out(&format!(
             "Nothing to change: stack {} matches the profile. {}\n",
             spec.names.stack,
             calls_summary(&prepared.aws)
         ))?;
-        return Ok(());
-    }
-    if plan.action(crate::stack::plan::Resource::Secret) == Action::Create && key.is_none() {
-        let var = spec.credential.env_name().unwrap_or("PREFECT_API_KEY");
-        return Err(CommandError::bad_input(
-            format!(
-                "The secret {} does not exist yet, and no API key was given to put in it.",
-                spec.secret_name.as_deref().unwrap_or_default()
-            ),
-            format!(
-                "Set {var}, or pipe the key in with --api-key-stdin. It is stored only in Secrets Manager."
-            ),
-        ));
-    }
-    if !args.yes
-        && !confirm(
-            &format!(
-                "Apply these changes in account {} ({})?",
-                prepared.identity.account, spec.region
-            ),
-            "--yes",
-        )?
-    {
-        return Err(CommandError::Cancelled);
-    }
-
-    let live = std::io::stdout().is_terminal();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let view = tokio::spawn(progress::show(rx, live));
-    let result = prepared
-        .aws
-        .apply(
-            spec,
-            &prepared.observed,
-            plan,
-            prepared.assign_public_ip,
-            key.as_ref(),
-            &tx,
-        )
-        .await;
-    drop(tx);
-    let _ = view.await;
-
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(ApplyError::Failed { failures }) => {
-            print_out(&account_of_what_exists(&prepared.aws, spec, &prepared.identity).await)?;
-            let first = failures.into_iter().next().map(|(_, e)| e);
-            return Err(match first {
-                Some(e) => CommandError::Aws(e),
-                None => CommandError::bad_input("the deploy failed", "Run it again to resume."),
-            });
-        }
-        Err(ApplyError::KeyRequired { secret }) => {
+    } else {
+        if plan.action(Resource::Secret) == Action::Create && key.is_none() {
+            let var = spec.credential.env_name().unwrap_or("PREFECT_API_KEY");
             return Err(CommandError::bad_input(
-                format!("The API key is needed to create the secret {secret}."),
-                "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
+                format!(
+                    "The secret {} does not exist yet, and no API key was given to put in it.",
+                    spec.secret_name.as_deref().unwrap_or_default()
+                ),
+                format!(
+                    "Set {var}, or pipe the key in with --api-key-stdin. It is stored only in Secrets Manager."
+                ),
             ));
         }
-        Err(ApplyError::Render(e)) => return Err(CommandError::Render(e)),
-    };
-
+        if !args.yes
+            && !confirm(
+                &format!(
+                    "Apply these changes in account {} ({})?",
+                    prepared.identity.account, spec.region
+                ),
+                "--yes",
+            )?
+        {
+            return Err(CommandError::Cancelled);
+        }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let view = tokio::spawn(progress::show(rx, std::io::stdout().is_terminal()));
+        let result = prepared
+            .aws
+            .apply(
+                spec,
+                &prepared.observed,
+                plan,
+                prepared.assign_public_ip,
+                key.as_ref(),
+                &tx,
+            )
+            .await;
+        let pool = match &result {
+            Ok(outcome) => {
+                let mut now = outcome.observed.clone();
+                now.work_pool = prepared.observed.work_pool.clone();
+                engine::configure_pool(
+                    &prepared.prefect,
+                    spec,
+                    &now,
+                    prepared.assign_public_ip,
+                    args.overwrite_pool_defaults,
+                    &tx,
+                )
+                .await
+            }
+            Err(_) => Ok(()),
+        };
+        drop(tx);
+        let _ = view.await;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(ApplyError::Failed { failures }) => {
+                print_out(&account_of_what_exists(&prepared.aws, spec, &prepared.identity).await)?;
+                let first = failures.into_iter().next().map(|(_, e)| e);
+                return Err(match first {
+                    Some(e) => CommandError::Aws(e),
+                    None => CommandError::bad_input("the deploy failed", "Run it again to resume."),
+                });
+            }
+            Err(ApplyError::KeyRequired { secret }) => {
+                return Err(CommandError::bad_input(
+                    format!("The API key is needed to create the secret {secret}."),
+                    "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
+                ));
+            }
+            Err(ApplyError::Render(e)) => return Err(CommandError::Render(e)),
+        };
+        pool?;
+        since = outcome.started_at;
+        if args.no_wait {
+            return print_out(&format!(
+                "Deployed stack {}: AWS accepted the changes (not waiting for workers). {}\n",
+                spec.names.stack,
+                calls_summary(&prepared.aws)
+            ));
+        }
+    }
     if args.no_wait {
-        print_out(&format!(
-            "Deployed stack {}: service {} accepted the changes (not waiting for it to settle). {}\n",
-            spec.names.stack,
-            outcome.service_arn.as_deref().unwrap_or_default(),
-            calls_summary(&prepared.aws)
-        ))?;
         return Ok(());
     }
-    print_out("Waiting for the service to become stable (tasks running, one deployment)...\n")?;
-    prepared
-        .aws
-        .wait_until_service_stable(spec.cluster.name(), &spec.names.service(), STABLE_TIMEOUT)
-        .await?;
+    if prepared.observed.work_pool_note.is_some() {
+        return print_out(
+            "Not waiting for workers: the Prefect API cannot be reached from here. Check the pool in Prefect.\n",
+        );
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let view = tokio::spawn(progress::show(rx, std::io::stdout().is_terminal()));
+    let gate = engine::online_gate(
+        &prepared.aws,
+        &prepared.prefect,
+        spec,
+        since,
+        Duration::from_secs(args.gate_timeout),
+        &tx,
+    )
+    .await;
+    drop(tx);
+    let _ = view.await;
+    let online = gate?;
     print_out(&format!(
-        "Deployed stack {}: the service is stable.\n",
+        "Worker online: {} in pool {} ({} of {} wanted). Stack {} is deployed.\n",
+        online.join(", "),
+        spec.work_pool,
+        online.len(),
+        spec.desired_count,
         spec.names.stack
     ))
 }
@@ -122,11 +170,7 @@ fn calls_summary(aws: &AwsContext) -> String {
 }
 
 /// After a failure: what exists now, read back from AWS, so nothing half-made goes unsaid.
-async fn account_of_what_exists(
-    aws: &AwsContext,
-    spec: &StackSpec,
-    identity: &crate::aws::Identity,
-) -> String {
+async fn account_of_what_exists(aws: &AwsContext, spec: &StackSpec, identity: &Identity) -> String {
     match aws.observe(spec, identity, None).await {
         Ok(observed) => describe_existing(spec, &observed),
         Err(e) => format!("Could not read back what exists ({e}); `prefect-tui plan` shows it.\n"),

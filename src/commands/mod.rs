@@ -25,6 +25,15 @@ pub enum CommandError {
     Profile(#[from] ProfileError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Prefect(#[from] crate::prefect::PrefectError),
+    /// A failure with lines that explain it (a diagnosis), printed under the error.
+    #[error("{message}")]
+    Explained {
+        message: String,
+        details: Vec<String>,
+        hint: Option<String>,
+    },
     /// The user said no, or pressed Ctrl-C at a question (exit 130).
     #[error("cancelled")]
     Cancelled,
@@ -52,6 +61,22 @@ impl From<crate::engine::EngineError> for CommandError {
                 hint: None,
             },
             EngineError::Render(e) => CommandError::Render(e),
+            EngineError::Prefect(e) => CommandError::Prefect(e),
+            e @ EngineError::NotOnline { .. } => {
+                let details = match &e {
+                    EngineError::NotOnline { diagnosis, .. } => diagnosis.clone(),
+                    _ => Vec::new(),
+                };
+                CommandError::Explained {
+                    message: e.to_string(),
+                    details,
+                    hint: Some(
+                        "Fix what the diagnosis points at (often the profile), then run deploy \
+                         again; `prefect-tui logs` and `status` show more."
+                            .to_owned(),
+                    ),
+                }
+            }
         }
     }
 }
@@ -70,8 +95,20 @@ impl CommandError {
             CommandError::Aws(e) if e.is_bad_input() => 2,
             CommandError::Profile(e) if e.is_bad_input() => 2,
             CommandError::BadInput { .. } | CommandError::Render(_) => 2,
+            CommandError::Prefect(
+                crate::prefect::PrefectError::Rejected { .. }
+                | crate::prefect::PrefectError::WorkspaceNotFound { .. },
+            ) => 2,
             CommandError::Cancelled => 130,
             _ => 1,
+        }
+    }
+
+    /// Lines that explain the error, printed under it.
+    pub fn details(&self) -> &[String] {
+        match self {
+            CommandError::Explained { details, .. } => details,
+            _ => &[],
         }
     }
 
@@ -85,6 +122,8 @@ impl CommandError {
                     .to_owned(),
             ),
             CommandError::BadInput { hint, .. } => hint.clone(),
+            CommandError::Prefect(e) => e.hint(),
+            CommandError::Explained { hint, .. } => hint.clone(),
             CommandError::Render(_) | CommandError::Output(_) | CommandError::Cancelled => None,
         }
     }

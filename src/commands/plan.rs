@@ -13,7 +13,13 @@ use super::{CommandError, load_profile, print_out, read_credential};
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandError> {
     let loaded = load_profile(global, &args.profile)?;
     let key = read_credential(&loaded.spec, false)?;
-    let prepared = engine::prepare(&global.aws_settings(), &loaded.spec, key.as_ref()).await?;
+    let prepared = engine::prepare(
+        &global.aws_settings(),
+        &loaded.spec,
+        key.as_ref(),
+        args.overwrite_pool_defaults,
+    )
+    .await?;
     let text = match args.output {
         OutputFormat::Json => {
             let mut text =
@@ -22,12 +28,18 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
             text.push('\n');
             text
         }
-        OutputFormat::Table => render_plan(
-            &prepared.plan,
-            &loaded.spec.names.stack,
-            &prepared.identity.account,
-            &loaded.spec.region,
-        ),
+        OutputFormat::Table => {
+            let mut text = render_plan(
+                &prepared.plan,
+                &loaded.spec.names.stack,
+                &prepared.identity.account,
+                &loaded.spec.region,
+            );
+            if let Some(note) = &prepared.observed.work_pool_note {
+                text.push_str(&format!("Work pool not checked: {note}\n"));
+            }
+            text
+        }
     };
     print_out(&text)
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::aws::ProgressEvent;
 use crate::stack::plan::{Action, Resource};
 
-const ORDER: [Resource; 8] = [
+const ORDER: [Resource; 9] = [
     Resource::Secret,
     Resource::ExecutionRole,
     Resource::TaskRole,
@@ -20,6 +20,7 @@ const ORDER: [Resource; 8] = [
     Resource::SecurityGroup,
     Resource::TaskDefinition,
     Resource::Service,
+    Resource::WorkPool,
 ];
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -28,6 +28,10 @@ pub struct Desired {
     pub worker_inline: Value,
     pub task_definition_hash: String,
     pub service_hash: String,
+    /// The work pool variables prefect-tui fills, with their values.
+    pub pool_defaults: Vec<(&'static str, Value)>,
+    /// Replace pool defaults a person set (`--overwrite-pool-defaults`).
+    pub overwrite_pool_defaults: bool,
 }
 
 /// A short, stable fingerprint of a document, kept as a tag on what it created.
@@ -64,6 +68,20 @@ pub fn desired(
     } else {
         None
     };
+    let security_group_id = observed
+        .security_group
+        .as_ref()
+        .filter(|sg| sg.owned && sg.vpc_id == spec.vpc_id)
+        .map(|sg| sg.id.clone())
+        .unwrap_or_else(|| PLACEHOLDER_SECURITY_GROUP.to_owned());
+    let pool_defaults = super::pool::pool_defaults(
+        spec,
+        &execution_role_arn,
+        Some(secret_arn.as_deref().unwrap_or(PLACEHOLDER_SECRET_ARN))
+            .filter(|_| spec.secret_name.is_some()),
+        &security_group_id,
+        assign_public_ip,
+    );
     let ctx = RenderContext {
         execution_role_arn: execution_role_arn.clone(),
         task_role_arn: task_role_arn.clone(),
@@ -72,12 +90,7 @@ pub fn desired(
                 .clone()
                 .unwrap_or_else(|| PLACEHOLDER_SECRET_ARN.to_owned())
         }),
-        security_group_id: observed
-            .security_group
-            .as_ref()
-            .filter(|sg| sg.owned && sg.vpc_id == spec.vpc_id)
-            .map(|sg| sg.id.clone())
-            .unwrap_or_else(|| PLACEHOLDER_SECURITY_GROUP.to_owned()),
+        security_group_id,
         assign_public_ip: Some(assign_public_ip),
     };
     let rendered = render_customized(spec, &ctx)?;
@@ -98,6 +111,8 @@ pub fn desired(
         secret_arn,
         task_definition_hash,
         service_hash,
+        pool_defaults,
+        overwrite_pool_defaults: false,
     })
 }
 

@@ -5,11 +5,13 @@
 
 mod customize;
 pub mod desired;
+pub mod diagnosis;
 pub mod fargate;
 pub mod names;
 pub mod observed;
 pub mod plan;
 pub mod policies;
+pub mod pool;
 pub mod prefect_url;
 mod redact;
 mod render;

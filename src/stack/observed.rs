@@ -19,6 +19,20 @@ pub struct Observed {
     pub security_group: Option<ObservedSecurityGroup>,
     pub task_definition: Option<ObservedTaskDefinition>,
     pub service: Option<ObservedService>,
+    /// The Prefect work pool; `None` when it could not be read (see `work_pool_note`).
+    pub work_pool: Option<ObservedPool>,
+    /// Why the pool was not read (the Prefect API is not reachable from here).
+    pub work_pool_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObservedPool {
+    Missing,
+    /// The pool exists, with this base job template.
+    Present {
+        pool_type: String,
+        template: Value,
+    },
 }
 
 /// Whether the key the user supplied is the one already stored.

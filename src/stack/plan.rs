@@ -6,8 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::desired::Desired;
-use super::observed::{KeyComparison, Observed, ObservedRole};
+use super::observed::{KeyComparison, Observed, ObservedPool, ObservedRole};
 use super::policies::{self, EXECUTION_INLINE_POLICY, WORKER_INLINE_POLICY};
+use super::pool::{PoolField, merge_defaults};
 use super::spec::{ClusterChoice, StackSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -21,6 +22,7 @@ pub enum Resource {
     SecurityGroup,
     TaskDefinition,
     Service,
+    WorkPool,
 }
 
 impl Resource {
@@ -34,6 +36,7 @@ impl Resource {
             Resource::SecurityGroup => "security_group",
             Resource::TaskDefinition => "task_definition",
             Resource::Service => "service",
+            Resource::WorkPool => "work_pool",
         }
     }
 
@@ -48,6 +51,7 @@ impl Resource {
             Resource::SecurityGroup => "security group",
             Resource::TaskDefinition => "task definition",
             Resource::Service => "ECS service",
+            Resource::WorkPool => "Prefect work pool",
         }
     }
 }
@@ -320,6 +324,46 @@ pub fn plan(
                 Action::Update
             };
             push(Resource::Service, service_name, action, fields);
+        }
+    }
+
+    // The Prefect work pool, when it could be read.
+    match &observed.work_pool {
+        None => {}
+        Some(ObservedPool::Missing) => push(
+            Resource::WorkPool,
+            spec.work_pool.clone(),
+            Action::Create,
+            desired
+                .pool_defaults
+                .iter()
+                .map(|(name, _)| format!("{name}: set"))
+                .collect(),
+        ),
+        Some(ObservedPool::Present { pool_type, .. }) if pool_type != "ecs" => {
+            conflicts.push(format!(
+                "the Prefect work pool {} exists with type {pool_type}, not ecs: the ECS worker \
+             cannot serve it. Name another pool in the profile (work_pool), or delete that one.",
+                spec.work_pool
+            ))
+        }
+        Some(ObservedPool::Present { template, .. }) => {
+            let (_, fields) = merge_defaults(
+                template,
+                &desired.pool_defaults,
+                desired.overwrite_pool_defaults,
+            );
+            let action = if fields.iter().any(PoolField::changes_something) {
+                Action::Update
+            } else {
+                Action::Noop
+            };
+            push(
+                Resource::WorkPool,
+                spec.work_pool.clone(),
+                action,
+                fields.iter().map(PoolField::describe).collect(),
+            );
         }
     }
 

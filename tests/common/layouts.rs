@@ -40,6 +40,22 @@ impl Net {
         out.vpc.and_then(|v| v.vpc_id).expect("vpc id")
     }
 
+    /// DNS hostnames on, as most VPCs have it (and as endpoints with private DNS need).
+    /// Also an emulator gap: moto's RunTask fails in a VPC without it.
+    pub async fn enable_dns_hostnames(&self, vpc: &str) {
+        self.ec2
+            .modify_vpc_attribute()
+            .vpc_id(vpc)
+            .enable_dns_hostnames(
+                aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                    .value(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("ModifyVpcAttribute");
+    }
+
     pub async fn subnet(&self, vpc: &str, cidr: &str, az: char, name: &str) -> String {
         let out = self
             .ec2

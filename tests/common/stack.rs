@@ -38,6 +38,7 @@ pub async fn public_network(
     let vpc = net
         .vpc(&format!("10.{second_octet}.0.0/16"), "deploy-test")
         .await;
+    net.enable_dns_hostnames(&vpc).await;
     let a = net
         .subnet(&vpc, &format!("10.{second_octet}.1.0/24"), 'a', "public-a")
         .await;

@@ -1,0 +1,37 @@
+//! The workers of a pool, with their heartbeats: what the online gate and the monitor read.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{PrefectClient, PrefectError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WorkerStatus {
+    Online,
+    Offline,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Worker {
+    pub name: String,
+    /// RFC 3339, in UTC.
+    pub last_heartbeat_time: Option<String>,
+    pub status: WorkerStatus,
+}
+
+impl PrefectClient {
+    /// Every worker the pool knows (`POST /work_pools/<name>/workers/filter`).
+    pub async fn workers(&self, pool: &str) -> Result<Vec<Worker>, PrefectError> {
+        let found: Option<Vec<Worker>> = self
+            .call(
+                Method::POST,
+                &format!("work_pools/{pool}/workers/filter"),
+                Some(&json!({ "limit": 200 })),
+                true,
+            )
+            .await?;
+        Ok(found.unwrap_or_default())
+    }
+}

@@ -1,0 +1,314 @@
+//! The Prefect work pool's defaults: what flow runs started by the worker inherit (cluster,
+//! network, execution role, the credential's secret, logs), so they run where the worker
+//! runs, with the same secret, on day one.
+//!
+//! A value prefect-tui wrote is marked in the template (`x-prefect-tui` holds a hash of
+//! it), so a later deploy can tell its own stale value (updated) from one a person set
+//! (kept, unless the user asks to overwrite). Pure: no HTTP here.
+
+use serde_json::{Value, json};
+
+use super::desired::spec_hash;
+use super::spec::StackSpec;
+use crate::profile::Credential;
+
+const MARKER: &str = "x-prefect-tui";
+
+/// Job variables the prefect-aws ECS worker reads (its job configuration has them) that
+/// older published default templates leave out. When the pool's template lacks one, it is
+/// added, with its place in `job_configuration`, rather than skipped: without it flow runs
+/// would start without the credential.
+const ADDABLE: [&str; 2] = [
+    "prefect_api_key_secret_arn",
+    "prefect_api_auth_string_secret_arn",
+];
+
+/// The variables prefect-tui fills, with the values it wants.
+pub fn pool_defaults(
+    spec: &StackSpec,
+    execution_role_arn: &str,
+    secret_arn: Option<&str>,
+    security_group_id: &str,
+    assign_public_ip: bool,
+) -> Vec<(&'static str, Value)> {
+    let mut wanted = vec![
+        ("cluster", json!(spec.cluster.name())),
+        ("vpc_id", json!(spec.vpc_id)),
+        (
+            "network_configuration",
+            json!({ "awsvpcConfiguration": {
+                "subnets": spec.subnet_ids,
+                "securityGroups": [security_group_id],
+                "assignPublicIp": if assign_public_ip { "ENABLED" } else { "DISABLED" },
+            }}),
+        ),
+        ("execution_role_arn", json!(execution_role_arn)),
+        ("configure_cloudwatch_logs", json!(true)),
+        (
+            "cloudwatch_logs_options",
+            json!({
+                "awslogs-group": spec.names.log_group(),
+                "awslogs-region": spec.region,
+                "awslogs-stream-prefix": "flow-run",
+            }),
+        ),
+    ];
+    match (spec.credential, secret_arn) {
+        (Credential::ApiKey, Some(arn)) => wanted.push(("prefect_api_key_secret_arn", json!(arn))),
+        (Credential::AuthString, Some(arn)) => {
+            wanted.push(("prefect_api_auth_string_secret_arn", json!(arn)))
+        }
+        _ => {}
+    }
+    wanted
+}
+
+/// What happens to one pool variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolField {
+    /// Set, or updated from a value prefect-tui wrote earlier.
+    Set { name: String, from: Option<String> },
+    /// A person set another value; kept (`--overwrite-pool-defaults` replaces it).
+    KeptUserValue { name: String, value: String },
+    /// The pool's template has no such variable (an older prefect-aws).
+    Unsupported { name: String },
+}
+
+impl PoolField {
+    pub fn describe(&self) -> String {
+        match self {
+            PoolField::Set { name, from: None } => format!("{name}: set"),
+            PoolField::Set {
+                name,
+                from: Some(old),
+            } => format!("{name}: {old} -> new value"),
+            PoolField::KeptUserValue { name, value } => {
+                format!(
+                    "{name}: kept {value} (set outside prefect-tui; --overwrite-pool-defaults replaces it)"
+                )
+            }
+            PoolField::Unsupported { name } => {
+                format!("{name}: not in this pool's template, skipped")
+            }
+        }
+    }
+
+    pub fn changes_something(&self) -> bool {
+        matches!(self, PoolField::Set { .. })
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 48 {
+        format!("{}...", s.chars().take(45).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The template with the wanted defaults filled in, and what changed. Unchanged fields are
+/// not listed; an unchanged template means no write is needed.
+pub fn merge_defaults(
+    template: &Value,
+    wanted: &[(&'static str, Value)],
+    overwrite: bool,
+) -> (Value, Vec<PoolField>) {
+    let mut merged = template.clone();
+    let mut fields = Vec::new();
+    for (name, value) in wanted {
+        let exists = merged
+            .get("variables")
+            .and_then(|v| v.get("properties"))
+            .and_then(|p| p.get(*name))
+            .is_some();
+        if !exists && ADDABLE.contains(name) {
+            add_variable(&mut merged, name, value);
+            fields.push(PoolField::Set {
+                name: (*name).to_owned(),
+                from: None,
+            });
+            continue;
+        }
+        let Some(property) = merged
+            .get_mut("variables")
+            .and_then(|v| v.get_mut("properties"))
+            .and_then(|p| p.get_mut(*name))
+            .and_then(Value::as_object_mut)
+        else {
+            fields.push(PoolField::Unsupported {
+                name: (*name).to_owned(),
+            });
+            continue;
+        };
+        let current = property.get("default").filter(|d| !d.is_null()).cloned();
+        if current.as_ref() == Some(value) {
+            continue;
+        }
+        let ours = match (&current, property.get(MARKER).and_then(Value::as_str)) {
+            (None, _) => true,
+            (Some(cur), Some(mark)) => mark == spec_hash(cur),
+            (Some(_), None) => false,
+        };
+        if ours || overwrite {
+            fields.push(PoolField::Set {
+                name: (*name).to_owned(),
+                from: current.as_ref().map(short),
+            });
+            property.insert("default".to_owned(), value.clone());
+            property.insert(MARKER.to_owned(), Value::String(spec_hash(value)));
+        } else if let Some(cur) = current {
+            fields.push(PoolField::KeptUserValue {
+                name: (*name).to_owned(),
+                value: short(&cur),
+            });
+        }
+    }
+    (merged, fields)
+}
+
+/// Adds a string variable with its default, and hands it to the job configuration.
+fn add_variable(template: &mut Value, name: &str, value: &Value) {
+    if !template.get("variables").is_some_and(Value::is_object) {
+        template["variables"] = json!({ "type": "object", "properties": {} });
+    }
+    if !template["variables"]
+        .get("properties")
+        .is_some_and(Value::is_object)
+    {
+        template["variables"]["properties"] = json!({});
+    }
+    template["variables"]["properties"][name] = json!({
+        "type": "string",
+        "title": name.replace('_', " "),
+        "description": "Secrets Manager secret with the Prefect credential, given to flow-run tasks (set by prefect-tui).",
+        "default": value,
+        MARKER: spec_hash(value),
+    });
+    if !template
+        .get("job_configuration")
+        .is_some_and(Value::is_object)
+    {
+        template["job_configuration"] = json!({});
+    }
+    template["job_configuration"][name] = Value::String(format!("{{{{ {name} }}}}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Value {
+        json!({
+            "job_configuration": { "cluster": "{{ cluster }}" },
+            "variables": { "properties": {
+                "cluster": { "type": "string" },
+                "vpc_id": { "type": "string", "default": "vpc-theirs" },
+                "execution_role_arn": { "type": "string" },
+            }}
+        })
+    }
+
+    #[test]
+    fn empty_defaults_are_filled_and_marked() {
+        let wanted = vec![("cluster", json!("prefect-tui-prod"))];
+        let (merged, fields) = merge_defaults(&template(), &wanted, false);
+        assert_eq!(
+            merged["variables"]["properties"]["cluster"]["default"],
+            "prefect-tui-prod"
+        );
+        assert!(merged["variables"]["properties"]["cluster"][MARKER].is_string());
+        assert_eq!(
+            fields,
+            vec![PoolField::Set {
+                name: "cluster".into(),
+                from: None
+            }]
+        );
+        // Filling again changes nothing.
+        let (again, fields) = merge_defaults(&merged, &wanted, false);
+        assert_eq!(again, merged);
+        assert!(fields.is_empty());
+    }
+
+    #[test]
+    fn values_a_person_set_are_kept_unless_overwritten() {
+        let wanted = vec![("vpc_id", json!("vpc-ours"))];
+        let (merged, fields) = merge_defaults(&template(), &wanted, false);
+        assert_eq!(
+            merged["variables"]["properties"]["vpc_id"]["default"],
+            "vpc-theirs"
+        );
+        assert!(
+            matches!(&fields[0], PoolField::KeptUserValue { value, .. } if value == "vpc-theirs")
+        );
+        let (merged, fields) = merge_defaults(&template(), &wanted, true);
+        assert_eq!(
+            merged["variables"]["properties"]["vpc_id"]["default"],
+            "vpc-ours"
+        );
+        assert!(fields[0].changes_something());
+    }
+
+    #[test]
+    fn our_own_stale_values_are_updated_and_missing_variables_reported() {
+        let (first, _) = merge_defaults(
+            &template(),
+            &[("execution_role_arn", json!("arn:old"))],
+            false,
+        );
+        let (second, fields) = merge_defaults(
+            &first,
+            &[
+                ("execution_role_arn", json!("arn:new")),
+                ("task_role_arn", json!("x")),
+            ],
+            false,
+        );
+        assert_eq!(
+            second["variables"]["properties"]["execution_role_arn"]["default"],
+            "arn:new"
+        );
+        assert_eq!(
+            fields[0],
+            PoolField::Set {
+                name: "execution_role_arn".into(),
+                from: Some("arn:old".into())
+            }
+        );
+        assert_eq!(
+            fields[1],
+            PoolField::Unsupported {
+                name: "task_role_arn".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_credential_variable_the_template_lacks_is_added_with_its_job_setting() {
+        let (merged, fields) = merge_defaults(
+            &template(),
+            &[("prefect_api_key_secret_arn", json!("arn:secret"))],
+            false,
+        );
+        assert_eq!(
+            merged["variables"]["properties"]["prefect_api_key_secret_arn"]["default"],
+            "arn:secret"
+        );
+        assert_eq!(
+            merged["job_configuration"]["prefect_api_key_secret_arn"],
+            "{{ prefect_api_key_secret_arn }}"
+        );
+        assert!(fields[0].changes_something());
+        let (again, fields) = merge_defaults(
+            &merged,
+            &[("prefect_api_key_secret_arn", json!("arn:secret"))],
+            false,
+        );
+        assert_eq!(again, merged);
+        assert!(fields.is_empty());
+    }
+}

@@ -1,0 +1,347 @@
+//! "The worker is online" as the goal of a deploy, against the emulators with the stand-in
+//! for Fargate running: real `prefect worker` processes start from the task definition the
+//! tool wrote, read their credential from the emulated Secrets Manager, log into the
+//! emulated CloudWatch and heartbeat into a real Prefect server (with basic auth).
+
+mod common;
+
+use common::stack::{Clients, public_network, run, text, write_profile};
+use serde_json::Value;
+
+struct Harness {
+    moto: String,
+    region: String,
+    prefect: String,
+    auth: String,
+}
+
+fn harness() -> Option<Harness> {
+    let moto = common::moto()?;
+    let region = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION")?;
+    let prefect = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL")?;
+    let auth = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING")?;
+    Some(Harness {
+        moto,
+        region,
+        prefect,
+        auth,
+    })
+}
+
+fn self_hosted(h: &Harness, pool: &str, extra: &str) -> String {
+    format!(
+        "\n[prefect]\napi_url = \"{}\"\nwork_pool = \"{pool}\"\ncredential = \"auth-string\"\n{extra}",
+        h.prefect
+    )
+}
+
+/// A profile for the harness's self-hosted server: write_profile's Cloud section replaced.
+fn profile(
+    dir: &std::path::Path,
+    h: &Harness,
+    stack: &str,
+    vpc: &str,
+    subnets: &[String],
+    prefect: &str,
+) -> String {
+    let path = write_profile(dir, stack, &h.region, vpc, subnets, "");
+    let text = std::fs::read_to_string(&path).expect("profile");
+    let start = text.find("[prefect]").expect("prefect section");
+    let end = text.find("[network]").expect("network section");
+    let text = format!(
+        "{}{}\n{}",
+        &text[..start],
+        prefect.trim_start(),
+        &text[end..]
+    );
+    std::fs::write(&path, text).expect("profile rewritten");
+    path.to_string_lossy().into_owned()
+}
+
+fn deploy(h: &Harness, profile: &str, auth: &str, extra: &[&str]) -> std::process::Output {
+    let mut cmd = common::program_against(&h.moto, &h.region);
+    cmd.args(["deploy", "--profile", profile, "--yes"])
+        .args(extra)
+        .env("PREFECT_API_AUTH_STRING", auth);
+    cmd.output().expect("prefect-tui runs")
+}
+
+async fn prefect_get(h: &Harness, path: &str) -> Value {
+    let (user, password) = h.auth.split_once(':').expect("user:password");
+    reqwest::Client::new()
+        .get(format!("{}/{path}", h.prefect))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .expect("Prefect answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stack() {
+    let Some(h) = harness() else { return };
+    let stack = common::unique("online");
+    let pool = format!("ecs-{stack}");
+    let (vpc, subnets) = public_network(&h.moto, &h.region, 80).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = profile(
+        dir.path(),
+        &h,
+        &stack,
+        &vpc,
+        &subnets,
+        &self_hosted(&h, &pool, ""),
+    );
+
+    let out = deploy(&h, &profile, &h.auth, &["--gate-timeout", "150"]);
+    let output = text(&out);
+    assert!(out.status.success(), "{output}");
+    assert!(
+        output.contains("Worker online:") && output.contains(&format!("in pool {pool}")),
+        "{output}"
+    );
+    assert!(
+        !output.contains(&h.auth),
+        "the auth string is never printed"
+    );
+
+    // The worker is really there, heard from by the Prefect server itself.
+    let (user, password) = h.auth.split_once(':').expect("user:password");
+    let workers: Value = reqwest::Client::new()
+        .post(format!("{}/work_pools/{pool}/workers/filter", h.prefect))
+        .basic_auth(user, Some(password))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("Prefect answers")
+        .json()
+        .await
+        .expect("JSON");
+    let online = workers
+        .as_array()
+        .map(|w| w.iter().filter(|w| w["status"] == "ONLINE").count());
+    assert_eq!(online, Some(1), "{workers:#}");
+
+    // The pool's base job template holds what flow runs need, read back through Prefect.
+    let aws = Clients::new(&h.moto, &h.region);
+    let secret = aws
+        .secrets
+        .describe_secret()
+        .secret_id(format!("prefect-tui/{stack}/api-key"))
+        .send()
+        .await
+        .expect("secret");
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(format!("prefect-tui-{stack}-worker"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("sg");
+    let sg = sgs.security_groups()[0]
+        .group_id()
+        .expect("sg id")
+        .to_owned();
+    let pool_doc = prefect_get(&h, &format!("work_pools/{pool}")).await;
+    assert_eq!(pool_doc["type"], "ecs");
+    let vars = &pool_doc["base_job_template"]["variables"]["properties"];
+    assert_eq!(vars["cluster"]["default"], format!("prefect-tui-{stack}"));
+    assert_eq!(vars["vpc_id"]["default"], vpc.as_str());
+    let net = &vars["network_configuration"]["default"]["awsvpcConfiguration"];
+    assert_eq!(net["subnets"], serde_json::json!(subnets));
+    assert_eq!(net["securityGroups"], serde_json::json!([sg]));
+    assert_eq!(net["assignPublicIp"], "ENABLED");
+    assert_eq!(
+        vars["execution_role_arn"]["default"],
+        format!("arn:aws:iam::123456789012:role/prefect-tui-{stack}-execution")
+    );
+    assert_eq!(
+        vars["prefect_api_auth_string_secret_arn"]["default"],
+        secret.arn().expect("arn")
+    );
+    assert_eq!(
+        vars["cloudwatch_logs_options"]["default"]["awslogs-group"],
+        format!("/ecs/prefect-tui/{stack}")
+    );
+
+    // The worker's logs are in CloudWatch, in the awslogs stream of its task.
+    let streams = aws
+        .logs
+        .describe_log_streams()
+        .log_group_name(format!("/ecs/prefect-tui/{stack}"))
+        .send()
+        .await
+        .expect("streams");
+    let stream = streams
+        .log_streams()
+        .first()
+        .and_then(|s| s.log_stream_name())
+        .expect("a stream")
+        .to_owned();
+    assert!(stream.starts_with("worker/prefect-worker/"), "{stream}");
+    let events = aws
+        .logs
+        .get_log_events()
+        .log_group_name(format!("/ecs/prefect-tui/{stack}"))
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .expect("events");
+    assert!(
+        events
+            .events()
+            .iter()
+            .any(|e| e.message().unwrap_or_default().contains("started")),
+        "the worker logged its start"
+    );
+
+    // A second deploy changes nothing and still checks the worker is online.
+    let out = deploy(&h, &profile, &h.auth, &["--gate-timeout", "60"]);
+    let output = text(&out);
+    assert!(out.status.success(), "{output}");
+    assert!(
+        output.contains("Nothing to change") && output.contains("Worker online:"),
+        "{output}"
+    );
+
+    let out = run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_pointed_at_a_wrong_api_fails_the_gate_with_its_own_log_lines() {
+    let Some(h) = harness() else { return };
+    let stack = common::unique("wrongurl");
+    let pool = format!("ecs-{stack}");
+    let (vpc, subnets) = public_network(&h.moto, &h.region, 81).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The deployer reaches the server; the worker is sent elsewhere by a customization.
+    let customization = "\n[[customizations]]\ntarget = \"task_definition\"\nop = \"replace\"\n\
+        path = \"/containerDefinitions/0/environment/0/value\"\nvalue = \"http://127.0.0.1:9/api\"\n";
+    let path = profile(
+        dir.path(),
+        &h,
+        &stack,
+        &vpc,
+        &subnets,
+        &self_hosted(&h, &pool, ""),
+    );
+    let mut text_profile = std::fs::read_to_string(&path).expect("profile");
+    text_profile.push_str(customization);
+    std::fs::write(&path, text_profile).expect("profile");
+
+    let started = std::time::Instant::now();
+    let out = deploy(&h, &path, &h.auth, &["--gate-timeout", "45"]);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(
+        started.elapsed().as_secs() < 120,
+        "fails within its timeout"
+    );
+    assert!(
+        output.contains(&format!(
+            "0 of 1 worker(s) came online in pool {pool} within 45s"
+        )),
+        "{output}"
+    );
+    // The worker keeps running and retrying, so the diagnosis says so and quotes it.
+    assert!(
+        output.contains("but its worker has not reached the Prefect API"),
+        "{output}"
+    );
+    let quoted: Vec<&str> = output
+        .lines()
+        .filter(|l| l.trim_start().starts_with("| "))
+        .collect();
+    assert!(
+        !quoted.is_empty(),
+        "the worker's log lines are quoted: {output}"
+    );
+    assert!(
+        quoted.iter().any(|l| l.contains("127.0.0.1:9")),
+        "they show the wrong address: {output}"
+    );
+
+    let out = run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &path,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_credential_stops_before_anything_is_made() {
+    let Some(h) = harness() else { return };
+    let stack = common::unique("rejected");
+    let (vpc, subnets) = public_network(&h.moto, &h.region, 82).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = profile(
+        dir.path(),
+        &h,
+        &stack,
+        &vpc,
+        &subnets,
+        &self_hosted(&h, &format!("ecs-{stack}"), ""),
+    );
+    let out = deploy(&h, &path, "prefect-tui:wrong-password", &["--no-wait"]);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{output}");
+    assert!(
+        output.contains("rejected the credential (HTTP 401)"),
+        "{output}"
+    );
+    assert!(!output.contains("wrong-password"));
+    let aws = Clients::new(&h.moto, &h.region);
+    assert!(
+        aws.secrets
+            .describe_secret()
+            .secret_id(format!("prefect-tui/{stack}/api-key"))
+            .send()
+            .await
+            .is_err(),
+        "nothing was made"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_api_is_named_and_does_not_block_aws_work() {
+    let Some(h) = harness() else { return };
+    let stack = common::unique("unreach");
+    let (vpc, subnets) = public_network(&h.moto, &h.region, 83).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefect = "\n[prefect]\napi_url = \"http://127.0.0.1:9/api\"\nwork_pool = \"p\"\ncredential = \"auth-string\"\n";
+    let path = profile(dir.path(), &h, &stack, &vpc, &subnets, prefect);
+    let out = run(&h.moto, &h.region, &["plan", "--profile", &path], None);
+    let output = text(&out);
+    assert!(out.status.success(), "{output}");
+    assert!(
+        output.contains("Work pool not checked: the Prefect API at http://127.0.0.1:9/api/work_pools/p cannot be reached"),
+        "{output}"
+    );
+}
