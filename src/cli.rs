@@ -78,6 +78,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Remove everything the stack made (a cluster you brought is kept).
     Destroy(DestroyArgs),
+    /// The workers' CloudWatch logs, every task merged in time order.
+    Logs(LogsArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -149,6 +151,31 @@ pub struct DestroyArgs {
     /// Delete the API key secret at once instead of with a 7-day recovery window.
     #[arg(long)]
     pub force_delete_secret: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// Keep printing new lines as they arrive (until Ctrl-C).
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// How far back to start: 30s, 10m, 2h, 1d.
+    #[arg(long, value_name = "AGE", default_value = "10m")]
+    pub since: String,
+
+    /// `text` for people, `json` for scripts (one object per line).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub output: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 mod deploy;
 mod destroy;
 mod discover;
+mod logs;
 mod plan;
 mod preview;
 mod profiles;
@@ -136,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Deploy(args) => deploy::run(&cli.global, args).await,
         Command::Destroy(args) => destroy::run(&cli.global, args).await,
+        Command::Logs(args) => logs::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
     }
 }
