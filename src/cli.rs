@@ -80,6 +80,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// The workers' CloudWatch logs, every task merged in time order.
     Logs(LogsArgs),
+    /// The service, its tasks, the pool's workers and the latest flow runs.
+    Status(StatusArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -170,6 +172,17 @@ pub struct LogsArgs {
     /// `text` for people, `json` for scripts (one object per line).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub output: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// A saved profile's name, or the path of a profile file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

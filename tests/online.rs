@@ -202,6 +202,52 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
         "the worker logged its start"
     );
 
+    // `status` reads the same state: the service, its running task, the online worker.
+    let out = run(
+        &h.moto,
+        &h.region,
+        &["status", "--profile", &profile, "--output", "json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let status: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["service"]["desired"], 1, "{status:#}");
+    let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        tasks
+            .iter()
+            .filter(|t| t["last_status"] == "RUNNING")
+            .count(),
+        1,
+        "{status:#}"
+    );
+    assert!(
+        tasks[0]["task_definition"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(":1"),
+        "{status:#}"
+    );
+    let workers = status["workers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        workers.iter().filter(|w| w["status"] == "ONLINE").count(),
+        1,
+        "{status:#}"
+    );
+    assert!(
+        workers[0]["heartbeat_age"]
+            .as_u64()
+            .is_some_and(|a| a < 120),
+        "{status:#}"
+    );
+    assert_eq!(status["errors"], serde_json::json!([]), "{status:#}");
+    let out = run(&h.moto, &h.region, &["status", "--profile", &profile], None);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("1 desired") && table.contains("ONLINE heartbeat"),
+        "{table}"
+    );
+
     // A second deploy changes nothing and still checks the worker is online.
     let out = deploy(&h, &profile, &h.auth, &["--gate-timeout", "60"]);
     let output = text(&out);

@@ -18,6 +18,7 @@ pub mod logs;
 pub mod profiles;
 pub mod readback;
 pub mod regions;
+pub mod status;
 
 pub use apply::{ApplyError, ApplyOutcome, Progress, ProgressEvent};
 pub use calls::CallCounter;

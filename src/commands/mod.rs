@@ -10,6 +10,7 @@ mod plan;
 mod preview;
 mod profiles;
 mod progress;
+mod status;
 
 use std::io::Write;
 
@@ -138,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Deploy(args) => deploy::run(&cli.global, args).await,
         Command::Destroy(args) => destroy::run(&cli.global, args).await,
         Command::Logs(args) => logs::run(&cli.global, args).await,
+        Command::Status(args) => status::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
     }
 }

@@ -1,0 +1,211 @@
+//! The service and its tasks as ECS reports them, in batched calls: one DescribeServices,
+//! the task lists, and DescribeTasks for up to 100 tasks per call. Shared by `status` and
+//! the monitor.
+
+use aws_sdk_ecs::types::DesiredStatus;
+use serde::Serialize;
+
+use super::{AwsContext, AwsError};
+use crate::stack::StackSpec;
+use crate::stack::diagnosis::{StoppedTask, advise};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentStatus {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    /// `family:revision`.
+    pub task_definition: String,
+    pub rollout_state: Option<String>,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub status: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub deployments: Vec<DeploymentStatus>,
+    /// Newest first: (RFC 3339 time, message).
+    pub events: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskStatus {
+    pub id: String,
+    pub last_status: String,
+    pub desired_status: String,
+    pub health: String,
+    pub started_at: Option<String>,
+    pub az: Option<String>,
+    /// `family:revision`.
+    pub task_definition: String,
+    pub stopped_reason: Option<String>,
+    /// For stopped tasks: what the reason means, in words.
+    pub advice: Option<String>,
+}
+
+fn revision_of(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+impl AwsContext {
+    /// The service, or `None` when it does not exist (or is deleted).
+    pub async fn service_status(
+        &self,
+        spec: &StackSpec,
+    ) -> Result<Option<ServiceStatus>, AwsError> {
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(spec.cluster.name())
+            .services(spec.names.service())
+            .send()
+            .await;
+        let out = match out.map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e)) {
+            Ok(out) => out,
+            Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(s) = out
+            .services()
+            .first()
+            .filter(|s| s.status() != Some("INACTIVE"))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ServiceStatus {
+            name: s.service_name().unwrap_or_default().to_owned(),
+            status: s.status().unwrap_or_default().to_owned(),
+            desired: s.desired_count(),
+            running: s.running_count(),
+            pending: s.pending_count(),
+            deployments: s
+                .deployments()
+                .iter()
+                .map(|d| DeploymentStatus {
+                    id: d.id().unwrap_or_default().to_owned(),
+                    status: d.status().unwrap_or_default().to_owned(),
+                    task_definition: revision_of(d.task_definition().unwrap_or_default()),
+                    rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                    desired: d.desired_count(),
+                    running: d.running_count(),
+                    pending: d.pending_count(),
+                })
+                .collect(),
+            events: s
+                .events()
+                .iter()
+                .take(10)
+                .map(|e| {
+                    (
+                        time(e.created_at()).unwrap_or_default(),
+                        e.message().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+        }))
+    }
+
+    /// The service's tasks, running ones first, then the most recently stopped.
+    pub async fn task_statuses(
+        &self,
+        spec: &StackSpec,
+        stopped_limit: usize,
+    ) -> Result<Vec<TaskStatus>, AwsError> {
+        let cluster = spec.cluster.name();
+        let service = spec.names.service();
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let listed: Result<Vec<String>, _> = self
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(&service)
+                .desired_status(status)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await;
+            match listed.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e)) {
+                Ok(found) => arns.extend(found),
+                Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            }
+        }
+        let group = format!("service:{service}");
+        let mut tasks = Vec::new();
+        for batch in arns.chunks(100) {
+            let out = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            // The group filter: the emulator's ListTasks ignores serviceName.
+            tasks.extend(
+                out.tasks()
+                    .iter()
+                    .filter(|t| t.group() == Some(group.as_str()))
+                    .cloned(),
+            );
+        }
+        let mut running: Vec<_> = tasks
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .collect();
+        running.sort_by_key(|t| t.started_at().map(|d| d.secs()));
+        let mut stopped: Vec<_> = tasks
+            .iter()
+            .filter(|t| t.last_status() == Some("STOPPED"))
+            .collect();
+        stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at().map(|d| d.secs())));
+        stopped.truncate(stopped_limit);
+        Ok(running
+            .into_iter()
+            .chain(stopped)
+            .map(|t| {
+                let id = t
+                    .task_arn()
+                    .and_then(|a| a.rsplit('/').next())
+                    .unwrap_or_default()
+                    .to_owned();
+                let container = t.containers().first();
+                let stopped = t.last_status() == Some("STOPPED");
+                let advice = stopped.then(|| {
+                    advise(&StoppedTask {
+                        task_id: id.clone(),
+                        stopped_reason: t.stopped_reason().unwrap_or_default().to_owned(),
+                        container_reason: container.and_then(|c| c.reason()).map(str::to_owned),
+                        exit_code: container.and_then(|c| c.exit_code()),
+                    })
+                });
+                TaskStatus {
+                    last_status: t.last_status().unwrap_or_default().to_owned(),
+                    desired_status: t.desired_status().unwrap_or_default().to_owned(),
+                    health: t
+                        .health_status()
+                        .map(|h| h.as_str().to_owned())
+                        .unwrap_or_else(|| "UNKNOWN".to_owned()),
+                    started_at: time(t.started_at()),
+                    az: t.availability_zone().map(str::to_owned),
+                    task_definition: revision_of(t.task_definition_arn().unwrap_or_default()),
+                    stopped_reason: t.stopped_reason().map(str::to_owned),
+                    advice,
+                    id,
+                }
+            })
+            .collect())
+    }
+}
