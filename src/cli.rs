@@ -82,6 +82,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// The service, its tasks, the pool's workers and the latest flow runs.
     Status(StatusArgs),
+    /// A live view of a deployed stack: tasks, workers, service events and logs.
+    Monitor(MonitorArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -172,6 +174,18 @@ pub struct LogsArgs {
     /// `text` for people, `json` for scripts (one object per line).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub output: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// How many log lines to keep in memory.
+    #[arg(long, value_name = "LINES", default_value_t = 100_000)]
+    pub buffer: usize,
 }
 
 #[derive(Debug, Args)]

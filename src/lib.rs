@@ -14,3 +14,4 @@ pub mod prefect;
 pub mod profile;
 pub mod secret;
 pub mod stack;
+pub mod tui;

@@ -209,3 +209,43 @@ impl AwsContext {
             .collect())
     }
 }
+
+impl AwsContext {
+    /// Sets the service's desired count (the monitor's scale action).
+    pub async fn scale_service(&self, spec: &StackSpec, desired: u32) -> Result<(), AwsError> {
+        self.ecs
+            .update_service()
+            .cluster(spec.cluster.name())
+            .service(spec.names.service())
+            .desired_count(i32::try_from(desired).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:UpdateService", e))
+    }
+
+    /// Starts new tasks for the current revision (the monitor's redeploy action).
+    pub async fn force_new_deployment(&self, spec: &StackSpec) -> Result<(), AwsError> {
+        self.ecs
+            .update_service()
+            .cluster(spec.cluster.name())
+            .service(spec.names.service())
+            .force_new_deployment(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:UpdateService", e))
+    }
+
+    pub async fn stop_task(&self, spec: &StackSpec, task_id: &str) -> Result<(), AwsError> {
+        self.ecs
+            .stop_task()
+            .cluster(spec.cluster.name())
+            .task(task_id)
+            .reason("Stopped from the prefect-tui monitor")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:StopTask", e))
+    }
+}

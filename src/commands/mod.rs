@@ -6,6 +6,7 @@ mod deploy;
 mod destroy;
 mod discover;
 mod logs;
+mod monitor;
 mod plan;
 mod preview;
 mod profiles;
@@ -140,6 +141,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Destroy(args) => destroy::run(&cli.global, args).await,
         Command::Logs(args) => logs::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Monitor(args) => monitor::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
     }
 }
