@@ -376,7 +376,7 @@ pub fn heartbeat_secs(text: &str) -> Option<f64> {
 }
 
 /// Everything `status` and the monitor show about a running stack.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct StackStatus {
     pub stack: String,
     pub account: String,

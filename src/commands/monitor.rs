@@ -50,5 +50,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), CommandE
         spec,
         account: identity.account,
     };
-    run_monitor(ctx, args.buffer).await.map_err(CommandError::Output)
+    run_monitor(ctx, args.buffer)
+        .await
+        .map_err(CommandError::Output)
 }

@@ -185,7 +185,8 @@ impl MonitorApp {
             Action::AskScale => self.prompt = Some(Prompt::ScaleTo(String::new())),
             Action::AskRedeploy => {
                 self.prompt = Some(Prompt::Confirm {
-                    question: "Force a new deployment of the service (new tasks replace the old)?".to_owned(),
+                    question: "Force a new deployment of the service (new tasks replace the old)?"
+                        .to_owned(),
                     work: Work::Redeploy,
                 })
             }
@@ -199,7 +200,14 @@ impl MonitorApp {
                 None => self.message = Some((true, "No running task to stop.".to_owned())),
             },
             Action::StatusLoaded(status) => {
-                self.message = status.errors.first().map(|e| (true, format!("Could not read {e}")));
+                // A read error is shown until a read succeeds; what an action did stays.
+                match status.errors.first() {
+                    Some(e) => self.message = Some((true, format!("Could not read {e}"))),
+                    None if self.message.as_ref().is_some_and(|(error, _)| *error) => {
+                        self.message = None
+                    }
+                    None => {}
+                }
                 self.status = Some(*status);
                 self.refreshed = Some(clock());
             }
@@ -243,7 +251,9 @@ impl MonitorApp {
                 self.search = (!text.is_empty()).then_some(text);
                 self.prompt = None;
             }
-            (Prompt::ScaleTo(mut text), Action::Input(c)) if c.is_ascii_digit() && text.len() < 3 => {
+            (Prompt::ScaleTo(mut text), Action::Input(c))
+                if c.is_ascii_digit() && text.len() < 3 =>
+            {
                 text.push(c);
                 self.prompt = Some(Prompt::ScaleTo(text));
             }
@@ -325,15 +335,22 @@ mod tests {
     #[test]
     fn the_log_buffer_is_bounded_and_keeps_the_newest() {
         let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived((0..250).map(|n| event("a", n)).collect()));
+        app.update(Action::LogsArrived(
+            (0..250).map(|n| event("a", n)).collect(),
+        ));
         assert_eq!(app.logs.len(), 100);
-        assert_eq!(app.logs.front().map(|e| e.message.as_str()), Some("line 150"));
+        assert_eq!(
+            app.logs.front().map(|e| e.message.as_str()),
+            Some("line 150")
+        );
     }
 
     #[test]
     fn scrolling_up_stops_following_and_the_bottom_resumes_it() {
         let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived((0..50).map(|n| event("a", n)).collect()));
+        app.update(Action::LogsArrived(
+            (0..50).map(|n| event("a", n)).collect(),
+        ));
         app.update(Action::ScrollUp);
         assert!(!app.follow);
         app.update(Action::LogsArrived(vec![event("a", 50)]));
@@ -346,7 +363,11 @@ mod tests {
     #[test]
     fn task_filter_cycles_through_tasks_then_all() {
         let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived(vec![event("a", 0), event("b", 1), event("a", 2)]));
+        app.update(Action::LogsArrived(vec![
+            event("a", 0),
+            event("b", 1),
+            event("a", 2),
+        ]));
         app.update(Action::CycleTaskFilter);
         assert_eq!(app.visible_logs().count(), 2);
         app.update(Action::CycleTaskFilter);
@@ -363,11 +384,21 @@ mod tests {
         app.update(Action::Input('2'));
         app.update(Action::Input('x'));
         assert_eq!(app.update(Action::Submit), None);
-        assert!(matches!(&app.prompt, Some(Prompt::Confirm { work: Work::Scale(2), .. })));
+        assert!(matches!(
+            &app.prompt,
+            Some(Prompt::Confirm {
+                work: Work::Scale(2),
+                ..
+            })
+        ));
         assert_eq!(app.update(Action::Input('y')), Some(Work::Scale(2)));
         assert!(app.prompt.is_none());
         app.update(Action::AskRedeploy);
-        assert_eq!(app.update(Action::Input('n')), None, "anything but y declines");
+        assert_eq!(
+            app.update(Action::Input('n')),
+            None,
+            "anything but y declines"
+        );
         assert!(app.prompt.is_none());
     }
 
@@ -389,8 +420,20 @@ mod tests {
     fn errors_show_in_the_status_line_without_losing_state() {
         let mut app = MonitorApp::new(10);
         app.update(Action::LogsArrived(vec![event("a", 0)]));
-        app.update(Action::StatusFailed("AWS throttled ecs:DescribeServices".into()));
-        assert_eq!(app.message, Some((true, "AWS throttled ecs:DescribeServices".into())));
+        app.update(Action::StatusFailed(
+            "AWS throttled ecs:DescribeServices".into(),
+        ));
+        assert_eq!(
+            app.message,
+            Some((true, "AWS throttled ecs:DescribeServices".into()))
+        );
         assert_eq!(app.logs.len(), 1);
+        app.update(Action::WorkDone("Scaling to 2 task(s).".into()));
+        app.update(Action::StatusLoaded(Box::default()));
+        assert_eq!(
+            app.message,
+            Some((false, "Scaling to 2 task(s).".into())),
+            "results stay"
+        );
     }
 }

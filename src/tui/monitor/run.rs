@@ -32,7 +32,10 @@ pub struct MonitorContext {
 
 fn rollout_in_progress(status: &StackStatus) -> bool {
     status.service.as_ref().is_some_and(|s| {
-        s.deployments.len() > 1 || s.deployments.iter().any(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"))
+        s.deployments.len() > 1
+            || s.deployments
+                .iter()
+                .any(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"))
     })
 }
 
@@ -43,7 +46,11 @@ async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     loop {
         let status = engine::stack_status(&ctx.aws, &ctx.prefect, &ctx.spec, &ctx.account).await;
         let busy = rollout_in_progress(&status);
-        failures = if status.errors.is_empty() { 0 } else { failures + 1 };
+        failures = if status.errors.is_empty() {
+            0
+        } else {
+            failures + 1
+        };
         if tx.send(Action::StatusLoaded(Box::new(status))).is_err() {
             return;
         }
@@ -85,9 +92,21 @@ async fn poll_logs(ctx: MonitorContext, tx: UnboundedSender<Action>) {
 
 async fn do_work(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
     let result = match &work {
-        Work::Scale(n) => ctx.aws.scale_service(&ctx.spec, *n).await.map(|()| format!("Scaling to {n} task(s).")),
-        Work::Redeploy => ctx.aws.force_new_deployment(&ctx.spec).await.map(|()| "New deployment started.".to_owned()),
-        Work::StopTask(id) => ctx.aws.stop_task(&ctx.spec, id).await.map(|()| format!("Task {id} stopping.")),
+        Work::Scale(n) => ctx
+            .aws
+            .scale_service(&ctx.spec, *n)
+            .await
+            .map(|()| format!("Scaling to {n} task(s).")),
+        Work::Redeploy => ctx
+            .aws
+            .force_new_deployment(&ctx.spec)
+            .await
+            .map(|()| "New deployment started.".to_owned()),
+        Work::StopTask(id) => ctx
+            .aws
+            .stop_task(&ctx.spec, id)
+            .await
+            .map(|()| format!("Task {id} stopping.")),
     };
     let _ = tx.send(match result {
         Ok(text) => Action::WorkDone(text),

@@ -16,7 +16,11 @@ fn task(id: &str, status: &str, revision: &str) -> TaskStatus {
     TaskStatus {
         id: id.into(),
         last_status: status.into(),
-        desired_status: if status == "STOPPED" { "STOPPED".into() } else { "RUNNING".into() },
+        desired_status: if status == "STOPPED" {
+            "STOPPED".into()
+        } else {
+            "RUNNING".into()
+        },
         health: "HEALTHY".into(),
         started_at: Some("2026-11-23T12:00:00Z".into()),
         az: Some("us-east-1a".into()),
@@ -52,7 +56,10 @@ fn status() -> StackStatus {
             running: 1,
             pending: 0,
             deployments: vec![deployment("PRIMARY", "3", "COMPLETED")],
-            events: vec![("2026-11-23T12:00:00Z".into(), "(service prefect-tui-prod-worker) has reached a steady state.".into())],
+            events: vec![(
+                "2026-11-23T12:00:00Z".into(),
+                "(service prefect-tui-prod-worker) has reached a steady state.".into(),
+            )],
         }),
         tasks: vec![task("a1b2c3d4e5f6", "RUNNING", "3")],
         workers: vec![WorkerView {
@@ -120,7 +127,9 @@ fn a_task_stopped_with_its_reason() {
     let mut s = status();
     let mut stopped = task("9f8e7d6c5b4a", "STOPPED", "3");
     stopped.stopped_reason = Some("Essential container in task exited (exit code 1)".into());
-    stopped.advice = Some("The worker in task 9f8e7d6c5b4a exited with code 1. Its last log lines say why:".into());
+    stopped.advice = Some(
+        "The worker in task 9f8e7d6c5b4a exited with code 1. Its last log lines say why:".into(),
+    );
     s.tasks.push(stopped);
     insta::assert_snapshot!(render(&mut app_with(s), 120, 40));
 }
@@ -129,7 +138,10 @@ fn a_task_stopped_with_its_reason() {
 fn a_rollout_in_progress() {
     let mut s = status();
     if let Some(svc) = s.service.as_mut() {
-        svc.deployments = vec![deployment("PRIMARY", "4", "IN_PROGRESS"), deployment("ACTIVE", "3", "COMPLETED")];
+        svc.deployments = vec![
+            deployment("PRIMARY", "4", "IN_PROGRESS"),
+            deployment("ACTIVE", "3", "COMPLETED"),
+        ];
         svc.desired = 1;
         svc.pending = 1;
     }

@@ -11,7 +11,14 @@ use super::keys;
 
 const MIN_WIDTH: u16 = 60;
 const MIN_HEIGHT: u16 = 16;
-const TASK_COLOURS: [Color; 6] = [Color::Cyan, Color::Magenta, Color::Yellow, Color::Green, Color::Blue, Color::LightRed];
+const TASK_COLOURS: [Color; 6] = [
+    Color::Cyan,
+    Color::Magenta,
+    Color::Yellow,
+    Color::Green,
+    Color::Blue,
+    Color::LightRed,
+];
 
 pub fn draw(frame: &mut Frame, app: &mut MonitorApp) {
     let area = frame.area();
@@ -61,7 +68,10 @@ fn header_line(app: &MonitorApp) -> Line<'static> {
     };
     let online = s.workers.iter().filter(|w| w.status == "ONLINE").count();
     Line::from(vec![
-        Span::styled(format!("stack {}", s.stack), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!("stack {}", s.stack),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
         Span::raw(format!(
             "  account {}  {}  cluster {}  pool {} ({online} online)",
             s.account, s.region, s.cluster, s.work_pool
@@ -85,19 +95,31 @@ fn service_pane(app: &MonitorApp) -> Paragraph<'static> {
                 } else {
                     Style::default()
                 };
-                lines.push(Line::styled(format!("{} {} {rollout}", d.status, d.task_definition), style));
+                lines.push(Line::styled(
+                    format!("{} {} {rollout}", d.status, d.task_definition),
+                    style,
+                ));
             }
             for (_, message) in svc.events.iter().take(3) {
-                lines.push(Line::styled(message.clone(), Style::default().fg(Color::DarkGray)));
+                lines.push(Line::styled(
+                    message.clone(),
+                    Style::default().fg(Color::DarkGray),
+                ));
             }
         }
     }
-    Paragraph::new(lines).block(Block::bordered().title(" service ")).wrap(Wrap { trim: true })
+    Paragraph::new(lines)
+        .block(Block::bordered().title(" service "))
+        .wrap(Wrap { trim: true })
 }
 
 fn tasks_pane(app: &MonitorApp) -> Paragraph<'static> {
     let mut lines = Vec::new();
-    let tasks = app.status.as_ref().map(|s| s.tasks.as_slice()).unwrap_or_default();
+    let tasks = app
+        .status
+        .as_ref()
+        .map(|s| s.tasks.as_slice())
+        .unwrap_or_default();
     if tasks.is_empty() {
         lines.push(Line::from("no tasks"));
     }
@@ -111,16 +133,25 @@ fn tasks_pane(app: &MonitorApp) -> Paragraph<'static> {
         lines.push(Line::from(vec![
             Span::raw(format!("{short} ")),
             Span::styled(t.last_status.clone(), Style::default().fg(colour)),
-            Span::raw(format!(" {} {}", t.health.to_lowercase(), t.task_definition)),
+            Span::raw(format!(
+                " {} {}",
+                t.health.to_lowercase(),
+                t.task_definition
+            )),
         ]));
         if let Some(reason) = &t.stopped_reason {
-            lines.push(Line::styled(format!("  {reason}"), Style::default().fg(Color::Red)));
+            lines.push(Line::styled(
+                format!("  {reason}"),
+                Style::default().fg(Color::Red),
+            ));
         }
         if let Some(advice) = &t.advice {
             lines.push(Line::from(format!("  {advice}")));
         }
     }
-    Paragraph::new(lines).block(Block::bordered().title(" tasks ")).wrap(Wrap { trim: true })
+    Paragraph::new(lines)
+        .block(Block::bordered().title(" tasks "))
+        .wrap(Wrap { trim: true })
 }
 
 fn workers_pane(app: &MonitorApp) -> Paragraph<'static> {
@@ -134,28 +165,54 @@ fn workers_pane(app: &MonitorApp) -> Paragraph<'static> {
         lines.push(Line::from("no worker yet"));
     }
     for w in workers {
-        let age = w.heartbeat_age.map(|a| format!("{a}s ago")).unwrap_or_else(|| "never".into());
-        let colour = if w.status == "ONLINE" { Color::Green } else { Color::Red };
-        let short: String = w.name.chars().rev().take(8).collect::<String>().chars().rev().collect();
+        let age = w
+            .heartbeat_age
+            .map(|a| format!("{a}s ago"))
+            .unwrap_or_else(|| "never".into());
+        let colour = if w.status == "ONLINE" {
+            Color::Green
+        } else {
+            Color::Red
+        };
+        let short: String = w
+            .name
+            .chars()
+            .rev()
+            .take(8)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect();
         lines.push(Line::from(vec![
             Span::raw(format!("…{short} ")),
             Span::styled(w.status.clone(), Style::default().fg(colour)),
             Span::raw(format!(" beat {age}")),
         ]));
     }
-    lines.push(Line::styled("flow runs", Style::default().add_modifier(Modifier::BOLD)));
+    lines.push(Line::styled(
+        "flow runs",
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
     if runs.is_empty() {
         lines.push(Line::from("none yet"));
     }
     for r in runs.iter().take(4) {
-        lines.push(Line::from(format!("{} {}", r.name, r.state_name.as_deref().unwrap_or("-"))));
+        lines.push(Line::from(format!(
+            "{} {}",
+            r.name,
+            r.state_name.as_deref().unwrap_or("-")
+        )));
     }
-    Paragraph::new(lines).block(Block::bordered().title(" workers ")).wrap(Wrap { trim: true })
+    Paragraph::new(lines)
+        .block(Block::bordered().title(" workers "))
+        .wrap(Wrap { trim: true })
 }
 
 fn task_colour(task: &str) -> Color {
     // A stable colour per task without remembering tasks: a small hash of the id.
-    let hash = task.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let hash = task
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
     TASK_COLOURS[hash % TASK_COLOURS.len()]
 }
 
@@ -174,9 +231,15 @@ fn logs_pane(app: &MonitorApp, height: usize) -> Paragraph<'static> {
                     .ok()
                     .and_then(|t| t.get(11..19).map(str::to_owned))
                     .unwrap_or_default();
-                spans.push(Span::styled(format!("{time} "), Style::default().fg(Color::DarkGray)));
+                spans.push(Span::styled(
+                    format!("{time} "),
+                    Style::default().fg(Color::DarkGray),
+                ));
             }
-            spans.push(Span::styled(format!("{short} "), Style::default().fg(task_colour(&e.task))));
+            spans.push(Span::styled(
+                format!("{short} "),
+                Style::default().fg(task_colour(&e.task)),
+            ));
             spans.extend(highlight(&e.message, app.search.as_deref()));
             Line::from(spans)
         })
@@ -221,7 +284,11 @@ fn status_line(app: &MonitorApp) -> Line<'static> {
         spans.push(Span::raw(format!("  search \"{search}\"")));
     }
     if let Some((is_error, text)) = &app.message {
-        let style = if *is_error { Style::default().fg(Color::Red) } else { Style::default().fg(Color::Green) };
+        let style = if *is_error {
+            Style::default().fg(Color::Red)
+        } else {
+            Style::default().fg(Color::Green)
+        };
         spans.push(Span::styled(format!("  {text}"), style));
     }
     Line::from(spans)
@@ -230,19 +297,32 @@ fn status_line(app: &MonitorApp) -> Line<'static> {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
     let (title, text) = match prompt {
-        Prompt::Search(t) => (" search ", format!("/{t}_   (Enter to search, Esc to close)")),
-        Prompt::ScaleTo(t) => (" scale ", format!("Desired number of tasks: {t}_   (Enter, Esc)")),
+        Prompt::Search(t) => (
+            " search ",
+            format!("/{t}_   (Enter to search, Esc to close)"),
+        ),
+        Prompt::ScaleTo(t) => (
+            " scale ",
+            format!("Desired number of tasks: {t}_   (Enter, Esc)"),
+        ),
         Prompt::Confirm { question, .. } => (" confirm ", format!("{question}  [y/N]")),
     };
     let rect = centered(area, 70, 5);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(title)),
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(title)),
         rect,
     );
 }
@@ -254,5 +334,8 @@ fn draw_help(frame: &mut Frame, area: Rect) {
         .collect();
     let rect = centered(area, 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" keys ")), rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" keys ")),
+        rect,
+    );
 }
