@@ -549,31 +549,9 @@ async fn changing_cpu_or_the_key_rolls_the_service() {
 /// Runs deploy through a relay that slows every call, reads its progress lines, and kills
 /// it with SIGKILL as soon as `marker` appears.
 fn deploy_and_kill(slow_url: &str, profile: &str, marker: &str) {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("prefect-tui"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    let files = common::no_aws_files();
-    let mut child = cmd
-        .env("AWS_CONFIG_FILE", files.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", files.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", common::TEST_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::TEST_SECRET_KEY)
+    let mut child = common::raw_program(slow_url, REGION)
         .env("PREFECT_API_KEY", "pnu_killed")
-        .args([
-            "--endpoint-url",
-            slow_url,
-            "--region",
-            REGION,
-            "deploy",
-            "--profile",
-            profile,
-            "--yes",
-            "--no-wait",
-        ])
+        .args(["deploy", "--profile", profile, "--yes", "--no-wait"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -16,31 +16,8 @@ use serde_json::Value;
 
 /// Starts `logs --follow --output json` and a thread that forwards its lines.
 fn follow(endpoint: &str, region: &str, profile: &str) -> (Child, mpsc::Receiver<Value>) {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("prefect-tui"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    let files = common::no_aws_files();
-    let mut child = cmd
-        .env("AWS_CONFIG_FILE", files.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", files.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", common::TEST_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::TEST_SECRET_KEY)
-        .args([
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            region,
-            "logs",
-            "--profile",
-            profile,
-            "--follow",
-            "--output",
-            "json",
-        ])
+    let mut child = common::raw_program(endpoint, region)
+        .args(["logs", "--profile", profile, "--follow", "--output", "json"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -276,46 +276,19 @@ impl AwsContext {
         }
     }
 
-    /// ARNs of the service's tasks that have not stopped. Filters on the task's group as
-    /// well, because the emulator's ListTasks ignores `serviceName`.
+    /// ARNs of the service's tasks that have not stopped.
     pub async fn service_tasks(
         &self,
         cluster: &str,
         service: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let arns: Vec<String> = self
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .desired_status(DesiredStatus::Running)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
-        let mut running = Vec::new();
-        for batch in arns.chunks(100) {
-            let out = self
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
-            let group = format!("service:{service}");
-            running.extend(
-                out.tasks()
-                    .iter()
-                    .filter(|t| {
-                        t.group() == Some(group.as_str()) && t.last_status() != Some("STOPPED")
-                    })
-                    .filter_map(|t| t.task_arn().map(str::to_owned)),
-            );
-        }
-        Ok(running)
+        Ok(self
+            .describe_service_tasks(cluster, service, DesiredStatus::Running)
+            .await?
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .filter_map(|t| t.task_arn().map(str::to_owned))
+            .collect())
     }
 
     async fn destroy_cluster(

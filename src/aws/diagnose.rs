@@ -18,37 +18,16 @@ impl AwsContext {
         cluster: &str,
         service: &str,
     ) -> Result<Vec<StoppedTask>, AwsError> {
-        let arns: Vec<String> = self
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .desired_status(DesiredStatus::Stopped)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
-        let group = format!("service:{service}");
-        let mut stopped = Vec::new();
-        for batch in arns.chunks(100) {
-            let out = self
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
-            let mut tasks: Vec<_> = out
-                .tasks()
-                .iter()
-                .filter(|t| t.group() == Some(group.as_str()) && t.last_status() == Some("STOPPED"))
-                .cloned()
-                .collect();
-            tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at().map(|d| d.secs())));
-            stopped.extend(tasks.into_iter().map(|t| {
+        let mut tasks: Vec<_> = self
+            .describe_service_tasks(cluster, service, DesiredStatus::Stopped)
+            .await?
+            .into_iter()
+            .filter(|t| t.last_status() == Some("STOPPED"))
+            .collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at().map(|d| d.secs())));
+        Ok(tasks
+            .into_iter()
+            .map(|t| {
                 let container = t.containers().first();
                 StoppedTask {
                     task_id: t
@@ -60,9 +39,8 @@ impl AwsContext {
                     container_reason: container.and_then(|c| c.reason()).map(str::to_owned),
                     exit_code: container.and_then(|c| c.exit_code()),
                 }
-            }));
-        }
-        Ok(stopped)
+            })
+            .collect())
     }
 
     /// The last lines the worker container of `task_id` wrote to CloudWatch Logs.

@@ -58,6 +58,52 @@ fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
 }
 
 impl AwsContext {
+    /// The service's tasks with the given desired status, described in batches of 100
+    /// (DescribeTasks' limit). Filters on the task's group as well, because the emulator's
+    /// ListTasks ignores `serviceName`. A missing cluster or service means no tasks.
+    pub async fn describe_service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: DesiredStatus,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let listed: Result<Vec<String>, _> = self
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(desired)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        let arns = match listed.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e)) {
+            Ok(arns) => arns,
+            Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let group = format!("service:{service}");
+        let mut tasks = Vec::new();
+        for batch in arns.chunks(100) {
+            let out = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            tasks.extend(
+                out.tasks()
+                    .iter()
+                    .filter(|t| t.group() == Some(group.as_str()))
+                    .cloned(),
+            );
+        }
+        Ok(tasks)
+    }
+
     /// The service, or `None` when it does not exist (or is deleted).
     pub async fn service_status(
         &self,
@@ -123,44 +169,13 @@ impl AwsContext {
     ) -> Result<Vec<TaskStatus>, AwsError> {
         let cluster = spec.cluster.name();
         let service = spec.names.service();
-        let mut arns = Vec::new();
-        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
-            let listed: Result<Vec<String>, _> = self
-                .ecs
-                .list_tasks()
-                .cluster(cluster)
-                .service_name(&service)
-                .desired_status(status)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await;
-            match listed.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e)) {
-                Ok(found) => arns.extend(found),
-                Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            }
-        }
-        let group = format!("service:{service}");
-        let mut tasks = Vec::new();
-        for batch in arns.chunks(100) {
-            let out = self
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
-            // The group filter: the emulator's ListTasks ignores serviceName.
-            tasks.extend(
-                out.tasks()
-                    .iter()
-                    .filter(|t| t.group() == Some(group.as_str()))
-                    .cloned(),
-            );
-        }
+        let mut tasks = self
+            .describe_service_tasks(cluster, &service, DesiredStatus::Running)
+            .await?;
+        tasks.extend(
+            self.describe_service_tasks(cluster, &service, DesiredStatus::Stopped)
+                .await?,
+        );
         let mut running: Vec<_> = tasks
             .iter()
             .filter(|t| t.last_status() != Some("STOPPED"))

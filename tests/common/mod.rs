@@ -130,3 +130,22 @@ pub fn discover_json(endpoint: &str, region: &str, vpc: Option<&str>) -> serde_j
     );
     serde_json::from_slice(&out.stdout).expect("discover prints JSON")
 }
+
+/// The program as a plain `std::process::Command` (for tests that stream its output or
+/// kill it), with the same clean environment and emulator keys as `program_against`.
+pub fn raw_program(endpoint: &str, region: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("prefect-tui"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    let files = no_aws_files();
+    cmd.env("AWS_CONFIG_FILE", files.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", files.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY)
+        .args(["--endpoint-url", endpoint, "--region", region]);
+    cmd
+}

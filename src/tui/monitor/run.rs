@@ -40,7 +40,8 @@ fn rollout_in_progress(status: &StackStatus) -> bool {
 }
 
 /// Polls ECS and Prefect: every 2 s during a rollout, every 5 s when steady, backing off
-/// to 30 s while reads fail.
+/// to 30 s while reads fail. (The emulator never completes a rollout, so there the
+/// monitor stays at the faster rate.)
 async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     let mut failures = 0u32;
     loop {
@@ -69,12 +70,18 @@ async fn poll_logs(ctx: MonitorContext, tx: UnboundedSender<Action>) {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let mut tail = LogTail::new(&ctx.spec.names.log_group(), now - LOG_HISTORY_MS);
+    // Every second while lines arrive; slower while the workers are quiet, so an idle
+    // monitor costs next to nothing; backing off further while reads fail.
     let mut wait = Duration::from_secs(1);
     loop {
         let action = match tail.poll(&ctx.aws).await {
+            Ok(events) if events.is_empty() => {
+                wait = (wait + Duration::from_millis(500)).min(Duration::from_secs(3));
+                None
+            }
             Ok(events) => {
                 wait = Duration::from_secs(1);
-                (!events.is_empty()).then_some(Action::LogsArrived(events))
+                Some(Action::LogsArrived(events))
             }
             Err(e) => {
                 wait = (wait * 2).min(Duration::from_secs(30));

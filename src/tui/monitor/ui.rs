@@ -217,10 +217,17 @@ fn task_colour(task: &str) -> Color {
 }
 
 fn logs_pane(app: &MonitorApp, height: usize) -> Paragraph<'static> {
-    let all: Vec<_> = app.visible_logs().collect();
-    let end = all.len().saturating_sub(app.scroll);
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line> = all[start..end]
+    // Only the lines on screen are looked at: from the newest back, past the scroll.
+    let mut window: Vec<&crate::aws::logs::LogEvent> = app
+        .logs
+        .iter()
+        .rev()
+        .filter(|e| app.task_filter.as_ref().is_none_or(|t| &e.task == t))
+        .skip(app.scroll)
+        .take(height)
+        .collect();
+    window.reverse();
+    let lines: Vec<Line> = window
         .iter()
         .map(|e| {
             let short: String = e.task.chars().take(8).collect();
