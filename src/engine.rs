@@ -332,6 +332,12 @@ pub async fn online_gate(
             .map(|w| w.name.clone())
             .collect();
         if online.len() >= want {
+            let _ = progress.send(ProgressEvent::Done {
+                resource: Resource::WorkPool,
+                action: Action::Noop,
+                elapsed: started.elapsed(),
+                detail: Some(format!("{} worker(s) online", online.len())),
+            });
             return Ok(online);
         }
         if started.elapsed() >= timeout {

@@ -30,7 +30,8 @@ fn past(action: Action) -> &'static str {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
-        Action::Noop => "unchanged",
+        // A step that changed nothing but waited for something (the online gate).
+        Action::Noop => "checked",
     }
 }
 
@@ -182,7 +183,13 @@ fn update(rows: &mut BTreeMap<Resource, Row>, event: &ProgressEvent) {
             );
         }
         ProgressEvent::Note { resource, message } => {
-            rows.entry(*resource).or_default().note = Some(message.clone());
+            let row = rows.entry(*resource).or_default();
+            // A note on a row nothing started yet is a wait in its own right (the gate).
+            if row.state.is_empty() {
+                row.state = "waiting".into();
+                row.running = true;
+            }
+            row.note = Some(message.clone());
         }
         ProgressEvent::Done {
             resource,
@@ -220,6 +227,12 @@ fn redraw(
     if drawn > 0 {
         let _ = write!(out, "\x1b[{drawn}A");
     }
+    // A row wider than the terminal would wrap and break the redraw-in-place: cut it.
+    let width = crossterm::terminal::size()
+        .map(|(w, _)| w as usize)
+        .unwrap_or(120)
+        .max(20)
+        - 1;
     let mut lines = 0;
     for resource in ORDER {
         let Some(row) = rows.get(&resource) else {
@@ -239,13 +252,14 @@ fn redraw(
             .as_deref()
             .map(|n| format!("  {n}"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\x1b[2K {mark} {:<17} {:<32} {}{note}",
+        let line = format!(
+            " {mark} {:<17} {:<32} {}{note}",
             resource.label(),
             row.name,
             row.state
         );
+        let line: String = line.chars().take(width).collect();
+        let _ = writeln!(out, "\x1b[2K{line}");
         lines += 1;
     }
     let _ = out.flush();
