@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use common::stack::{Clients, public_network, text, write_profile};
+use common::stack::{Clients, public_network, text, write_profile, write_self_hosted_profile};
 use serde_json::Value;
 
 /// Starts `logs --follow --output json` and a thread that forwards its lines.
@@ -180,22 +180,20 @@ async fn a_new_deployment_mid_way_loses_no_line() {
     let stack = common::unique("redeploy");
     let (vpc, subnets) = public_network(&moto, &region, 90).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let prefect_section = format!(
-        "[prefect]\napi_url = \"{prefect}\"\nwork_pool = \"ecs-{stack}\"\ncredential = \"auth-string\"\n\n"
-    );
+    let pool = format!("ecs-{stack}");
     let write = |extra: &str| {
-        let path = write_profile(dir.path(), &stack, &region, &vpc, &subnets, extra);
-        let t = std::fs::read_to_string(&path).expect("profile");
-        let (start, end) = (
-            t.find("[prefect]").expect("prefect"),
-            t.find("[network]").expect("network"),
-        );
-        std::fs::write(
-            &path,
-            format!("{}{prefect_section}{}", &t[..start], &t[end..]),
+        write_self_hosted_profile(
+            dir.path(),
+            &stack,
+            &region,
+            &prefect,
+            &pool,
+            &vpc,
+            &subnets,
+            extra,
         )
-        .expect("write");
-        path.to_string_lossy().into_owned()
+        .to_string_lossy()
+        .into_owned()
     };
     let deploy = |profile: &str| {
         common::program_against(&moto, &region)

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::stack::{public_network, text, write_profile};
+use common::stack::{public_network, text, write_self_hosted_profile};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 struct Screen {
@@ -55,16 +55,17 @@ async fn monitor_shows_worker_logs_and_a_second_task_after_scaling() {
     let stack = common::unique("mon");
     let (vpc, subnets) = public_network(&moto, &region, 95).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write_profile(dir.path(), &stack, &region, &vpc, &subnets, "");
-    let t = std::fs::read_to_string(&path).expect("profile");
-    let (start, end) = (
-        t.find("[prefect]").expect("prefect"),
-        t.find("[network]").expect("network"),
+    let pool = format!("ecs-{stack}");
+    let path = write_self_hosted_profile(
+        dir.path(),
+        &stack,
+        &region,
+        &prefect,
+        &pool,
+        &vpc,
+        &subnets,
+        "",
     );
-    let section = format!(
-        "[prefect]\napi_url = \"{prefect}\"\nwork_pool = \"ecs-{stack}\"\ncredential = \"auth-string\"\n\n"
-    );
-    std::fs::write(&path, format!("{}{section}{}", &t[..start], &t[end..])).expect("profile");
     let profile = path.to_string_lossy().into_owned();
     let out = common::program_against(&moto, &region)
         .args([

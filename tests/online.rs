@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::stack::{Clients, public_network, run, text, write_profile};
+use common::stack::{Clients, public_network, run, text, write_self_hosted_profile};
 use serde_json::Value;
 
 struct Harness {
@@ -28,34 +28,19 @@ fn harness() -> Option<Harness> {
     })
 }
 
-fn self_hosted(h: &Harness, pool: &str, extra: &str) -> String {
-    format!(
-        "\n[prefect]\napi_url = \"{}\"\nwork_pool = \"{pool}\"\ncredential = \"auth-string\"\n{extra}",
-        h.prefect
-    )
-}
-
-/// A profile for the harness's self-hosted server: write_profile's Cloud section replaced.
+/// A profile for the harness's self-hosted server, as a path argument.
 fn profile(
-    dir: &std::path::Path,
     h: &Harness,
+    dir: &std::path::Path,
     stack: &str,
+    api_url: &str,
+    pool: &str,
     vpc: &str,
     subnets: &[String],
-    prefect: &str,
 ) -> String {
-    let path = write_profile(dir, stack, &h.region, vpc, subnets, "");
-    let text = std::fs::read_to_string(&path).expect("profile");
-    let start = text.find("[prefect]").expect("prefect section");
-    let end = text.find("[network]").expect("network section");
-    let text = format!(
-        "{}{}\n{}",
-        &text[..start],
-        prefect.trim_start(),
-        &text[end..]
-    );
-    std::fs::write(&path, text).expect("profile rewritten");
-    path.to_string_lossy().into_owned()
+    write_self_hosted_profile(dir, stack, &h.region, api_url, pool, vpc, subnets, "")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn deploy(h: &Harness, profile: &str, auth: &str, extra: &[&str]) -> std::process::Output {
@@ -86,14 +71,7 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 80).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile = profile(
-        dir.path(),
-        &h,
-        &stack,
-        &vpc,
-        &subnets,
-        &self_hosted(&h, &pool, ""),
-    );
+    let profile = profile(&h, dir.path(), &stack, &h.prefect, &pool, &vpc, &subnets);
 
     let out = deploy(&h, &profile, &h.auth, &["--gate-timeout", "150"]);
     let output = text(&out);
@@ -282,14 +260,7 @@ async fn a_worker_pointed_at_a_wrong_api_fails_the_gate_with_its_own_log_lines()
     // The deployer reaches the server; the worker is sent elsewhere by a customization.
     let customization = "\n[[customizations]]\ntarget = \"task_definition\"\nop = \"replace\"\n\
         path = \"/containerDefinitions/0/environment/0/value\"\nvalue = \"http://127.0.0.1:9/api\"\n";
-    let path = profile(
-        dir.path(),
-        &h,
-        &stack,
-        &vpc,
-        &subnets,
-        &self_hosted(&h, &pool, ""),
-    );
+    let path = profile(&h, dir.path(), &stack, &h.prefect, &pool, &vpc, &subnets);
     let mut text_profile = std::fs::read_to_string(&path).expect("profile");
     text_profile.push_str(customization);
     std::fs::write(&path, text_profile).expect("profile");
@@ -347,14 +318,8 @@ async fn a_rejected_credential_stops_before_anything_is_made() {
     let stack = common::unique("rejected");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 82).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(
-        dir.path(),
-        &h,
-        &stack,
-        &vpc,
-        &subnets,
-        &self_hosted(&h, &format!("ecs-{stack}"), ""),
-    );
+    let pool = format!("ecs-{stack}");
+    let path = profile(&h, dir.path(), &stack, &h.prefect, &pool, &vpc, &subnets);
     let out = deploy(&h, &path, "prefect-tui:wrong-password", &["--no-wait"]);
     let output = text(&out);
     assert_eq!(out.status.code(), Some(2), "{output}");
@@ -381,8 +346,15 @@ async fn an_unreachable_api_is_named_and_does_not_block_aws_work() {
     let stack = common::unique("unreach");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 83).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let prefect = "\n[prefect]\napi_url = \"http://127.0.0.1:9/api\"\nwork_pool = \"p\"\ncredential = \"auth-string\"\n";
-    let path = profile(dir.path(), &h, &stack, &vpc, &subnets, prefect);
+    let path = profile(
+        &h,
+        dir.path(),
+        &stack,
+        "http://127.0.0.1:9/api",
+        "p",
+        &vpc,
+        &subnets,
+    );
     let out = run(&h.moto, &h.region, &["plan", "--profile", &path], None);
     let output = text(&out);
     assert!(out.status.success(), "{output}");

@@ -422,21 +422,12 @@ impl AwsContext {
             return Ok(());
         }
         step(progress, resource, &name, async {
-            let attached = self
-                .iam
-                .list_attached_role_policies()
-                .role_name(&name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
-            for policy in attached {
+            let attached = self.attached_policy_arns(&name).await?;
+            for policy_arn in attached {
                 self.iam
                     .detach_role_policy()
                     .role_name(&name)
-                    .policy_arn(policy.policy_arn().unwrap_or_default())
+                    .policy_arn(policy_arn)
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("iam:DetachRolePolicy", e))?;

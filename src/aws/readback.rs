@@ -23,6 +23,17 @@ pub fn partition_of(arn: &str) -> String {
         .to_owned()
 }
 
+/// The value of `key` among tags given as (key, value) pairs: every service has its own
+/// tag type, this reads them all the same way.
+fn tag_value<'a>(
+    tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    key: &str,
+) -> Option<&'a str> {
+    tags.into_iter()
+        .find(|(k, _)| *k == Some(key))
+        .and_then(|(_, v)| v)
+}
+
 /// Not-found is an answer here, not an error.
 fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {
@@ -112,10 +123,8 @@ impl AwsContext {
         let Some(d) = described else {
             return Ok(None);
         };
-        let owned = d
-            .tags()
-            .iter()
-            .any(|t| t.key() == Some(STACK_TAG) && t.value() == Some(spec.names.stack.as_str()));
+        let owned = tag_value(d.tags().iter().map(|t| (t.key(), t.value())), STACK_TAG)
+            == Some(spec.names.stack.as_str());
         let pending_deletion = d.deleted_date().is_some();
         let key = match key {
             None => KeyComparison::NotSupplied,
@@ -160,16 +169,7 @@ impl AwsContext {
         let Some(role) = role.and_then(|r| r.role) else {
             return Ok(None);
         };
-        let managed = self
-            .iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
+        let managed = self.attached_policy_arns(name).await?;
         let inline_doc = absent_if_not_found(
             self.iam
                 .get_role_policy()
@@ -184,13 +184,13 @@ impl AwsContext {
             inline.insert(inline_name.to_owned(), parse_policy(doc.policy_document()));
         }
         Ok(Some(ObservedRole {
-            owned: role
-                .tags()
-                .iter()
-                .any(|t| t.key() == STACK_TAG && t.value() == stack),
+            owned: tag_value(
+                role.tags().iter().map(|t| (Some(t.key()), Some(t.value()))),
+                STACK_TAG,
+            ) == Some(stack),
             trust: parse_policy(role.assume_role_policy_document().unwrap_or_default()),
             arn: role.arn().to_owned(),
-            managed_policy_arns: managed.into_iter().filter_map(|p| p.policy_arn).collect(),
+            managed_policy_arns: managed,
             inline,
         }))
     }
@@ -256,10 +256,8 @@ impl AwsContext {
             .map_err(|e| AwsError::from_sdk("ecs:DescribeClusters", e))?;
         Ok(out.clusters().first().map(|c| ObservedCluster {
             arn: c.cluster_arn().unwrap_or_default().to_owned(),
-            owned: c
-                .tags()
-                .iter()
-                .any(|t| t.key() == Some(STACK_TAG) && t.value() == Some(stack)),
+            owned: tag_value(c.tags().iter().map(|t| (t.key(), t.value())), STACK_TAG)
+                == Some(stack),
             active: c.status() == Some("ACTIVE"),
         }))
     }
@@ -287,10 +285,8 @@ impl AwsContext {
         let observed: Vec<ObservedSecurityGroup> = groups
             .into_iter()
             .map(|g| ObservedSecurityGroup {
-                owned: g
-                    .tags()
-                    .iter()
-                    .any(|t| t.key() == Some(STACK_TAG) && t.value() == Some(stack)),
+                owned: tag_value(g.tags().iter().map(|t| (t.key(), t.value())), STACK_TAG)
+                    == Some(stack),
                 id: g.group_id().unwrap_or_default().to_owned(),
                 vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
             })
@@ -328,11 +324,7 @@ impl AwsContext {
             return Ok(None);
         };
         let tag = |key: &str| {
-            out.tags()
-                .iter()
-                .find(|t| t.key() == Some(key))
-                .and_then(|t| t.value())
-                .map(str::to_owned)
+            tag_value(out.tags().iter().map(|t| (t.key(), t.value())), key).map(str::to_owned)
         };
         Ok(Some(ObservedTaskDefinition {
             arn: td.task_definition_arn().unwrap_or_default().to_owned(),
@@ -364,11 +356,7 @@ impl AwsContext {
             return Ok(None);
         };
         let tag = |key: &str| {
-            s.tags()
-                .iter()
-                .find(|t| t.key() == Some(key))
-                .and_then(|t| t.value())
-                .map(str::to_owned)
+            tag_value(s.tags().iter().map(|t| (t.key(), t.value())), key).map(str::to_owned)
         };
         Ok(Some(ObservedService {
             arn: s.service_arn().unwrap_or_default().to_owned(),
@@ -486,5 +474,22 @@ impl AwsContext {
             .await
             .map_err(|e| AwsError::from_sdk("secretsmanager:GetSecretValue", e))?;
         Ok(out.secret_string().and_then(|s| SecretValue::parse(s).ok()))
+    }
+}
+
+impl AwsContext {
+    /// ARNs of the managed policies attached to a role (readback and destroy both need them).
+    pub(super) async fn attached_policy_arns(&self, role: &str) -> Result<Vec<String>, AwsError> {
+        let attached = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
+        Ok(attached.into_iter().filter_map(|p| p.policy_arn).collect())
     }
 }

@@ -60,15 +60,48 @@ pub fn write_profile(
     subnets: &[String],
     extra: &str,
 ) -> PathBuf {
+    let cloud = format!(
+        "api_url = \"https://api.prefect.cloud/api/accounts/0c1d2e3f-1111-4222-8333-444455556666/workspaces/9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd\"\n\
+         work_pool = \"ecs-{stack}\"\n"
+    );
+    write_profile_with(dir, stack, region, &cloud, vpc, subnets, extra)
+}
+
+/// A profile for a self-hosted Prefect server with basic auth (the harness's server, or an
+/// address nothing answers on).
+#[allow(clippy::too_many_arguments)]
+pub fn write_self_hosted_profile(
+    dir: &Path,
+    stack: &str,
+    region: &str,
+    api_url: &str,
+    pool: &str,
+    vpc: &str,
+    subnets: &[String],
+    extra: &str,
+) -> PathBuf {
+    let prefect =
+        format!("api_url = \"{api_url}\"\nwork_pool = \"{pool}\"\ncredential = \"auth-string\"\n");
+    write_profile_with(dir, stack, region, &prefect, vpc, subnets, extra)
+}
+
+fn write_profile_with(
+    dir: &Path,
+    stack: &str,
+    region: &str,
+    prefect: &str,
+    vpc: &str,
+    subnets: &[String],
+    extra: &str,
+) -> PathBuf {
     let subnets = subnets
         .iter()
         .map(|s| format!("\"{s}\""))
         .collect::<Vec<_>>()
         .join(", ");
     let text = format!(
-        "stack = \"{stack}\"\n\n[aws]\nregion = \"{region}\"\n\n[prefect]\n\
-         api_url = \"https://api.prefect.cloud/api/accounts/0c1d2e3f-1111-4222-8333-444455556666/workspaces/9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd\"\n\
-         work_pool = \"ecs-{stack}\"\n\n[network]\nvpc_id = \"{vpc}\"\nsubnet_ids = [{subnets}]\n{extra}"
+        "stack = \"{stack}\"\n\n[aws]\nregion = \"{region}\"\n\n[prefect]\n{prefect}\n\
+         [network]\nvpc_id = \"{vpc}\"\nsubnet_ids = [{subnets}]\n{extra}"
     );
     let path = dir.join(format!("{stack}.toml"));
     std::fs::write(&path, text).expect("profile written");
