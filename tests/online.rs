@@ -149,35 +149,42 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
         format!("/ecs/prefect-tui/{stack}")
     );
 
-    // The worker's logs are in CloudWatch, in the awslogs stream of its task.
-    let streams = aws
-        .logs
-        .describe_log_streams()
-        .log_group_name(format!("/ecs/prefect-tui/{stack}"))
-        .send()
-        .await
-        .expect("streams");
-    let stream = streams
-        .log_streams()
-        .first()
-        .and_then(|s| s.log_stream_name())
-        .expect("a stream")
-        .to_owned();
-    assert!(stream.starts_with("worker/prefect-worker/"), "{stream}");
-    let events = aws
-        .logs
-        .get_log_events()
-        .log_group_name(format!("/ecs/prefect-tui/{stack}"))
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .expect("events");
-    assert!(
-        events
+    // The worker's logs are in CloudWatch, in the awslogs stream of its task. The worker
+    // heartbeats before it logs its start, and the stand-in ships output in batches, so the
+    // line may arrive a moment after the gate opened: look for it for a bounded while.
+    let group = format!("/ecs/prefect-tui/{stack}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let started_in = loop {
+        let events = aws
+            .logs
+            .filter_log_events()
+            .log_group_name(&group)
+            .send()
+            .await
+            .expect("log events");
+        let found = events
             .events()
             .iter()
-            .any(|e| e.message().unwrap_or_default().contains("started")),
-        "the worker logged its start"
+            .find(|e| e.message().unwrap_or_default().contains("started"))
+            .and_then(|e| e.log_stream_name())
+            .map(str::to_owned);
+        if let Some(stream) = found {
+            break stream;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker logged its start within a minute of coming online; events: {:?}",
+            events
+                .events()
+                .iter()
+                .map(|e| e.message().unwrap_or_default())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert!(
+        started_in.starts_with("worker/prefect-worker/"),
+        "{started_in}"
     );
 
     // `status` reads the same state: the service, its running task, the online worker.
