@@ -247,6 +247,12 @@ fn read_credential(
         }
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
+        if text.trim().is_empty() {
+            return Err(CommandError::bad_input(
+                "--api-key-stdin read no key: standard input was empty or closed.",
+                format!("Pipe the key in (from a password manager or a file), or set {var}."),
+            ));
+        }
         text
     } else {
         match std::env::var(var) {

@@ -96,13 +96,40 @@ impl ProfileError {
                  then run the command again."
                     .to_owned(),
             ),
+            ProfileError::Read { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => Some(
+                    "Check the path, or give the name of a saved profile \
+                     (`prefect-tui profiles list` shows them)."
+                        .to_owned(),
+                ),
+                std::io::ErrorKind::InvalidData => Some(
+                    "A profile is TOML text in UTF-8; give the profile file itself, or save it \
+                     again as UTF-8."
+                        .to_owned(),
+                ),
+                std::io::ErrorKind::IsADirectory => {
+                    Some("Give the profile's .toml file, not a directory.".to_owned())
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
 
-    /// Everything here is the user's to fix except failing to read or write a file.
+    /// Everything here is the user's to fix except failing to write a file or to read one
+    /// that is there: a path that names nothing, a directory or a file that is not text is
+    /// a wrong argument, not a failure of the machine.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, ProfileError::Read { .. } | ProfileError::Write { .. })
+        match self {
+            ProfileError::Read { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::InvalidData
+                    | std::io::ErrorKind::IsADirectory
+            ),
+            ProfileError::Write { .. } => false,
+            _ => true,
+        }
     }
 }
 

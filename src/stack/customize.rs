@@ -133,6 +133,7 @@ fn precheck(doc: &Value, op: &PatchOperation) -> Option<String> {
         PatchOperation::Remove(_) | PatchOperation::Replace(_) if !exists => {
             Some(format!("nothing exists at {path}; to create it use add"))
         }
+        PatchOperation::Replace(o) => type_clash(&path, doc.pointer(&path)?, &o.value),
         PatchOperation::Move(o) if doc.pointer(o.from.as_str()).is_none() => {
             Some(format!("nothing exists at from {}", o.from))
         }
@@ -148,6 +149,23 @@ fn precheck(doc: &Value, op: &PatchOperation) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// A `replace` that changes the JSON type of a value the tool wrote: ECS reads its
+/// documents by a typed schema and would refuse the request, but only after the steps
+/// before it had made the secret, the roles and the rest; refusing it here makes nothing.
+/// (A `null` is no type to keep; `add` of a new member has nothing to compare with.)
+fn type_clash(path: &str, current: &Value, given: &Value) -> Option<String> {
+    if current.is_null() || kind(current) == kind(given) {
+        return None;
+    }
+    Some(format!(
+        "{path} is a {}, and the value given is a {}; ECS would refuse the document. \
+         Give a {} (it is {current} now)",
+        kind(current),
+        kind(given),
+        kind(current)
+    ))
 }
 
 fn display_pointer(p: &str) -> &str {
@@ -332,6 +350,16 @@ mod tests {
 
         let err = applied(&[td("move", "/x", Some("/nope"), None)]).expect_err("move from missing");
         assert!(err.reason.contains("nothing exists at from /nope"), "{err}");
+
+        let err = applied(&[td("replace", "/cpu", None, Some(json!(1024)))])
+            .expect_err("replace changing the type");
+        assert_eq!(
+            err.reason,
+            "/cpu is a string, and the value given is a number; ECS would refuse the document. \
+             Give a string (it is \"512\" now)"
+        );
+        let d = applied(&[td("replace", "/tags", None, Some(json!([])))]).expect("same type");
+        assert_eq!(d["tags"], json!([]));
 
         let err = applied(&[td("add", "/cpu/x", None, Some(json!(1)))]).expect_err("type clash");
         assert!(

@@ -50,6 +50,19 @@ impl PrefectApi {
                 "'{input}' is neither a Prefect Cloud workspace URL nor an http(s) URL"
             ));
         }
+        // The URL reaches the task definition's `environment` and the profile, where a
+        // credential must never be; the message does not repeat it either.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "the URL has a user name or password in it (https://user:password@...); \
+                 a credential must not sit in a profile or the worker's environment. Give the \
+                 address alone ({}://{}{}) with credential = \"auth-string\", and pass \
+                 user:password through PREFECT_API_AUTH_STRING or --api-key-stdin",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ));
+        }
         let host = url.host_str().unwrap_or_default();
         let segments: Vec<&str> = url
             .path_segments()
@@ -141,5 +154,15 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert!(err.contains("names no workspace"), "{err}");
+    }
+
+    #[test]
+    fn a_credential_inside_the_url_is_refused_without_repeating_it() {
+        let err = PrefectApi::parse("https://admin:hunter2@prefect.internal:4200/api")
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("has a user name or password in it"), "{err}");
+        assert!(err.contains("(https://prefect.internal:4200)"), "{err}");
+        assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
     }
 }

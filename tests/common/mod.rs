@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod layouts;
+pub mod pty;
 pub mod slow_proxy;
 pub mod stack;
 
