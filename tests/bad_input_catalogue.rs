@@ -172,7 +172,7 @@ async fn json_patch_operations_that_cannot_apply_are_refused_before_anything_is_
                 "/containerDefinitions",
                 "\"none\"",
             ),
-            "/containerDefinitions is a array, and the value given is a string",
+            "/containerDefinitions is an array, and the value given is a string",
         ),
         (
             "an add below a number",

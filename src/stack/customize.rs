@@ -159,13 +159,21 @@ fn type_clash(path: &str, current: &Value, given: &Value) -> Option<String> {
     if current.is_null() || kind(current) == kind(given) {
         return None;
     }
+    let (was, now) = (with_article(kind(current)), with_article(kind(given)));
     Some(format!(
-        "{path} is a {}, and the value given is a {}; ECS would refuse the document. \
-         Give a {} (it is {current} now)",
-        kind(current),
-        kind(given),
-        kind(current)
+        "{} is {was}, and the value given is {now}; ECS would refuse the document. \
+         Give {was} (it is {current} now)",
+        display_pointer(path),
     ))
+}
+
+fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'o']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
 }
 
 fn display_pointer(p: &str) -> &str {

@@ -210,16 +210,23 @@ pub fn render_customized(
     ctx: &RenderContext,
 ) -> Result<RenderedStack, RenderError> {
     let mut rendered = render(spec, ctx);
-    customize::apply(
+    // The two documents are patched apart; when both fail, the one earlier in the profile
+    // is reported, so fixing errors in file order never meets an older one again.
+    let task_definition = customize::apply(
         &mut rendered.task_definition,
         PatchTarget::TaskDefinition,
         &spec.customizations,
-    )?;
-    customize::apply(
+    );
+    let service = customize::apply(
         &mut rendered.service,
         PatchTarget::Service,
         &spec.customizations,
-    )?;
+    );
+    match (task_definition, service) {
+        (Err(a), Err(b)) => return Err(if a.index < b.index { a } else { b }.into()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => return Err(e.into()),
+        (Ok(()), Ok(())) => {}
+    }
     let containers = rendered.task_definition["containerDefinitions"]
         .as_array()
         .cloned()
