@@ -1,0 +1,311 @@
+//! The secret scan: a full deploy without the wizard (the credential from the environment,
+//! the profile saved in the config directory), a monitor session in a pseudo-terminal with
+//! a real worker's logs on screen, and a destroy; then every place the credential could
+//! have leaked to is searched for it: everything under the program's home directory (the
+//! config directory and any file it wrote), everything it printed (at `-vv`), the command
+//! line of each process while it ran, the task definition as registered and as rendered by
+//! `preview`, `status` and `logs`, and the terminal screen and byte stream. Zero hits, and
+//! a planted copy proves the search finds one.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::stack::{Clients, public_network, text, write_self_hosted_profile};
+
+/// What counts as the credential: the whole `user:password`, the password alone, and the
+/// Basic-auth header value made of it.
+fn needles(credential: &str) -> Vec<Vec<u8>> {
+    let mut found = vec![credential.as_bytes().to_vec()];
+    if let Some((_, password)) = credential.split_once(':') {
+        found.push(password.as_bytes().to_vec());
+    }
+    found.push(aws_smithy_types::base64::encode(credential).into_bytes());
+    found
+}
+
+/// Names of the haystacks that hold any needle.
+fn hits(haystacks: &[(String, Vec<u8>)], needles: &[Vec<u8>]) -> Vec<String> {
+    haystacks
+        .iter()
+        .filter(|(_, hay)| {
+            needles
+                .iter()
+                .any(|n| hay.windows(n.len()).any(|w| w == n.as_slice()))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Every file under `dir`, by path.
+fn files_under(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+}
+
+/// The program with a home directory of its own (so whatever it writes lands where the
+/// scan looks) and the default config directory under it.
+fn program(moto: &str, region: &str, home: &Path) -> Command {
+    let mut cmd = common::raw_program(moto, region);
+    cmd.env_remove("PREFECT_TUI_CONFIG_DIR")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("PREFECT_API_KEY")
+        .env_remove("PREFECT_API_AUTH_STRING")
+        .env("HOME", home);
+    cmd
+}
+
+/// Reads /proc/<pid>/cmdline until the process ends; returns every distinct one seen.
+fn watch_cmdline(pid: u32, running: impl Fn() -> bool) -> Vec<u8> {
+    let mut seen = Vec::new();
+    while running() {
+        if let Ok(line) = std::fs::read(format!("/proc/{pid}/cmdline"))
+            && !line.is_empty()
+            && seen != line
+        {
+            seen.extend_from_slice(&line);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    seen
+}
+
+/// Runs `cmd` to the end, keeping its output and its command line as seen in /proc.
+fn run_watched(mut cmd: Command, stdin_text: Option<&str>) -> (std::process::Output, Vec<u8>) {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin_text.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child: Child = cmd.spawn().expect("spawn");
+    if let Some(text) = stdin_text {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(text.as_bytes()).expect("write");
+    }
+    let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let alive =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    let cmdline = watch_cmdline(pid, alive);
+    let status = child.wait().expect("wait");
+    let out = std::process::Output {
+        status,
+        stdout: out_reader.join().expect("stdout"),
+        stderr: err_reader.join().expect("stderr"),
+    };
+    (out, cmdline)
+}
+
+fn keep(
+    haystacks: &mut Vec<(String, Vec<u8>)>,
+    name: &str,
+    out: &std::process::Output,
+    cmdline: Vec<u8>,
+) {
+    haystacks.push((format!("{name}: stdout"), out.stdout.clone()));
+    haystacks.push((format!("{name}: stderr"), out.stderr.clone()));
+    haystacks.push((format!("{name}: /proc/<pid>/cmdline"), cmdline));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_credential_is_nowhere_but_in_secrets_manager() {
+    let Some(moto) = common::moto() else { return };
+    let Some(region) = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION") else {
+        return;
+    };
+    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
+        return;
+    };
+    let Some(credential) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+        return;
+    };
+    let needles = needles(&credential);
+    let aws = Clients::new(&moto, &region);
+    let home = tempfile::tempdir().expect("home");
+    let stack = common::unique("scan");
+    let (vpc, subnets) = public_network(&moto, &region, 96).await;
+
+    // The profile saved where the program keeps profiles, as the wizard would save it.
+    let profiles = home.path().join(".config/prefect-tui/profiles");
+    std::fs::create_dir_all(&profiles).expect("config dir");
+    write_self_hosted_profile(
+        &profiles,
+        &stack,
+        &region,
+        &prefect,
+        &format!("ecs-{stack}"),
+        &vpc,
+        &subnets,
+        "",
+    );
+    let mut haystacks: Vec<(String, Vec<u8>)> = Vec::new();
+
+    // Deploy, the credential once from the environment, once from standard input (both
+    // are read; the second deploy finds the secret unchanged).
+    let mut cmd = program(&moto, &region, home.path());
+    cmd.env("PREFECT_API_AUTH_STRING", &credential).args([
+        "-vv",
+        "deploy",
+        "--profile",
+        &stack,
+        "--yes",
+        "--gate-timeout",
+        "120",
+    ]);
+    let (out, cmdline) = run_watched(cmd, None);
+    assert!(out.status.success(), "deploy: {}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains("deploy"),
+        "the command line was read while deploy ran"
+    );
+    keep(&mut haystacks, "deploy", &out, cmdline);
+    let mut cmd = program(&moto, &region, home.path());
+    cmd.args([
+        "-vv",
+        "deploy",
+        "--profile",
+        &stack,
+        "--yes",
+        "--no-wait",
+        "--api-key-stdin",
+    ]);
+    let (out, cmdline) = run_watched(cmd, Some(&format!("{credential}\n")));
+    assert!(out.status.success(), "deploy from stdin: {}", text(&out));
+    keep(&mut haystacks, "deploy --api-key-stdin", &out, cmdline);
+
+    // What a person or script reads about the stack.
+    for args in [
+        vec!["preview", "--profile", &stack, "--format", "json"],
+        vec!["plan", "--profile", &stack, "--output", "json"],
+        vec!["status", "--profile", &stack, "--output", "json"],
+        vec!["logs", "--profile", &stack, "--since", "30m"],
+        vec!["profiles", "show", &stack],
+    ] {
+        let mut cmd = program(&moto, &region, home.path());
+        // preview redacts what it is given: give it the credential to redact.
+        cmd.env("PREFECT_API_AUTH_STRING", &credential).args(&args);
+        let (out, cmdline) = run_watched(cmd, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        keep(&mut haystacks, &args.join(" "), &out, cmdline);
+    }
+
+    // The task definition as ECS holds it.
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(format!("prefect-tui-{stack}-worker"))
+        .send()
+        .await
+        .expect("registered");
+    let registered = format!("{:?}", td.task_definition());
+    assert!(
+        registered.contains("PREFECT_API_AUTH_STRING") && registered.contains("secretsmanager"),
+        "the credential is referenced from Secrets Manager: {registered}"
+    );
+    haystacks.push(("registered task definition".into(), registered.into_bytes()));
+
+    // A monitor session with the worker's logs on screen.
+    let mut term = common::pty::spawn(
+        &moto,
+        &region,
+        &["monitor", "--profile", &stack],
+        &[("HOME", &home.path().to_string_lossy())],
+        40,
+        140,
+    );
+    let screen = term.wait_for("the worker's logs", Duration::from_secs(60), |s| {
+        s.contains("started!") && s.contains("ONLINE")
+    });
+    let pid = term.pid().expect("the monitor's pid");
+    let monitor_cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&monitor_cmdline).contains("monitor"),
+        "the monitor's command line was read while it ran"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let screen = format!("{screen}\n{}", term.contents());
+    term.quit();
+    haystacks.push(("monitor: screen".into(), screen.into_bytes()));
+    haystacks.push(("monitor: terminal byte stream".into(), term.raw()));
+    haystacks.push(("monitor: /proc/<pid>/cmdline".into(), monitor_cmdline));
+
+    let mut cmd = program(&moto, &region, home.path());
+    cmd.args([
+        "-vv",
+        "destroy",
+        "--profile",
+        &stack,
+        "--yes",
+        "--force-delete-secret",
+    ]);
+    let (out, cmdline) = run_watched(cmd, None);
+    assert!(out.status.success(), "destroy: {}", text(&out));
+    keep(&mut haystacks, "destroy", &out, cmdline);
+
+    // Everything the program left in its home: the config directory, and any other file.
+    let mut files = Vec::new();
+    files_under(home.path(), &mut files);
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.ends_with(&format!("{stack}.toml"))),
+        "the saved profile is among the files scanned: {:?}",
+        files.iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
+    haystacks.extend(files);
+
+    let scanned: usize = haystacks.iter().map(|(_, h)| h.len()).sum();
+    let found = hits(&haystacks, &needles);
+    eprintln!(
+        "secret scan: {} places, {scanned} bytes, {} hit(s)",
+        haystacks.len(),
+        found.len()
+    );
+    assert!(found.is_empty(), "the credential leaked into: {found:#?}");
+
+    // The control: the same search finds a planted copy, in a file among the others, in
+    // each of the forms searched for.
+    let control: PathBuf = home.path().join("control.txt");
+    for needle in &needles {
+        let mut planted = b"noise before ".to_vec();
+        planted.extend_from_slice(needle);
+        planted.extend_from_slice(b" and after");
+        std::fs::write(&control, &planted).expect("plant");
+        let mut files = Vec::new();
+        files_under(home.path(), &mut files);
+        let found = hits(&files, &[needle.clone()]);
+        assert_eq!(
+            found,
+            vec![control.display().to_string()],
+            "the planted copy is found"
+        );
+    }
+}
