@@ -20,8 +20,9 @@ use crate::aws::AwsSettings;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command: the guided setup (`init`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Flags every command takes.
@@ -66,6 +67,9 @@ impl GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The guided setup: from an AWS account and a Prefect workspace to a worker online,
+    /// step by step, saved as a profile. The default when no command is given.
+    Init(InitArgs),
     /// Show the account's VPCs and subnets, and whether a worker in each subnet could reach
     /// ECR, Secrets Manager, CloudWatch Logs and the Prefect API.
     Discover(DiscoverArgs),
@@ -176,6 +180,17 @@ pub struct LogsArgs {
     pub output: LogFormat,
 }
 
+/// Log lines the monitor keeps by default.
+pub const DEFAULT_LOG_BUFFER: usize = 100_000;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct InitArgs {
+    /// Line-by-line prompts instead of the full-screen wizard (small terminals, screen
+    /// readers, recorded sessions).
+    #[arg(long)]
+    pub plain: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// A saved profile's name, or the path of a profile file (default: the only saved
@@ -184,7 +199,7 @@ pub struct MonitorArgs {
     pub profile: Option<String>,
 
     /// How many log lines to keep in memory.
-    #[arg(long, value_name = "LINES", default_value_t = 100_000)]
+    #[arg(long, value_name = "LINES", default_value_t = DEFAULT_LOG_BUFFER)]
     pub buffer: usize,
 }
 

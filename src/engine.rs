@@ -173,6 +173,59 @@ pub async fn prepare_in(
     })
 }
 
+/// Why the write half of a deploy stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployFailure {
+    #[error(transparent)]
+    Apply(#[from] crate::aws::ApplyError),
+    #[error(transparent)]
+    Pool(#[from] EngineError),
+}
+
+/// The write half of every deploy (the `deploy` command and the wizard): apply the plan
+/// with progress events, then create the work pool or fill its defaults. Returns when AWS
+/// and Prefect accepted everything; the online gate is separate. A plan with nothing to
+/// change writes nothing.
+pub async fn apply_prepared(
+    prepared: &Prepared,
+    spec: &StackSpec,
+    key: Option<&SecretValue>,
+    overwrite_pool_defaults: bool,
+    progress: &Progress,
+) -> Result<crate::aws::ApplyOutcome, DeployFailure> {
+    let outcome = prepared
+        .aws
+        .apply(
+            spec,
+            &prepared.observed,
+            &prepared.plan,
+            prepared.assign_public_ip,
+            key,
+            progress,
+        )
+        .await?;
+    let mut now = outcome.observed.clone();
+    now.work_pool = prepared.observed.work_pool.clone();
+    configure_pool(
+        &prepared.prefect,
+        spec,
+        &now,
+        prepared.assign_public_ip,
+        overwrite_pool_defaults,
+        progress,
+    )
+    .await?;
+    Ok(outcome)
+}
+
+/// After a failure: what exists now, read back from AWS, so nothing half-made goes unsaid.
+pub async fn what_exists(aws: &AwsContext, spec: &StackSpec, identity: &Identity) -> String {
+    match aws.observe(spec, identity, None).await {
+        Ok(observed) => describe_existing(spec, &observed),
+        Err(e) => format!("Could not read back what exists ({e}); `prefect-tui plan` shows it.\n"),
+    }
+}
+
 /// How long the online gate waits by default.
 pub const GATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -463,4 +516,65 @@ pub async fn stack_status(
         }),
         errors,
     }
+}
+
+/// One line per resource of the stack: exists or not.
+pub fn describe_existing(spec: &StackSpec, o: &Observed) -> String {
+    let secret_state = match &o.secret {
+        Some(s) if s.pending_deletion => "scheduled for deletion",
+        Some(_) => "exists",
+        None => "not created",
+    };
+    let mut out = String::from("What exists now:\n");
+    if let Some(name) = &spec.secret_name {
+        out.push_str(&format!(
+            "  {:<17} {:<34} {secret_state}\n",
+            "API key secret", name
+        ));
+    }
+    let rows = [
+        (
+            "execution role",
+            spec.names.execution_role(),
+            o.execution_role.is_some(),
+        ),
+        (
+            "worker task role",
+            spec.names.task_role(),
+            o.task_role.is_some(),
+        ),
+        ("log group", spec.names.log_group(), o.log_group.is_some()),
+        (
+            "ECS cluster",
+            spec.cluster.name().to_owned(),
+            o.cluster.as_ref().is_some_and(|c| c.active),
+        ),
+        (
+            "security group",
+            spec.names.security_group(),
+            o.security_group.is_some(),
+        ),
+        (
+            "task definition",
+            spec.names.task_family(),
+            o.task_definition.is_some(),
+        ),
+        (
+            "ECS service",
+            spec.names.service(),
+            o.service.as_ref().is_some_and(|s| s.status != "INACTIVE"),
+        ),
+    ];
+    for (label, name, exists) in rows {
+        out.push_str(&format!(
+            "  {:<17} {:<34} {}\n",
+            label,
+            name,
+            if exists { "exists" } else { "not created" }
+        ));
+    }
+    out.push_str(
+        "Run the same deploy again to finish, or `prefect-tui destroy` to remove what exists.\n",
+    );
+    out
 }

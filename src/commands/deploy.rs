@@ -4,11 +4,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::aws::{ApplyError, AwsContext, Identity};
+use crate::aws::{ApplyError, AwsContext};
 use crate::cli::{DeployArgs, GlobalArgs};
-use crate::engine;
-use crate::stack::StackSpec;
-use crate::stack::observed::Observed;
+use crate::engine::{self, DeployFailure};
 use crate::stack::plan::{Action, Resource};
 
 use super::plan::render_plan;
@@ -73,54 +71,37 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> Result<(), CommandEr
         }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let view = tokio::spawn(progress::show(rx, std::io::stdout().is_terminal()));
-        let result = prepared
-            .aws
-            .apply(
-                spec,
-                &prepared.observed,
-                plan,
-                prepared.assign_public_ip,
-                key.as_ref(),
-                &tx,
-            )
-            .await;
-        let pool = match &result {
-            Ok(outcome) => {
-                let mut now = outcome.observed.clone();
-                now.work_pool = prepared.observed.work_pool.clone();
-                engine::configure_pool(
-                    &prepared.prefect,
-                    spec,
-                    &now,
-                    prepared.assign_public_ip,
-                    args.overwrite_pool_defaults,
-                    &tx,
-                )
-                .await
-            }
-            Err(_) => Ok(()),
-        };
+        let result = engine::apply_prepared(
+            &prepared,
+            spec,
+            key.as_ref(),
+            args.overwrite_pool_defaults,
+            &tx,
+        )
+        .await;
         drop(tx);
         let _ = view.await;
         let outcome = match result {
             Ok(outcome) => outcome,
-            Err(ApplyError::Failed { failures }) => {
-                print_out(&account_of_what_exists(&prepared.aws, spec, &prepared.identity).await)?;
+            Err(DeployFailure::Apply(ApplyError::Failed { failures })) => {
+                print_out(&engine::what_exists(&prepared.aws, spec, &prepared.identity).await)?;
                 let first = failures.into_iter().next().map(|(_, e)| e);
                 return Err(match first {
                     Some(e) => CommandError::Aws(e),
                     None => CommandError::bad_input("the deploy failed", "Run it again to resume."),
                 });
             }
-            Err(ApplyError::KeyRequired { secret }) => {
+            Err(DeployFailure::Apply(ApplyError::KeyRequired { secret })) => {
                 return Err(CommandError::bad_input(
                     format!("The API key is needed to create the secret {secret}."),
                     "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
                 ));
             }
-            Err(ApplyError::Render(e)) => return Err(CommandError::Render(e)),
+            Err(DeployFailure::Apply(ApplyError::Render(e))) => {
+                return Err(CommandError::Render(e));
+            }
+            Err(DeployFailure::Pool(e)) => return Err(e.into()),
         };
-        pool?;
         since = outcome.started_at;
         if args.no_wait {
             return print_out(&format!(
@@ -167,72 +148,4 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> Result<(), CommandEr
 fn calls_summary(aws: &AwsContext) -> String {
     let writes: u64 = aws.calls.writes().values().sum();
     format!("AWS calls: {} ({} writes).", aws.calls.total(), writes)
-}
-
-/// After a failure: what exists now, read back from AWS, so nothing half-made goes unsaid.
-async fn account_of_what_exists(aws: &AwsContext, spec: &StackSpec, identity: &Identity) -> String {
-    match aws.observe(spec, identity, None).await {
-        Ok(observed) => describe_existing(spec, &observed),
-        Err(e) => format!("Could not read back what exists ({e}); `prefect-tui plan` shows it.\n"),
-    }
-}
-
-pub fn describe_existing(spec: &StackSpec, o: &Observed) -> String {
-    let secret_state = match &o.secret {
-        Some(s) if s.pending_deletion => "scheduled for deletion",
-        Some(_) => "exists",
-        None => "not created",
-    };
-    let mut out = String::from("What exists now:\n");
-    if let Some(name) = &spec.secret_name {
-        out.push_str(&format!(
-            "  {:<17} {:<34} {secret_state}\n",
-            "API key secret", name
-        ));
-    }
-    let rows = [
-        (
-            "execution role",
-            spec.names.execution_role(),
-            o.execution_role.is_some(),
-        ),
-        (
-            "worker task role",
-            spec.names.task_role(),
-            o.task_role.is_some(),
-        ),
-        ("log group", spec.names.log_group(), o.log_group.is_some()),
-        (
-            "ECS cluster",
-            spec.cluster.name().to_owned(),
-            o.cluster.as_ref().is_some_and(|c| c.active),
-        ),
-        (
-            "security group",
-            spec.names.security_group(),
-            o.security_group.is_some(),
-        ),
-        (
-            "task definition",
-            spec.names.task_family(),
-            o.task_definition.is_some(),
-        ),
-        (
-            "ECS service",
-            spec.names.service(),
-            o.service.as_ref().is_some_and(|s| s.status != "INACTIVE"),
-        ),
-    ];
-    for (label, name, exists) in rows {
-        out.push_str(&format!(
-            "  {:<17} {:<34} {}\n",
-            label,
-            name,
-            if exists { "exists" } else { "not created" }
-        ));
-    }
-    out.push_str(
-        "Run the same deploy again to finish, or `prefect-tui destroy` to remove what exists.\n",
-    );
-    out
 }

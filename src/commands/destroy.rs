@@ -7,8 +7,8 @@ use crate::cli::{DestroyArgs, GlobalArgs};
 use crate::engine;
 use crate::stack::ClusterChoice;
 
-use super::deploy::describe_existing;
 use super::{CommandError, confirm, load_profile, print_out, progress};
+use crate::engine::describe_existing;
 
 pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandError> {
     let loaded = load_profile(global, &args.profile)?;

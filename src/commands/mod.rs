@@ -5,12 +5,13 @@
 mod deploy;
 mod destroy;
 mod discover;
+mod init;
 mod logs;
 mod monitor;
-mod plan;
+pub mod plan;
 mod preview;
 mod profiles;
-mod progress;
+pub mod progress;
 mod status;
 
 use std::io::Write;
@@ -133,7 +134,10 @@ impl CommandError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
-    match &cli.command {
+    let default = Command::Init(crate::cli::InitArgs::default());
+    let command = cli.command.as_ref().unwrap_or(&default);
+    match command {
+        Command::Init(args) => init::run(&cli.global, args).await,
         Command::Discover(args) => discover::run(&cli.global, args).await,
         Command::Preview(args) => preview::run(&cli.global, args),
         Command::Plan(args) => plan::run(&cli.global, args).await,

@@ -2,48 +2,15 @@
 //! with spinners and durations, redrawn in place. Otherwise: one line per event, stable
 //! enough for scripts and tests to read (`created security_group prefect-tui-x-worker`).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::aws::ProgressEvent;
-use crate::stack::plan::{Action, Resource};
+use crate::tui::board::{Board, past, present};
 
-const ORDER: [Resource; 9] = [
-    Resource::Secret,
-    Resource::ExecutionRole,
-    Resource::TaskRole,
-    Resource::LogGroup,
-    Resource::Cluster,
-    Resource::SecurityGroup,
-    Resource::TaskDefinition,
-    Resource::Service,
-    Resource::WorkPool,
-];
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-fn past(action: Action) -> &'static str {
-    match action {
-        Action::Create => "created",
-        Action::Update => "updated",
-        Action::Replace => "replaced",
-        Action::Delete => "deleted",
-        // A step that changed nothing but waited for something (the online gate).
-        Action::Noop => "checked",
-    }
-}
-
-fn present(action: Action) -> &'static str {
-    match action {
-        Action::Create => "creating",
-        Action::Update => "updating",
-        Action::Replace => "replacing",
-        Action::Delete => "deleting",
-        Action::Noop => "checking",
-    }
-}
 
 /// One line per event.
 pub fn event_line(event: &ProgressEvent) -> String {
@@ -98,18 +65,10 @@ pub fn event_line(event: &ProgressEvent) -> String {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-struct Row {
-    name: String,
-    state: String,
-    running: bool,
-    note: Option<String>,
-}
-
 /// Consumes events until the sender is dropped; returns them all.
 pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> Vec<ProgressEvent> {
     let mut history = Vec::new();
-    let mut rows: BTreeMap<Resource, Row> = BTreeMap::new();
+    let mut board = Board::default();
     let mut drawn = 0usize;
     let mut tick = 0usize;
     let mut out = std::io::stdout();
@@ -119,7 +78,7 @@ pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> V
             event = events.recv() => {
                 let Some(event) = event else { break };
                 if live {
-                    update(&mut rows, &event);
+                    board.apply(&event);
                 } else {
                     let _ = writeln!(out, "{}", event_line(&event));
                     let _ = out.flush();
@@ -130,11 +89,11 @@ pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> V
         }
         if live {
             tick += 1;
-            drawn = redraw(&mut out, &rows, drawn, tick);
+            drawn = redraw(&mut out, &board, drawn, tick);
         }
     }
     if live {
-        redraw(&mut out, &rows, drawn, tick);
+        redraw(&mut out, &board, drawn, tick);
         // Failures in full below the list: the list has room for one line each.
         for event in &history {
             if let ProgressEvent::Failed { .. } = event {
@@ -145,85 +104,7 @@ pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> V
     history
 }
 
-fn update(rows: &mut BTreeMap<Resource, Row>, event: &ProgressEvent) {
-    match event {
-        ProgressEvent::Unchanged { resource, name } => {
-            rows.insert(
-                *resource,
-                Row {
-                    name: name.clone(),
-                    state: "unchanged".into(),
-                    ..Row::default()
-                },
-            );
-        }
-        ProgressEvent::Absent { resource, name } => {
-            rows.insert(
-                *resource,
-                Row {
-                    name: name.clone(),
-                    state: "does not exist".into(),
-                    ..Row::default()
-                },
-            );
-        }
-        ProgressEvent::Started {
-            resource,
-            action,
-            name,
-        } => {
-            rows.insert(
-                *resource,
-                Row {
-                    name: name.clone(),
-                    state: present(*action).into(),
-                    running: true,
-                    note: None,
-                },
-            );
-        }
-        ProgressEvent::Note { resource, message } => {
-            let row = rows.entry(*resource).or_default();
-            // A note on a row nothing started yet is a wait in its own right (the gate).
-            if row.state.is_empty() {
-                row.state = "waiting".into();
-                row.running = true;
-            }
-            row.note = Some(message.clone());
-        }
-        ProgressEvent::Done {
-            resource,
-            action,
-            elapsed,
-            detail,
-        } => {
-            let row = rows.entry(*resource).or_default();
-            row.running = false;
-            row.state = format!("{} in {:.1}s", past(*action), elapsed.as_secs_f64());
-            row.note = detail.clone();
-        }
-        ProgressEvent::Failed {
-            resource, error, ..
-        } => {
-            let row = rows.entry(*resource).or_default();
-            row.running = false;
-            row.state = "FAILED".into();
-            row.note = Some(error.lines().next().unwrap_or_default().to_owned());
-        }
-        ProgressEvent::Skipped { resource, reason } => {
-            let row = rows.entry(*resource).or_default();
-            row.state = "skipped".into();
-            row.note = Some(reason.clone());
-        }
-    }
-}
-
-fn redraw(
-    out: &mut std::io::Stdout,
-    rows: &BTreeMap<Resource, Row>,
-    drawn: usize,
-    tick: usize,
-) -> usize {
+fn redraw(out: &mut std::io::Stdout, board: &Board, drawn: usize, tick: usize) -> usize {
     if drawn > 0 {
         let _ = write!(out, "\x1b[{drawn}A");
     }
@@ -234,13 +115,10 @@ fn redraw(
         .max(20)
         - 1;
     let mut lines = 0;
-    for resource in ORDER {
-        let Some(row) = rows.get(&resource) else {
-            continue;
-        };
+    for (resource, row) in board.rows() {
         let mark = if row.running {
             SPINNER[tick % SPINNER.len()]
-        } else if row.state == "FAILED" {
+        } else if row.failed() {
             '✗'
         } else if row.state == "skipped" {
             '-'

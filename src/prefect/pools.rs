@@ -24,6 +24,19 @@ impl PrefectClient {
             .await
     }
 
+    /// Every work pool of the workspace (name and type), for choosing one.
+    pub async fn work_pools(&self) -> Result<Vec<WorkPool>, PrefectError> {
+        let found: Option<Vec<WorkPool>> = self
+            .call(
+                Method::POST,
+                "work_pools/filter",
+                Some(&json!({"limit": 200})),
+                false,
+            )
+            .await?;
+        Ok(found.unwrap_or_default())
+    }
+
     /// The ECS worker's default base job template, as the server publishes it (servers
     /// without internet access fall back to the copy bundled with Prefect).
     pub async fn default_ecs_template(&self) -> Result<Value, PrefectError> {

@@ -122,7 +122,8 @@ pub fn load_file(path: &Path) -> Result<(Profile, StackSpec), ProfileError> {
     parse_profile(path, &text)
 }
 
-fn check_profile_name(name: &str) -> Result<(), ProfileError> {
+/// A profile name: letters, digits, `-` and `_`, at most 64 characters.
+pub fn check_profile_name(name: &str) -> Result<(), ProfileError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name

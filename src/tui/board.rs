@@ -1,0 +1,149 @@
+//! The state of each resource while a deploy or destroy runs, built from progress events.
+//! The plain commands draw it as lines redrawn in place; the wizard draws it as a list.
+
+use std::collections::BTreeMap;
+
+use crate::aws::ProgressEvent;
+use crate::stack::plan::{Action, Resource};
+
+/// The order the stack's resources are listed in.
+pub const ORDER: [Resource; 9] = [
+    Resource::Secret,
+    Resource::ExecutionRole,
+    Resource::TaskRole,
+    Resource::LogGroup,
+    Resource::Cluster,
+    Resource::SecurityGroup,
+    Resource::TaskDefinition,
+    Resource::Service,
+    Resource::WorkPool,
+];
+
+pub fn past(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        // A step that changed nothing but waited for something (the online gate).
+        Action::Noop => "checked",
+    }
+}
+
+pub fn present(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::Noop => "checking",
+    }
+}
+
+/// One resource's line.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub name: String,
+    pub state: String,
+    pub running: bool,
+    pub note: Option<String>,
+}
+
+impl Row {
+    pub fn failed(&self) -> bool {
+        self.state == "FAILED"
+    }
+}
+
+/// Every resource heard from so far.
+#[derive(Debug, Clone, Default)]
+pub struct Board {
+    rows: BTreeMap<Resource, Row>,
+}
+
+impl Board {
+    /// The rows in the stack's order.
+    pub fn rows(&self) -> impl Iterator<Item = (Resource, &Row)> {
+        ORDER
+            .iter()
+            .filter_map(|r| self.rows.get(r).map(|row| (*r, row)))
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.rows.values().any(|r| r.running)
+    }
+
+    pub fn apply(&mut self, event: &ProgressEvent) {
+        let rows = &mut self.rows;
+        match event {
+            ProgressEvent::Unchanged { resource, name } => {
+                rows.insert(
+                    *resource,
+                    Row {
+                        name: name.clone(),
+                        state: "unchanged".into(),
+                        ..Row::default()
+                    },
+                );
+            }
+            ProgressEvent::Absent { resource, name } => {
+                rows.insert(
+                    *resource,
+                    Row {
+                        name: name.clone(),
+                        state: "does not exist".into(),
+                        ..Row::default()
+                    },
+                );
+            }
+            ProgressEvent::Started {
+                resource,
+                action,
+                name,
+            } => {
+                rows.insert(
+                    *resource,
+                    Row {
+                        name: name.clone(),
+                        state: present(*action).into(),
+                        running: true,
+                        note: None,
+                    },
+                );
+            }
+            ProgressEvent::Note { resource, message } => {
+                let row = rows.entry(*resource).or_default();
+                // A note on a row nothing started yet is a wait in its own right (the gate).
+                if row.state.is_empty() {
+                    row.state = "waiting".into();
+                    row.running = true;
+                }
+                row.note = Some(message.clone());
+            }
+            ProgressEvent::Done {
+                resource,
+                action,
+                elapsed,
+                detail,
+            } => {
+                let row = rows.entry(*resource).or_default();
+                row.running = false;
+                row.state = format!("{} in {:.1}s", past(*action), elapsed.as_secs_f64());
+                row.note = detail.clone();
+            }
+            ProgressEvent::Failed {
+                resource, error, ..
+            } => {
+                let row = rows.entry(*resource).or_default();
+                row.running = false;
+                row.state = "FAILED".into();
+                row.note = Some(error.lines().next().unwrap_or_default().to_owned());
+            }
+            ProgressEvent::Skipped { resource, reason } => {
+                let row = rows.entry(*resource).or_default();
+                row.state = "skipped".into();
+                row.note = Some(reason.clone());
+            }
+        }
+    }
+}

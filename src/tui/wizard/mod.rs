@@ -1,0 +1,11 @@
+//! The guided setup: `prefect-tui` / `prefect-tui init` as a full-screen wizard, and
+//! `init --plain` as line prompts. Both collect the same answers, check them with the same
+//! functions (`checks`), and deploy through the same engine as `prefect-tui deploy`.
+
+pub mod app;
+pub mod checks;
+pub mod plain;
+pub mod run;
+#[cfg(test)]
+mod snapshot_tests;
+pub mod ui;
