@@ -301,7 +301,7 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         std::fs::write(&control, &planted).expect("plant");
         let mut files = Vec::new();
         files_under(home.path(), &mut files);
-        let found = hits(&files, &[needle.clone()]);
+        let found = hits(&files, std::slice::from_ref(needle));
         assert_eq!(
             found,
             vec![control.display().to_string()],
