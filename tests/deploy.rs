@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{ServiceField, TaskDefinitionField, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{ServiceField, TaskDefinitionField};
 use common::stack::{Clients, public_network, run, text, write_profile};
 use prefect_tui::aws::AwsContext;
 use prefect_tui::engine;
@@ -546,166 +544,6 @@ async fn changing_cpu_or_the_key_rolls_the_service() {
     );
 }
 
-/// Runs deploy through a relay that slows every call, reads its progress lines, and kills
-/// it with SIGKILL as soon as `marker` appears.
-fn deploy_and_kill(slow_url: &str, profile: &str, marker: &str) {
-    let mut child = common::raw_program(slow_url, REGION)
-        .env("PREFECT_API_KEY", "pnu_killed")
-        .args(["deploy", "--profile", profile, "--yes", "--no-wait"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut seen = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let hit = line.starts_with(marker);
-        seen.push(line);
-        if hit {
-            child.kill().expect("SIGKILL");
-            break;
-        }
-    }
-    let status = child.wait().expect("wait");
-    assert!(
-        !status.success(),
-        "killed before finishing at {marker:?}; saw {seen:#?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn deploy_killed_at_any_point_converges_without_duplicates() {
-    let Some(moto) = common::moto() else { return };
-    let slow = common::slow_proxy::start(&moto, Duration::from_millis(150)).await;
-    let aws = Clients::new(&moto, REGION);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let points = [
-        ("kill-a", "creating   secret"),
-        ("kill-b", "created    log_group"),
-        ("kill-c", "creating   task_definition"),
-        ("kill-d", "creating   service"),
-    ];
-    for (i, (prefix, marker)) in points.iter().enumerate() {
-        let stack = &common::unique(prefix);
-        let (vpc, subnets) = public_network(&moto, REGION, 50 + i as u8).await;
-        let profile = write_profile(dir.path(), stack, REGION, &vpc, &subnets, "");
-        let arg = profile.to_string_lossy().into_owned();
-        let marker = marker.to_string();
-        let slow_url = slow.clone();
-        let killer_arg = arg.clone();
-        tokio::task::spawn_blocking(move || deploy_and_kill(&slow_url, &killer_arg, &marker))
-            .await
-            .expect("kill run");
-
-        let out = run(
-            &moto,
-            REGION,
-            &["deploy", "--profile", &arg, "--yes", "--no-wait"],
-            Some("pnu_killed"),
-        );
-        assert!(
-            out.status.success(),
-            "resume after kill at {:?}: {}",
-            points[i].1,
-            text(&out)
-        );
-        let out = run(
-            &moto,
-            REGION,
-            &["plan", "--profile", &arg, "--output", "json"],
-            None,
-        );
-        let plan: Value = serde_json::from_slice(&out.stdout).expect("plan");
-        assert!(
-            plan["changes"]
-                .as_array()
-                .is_some_and(|c| c.iter().all(|c| c["action"] == "noop")),
-            "{plan:#}"
-        );
-
-        // Exactly one of each.
-        let secrets = aws
-            .secrets
-            .list_secrets()
-            .filters(
-                aws_sdk_secretsmanager::types::Filter::builder()
-                    .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
-                    .values(format!("prefect-tui/{stack}/api-key"))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("secrets");
-        assert_eq!(secrets.secret_list().len(), 1, "{stack}: one secret");
-        let sgs = aws
-            .ec2
-            .describe_security_groups()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("group-name")
-                    .values(format!("prefect-tui-{stack}-worker"))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("sgs");
-        assert_eq!(
-            sgs.security_groups().len(),
-            1,
-            "{stack}: one security group"
-        );
-        let tds = aws
-            .ecs
-            .list_task_definitions()
-            .family_prefix(format!("prefect-tui-{stack}-worker"))
-            .status(TaskDefinitionStatus::Active)
-            .send()
-            .await
-            .expect("tds");
-        assert_eq!(
-            tds.task_definition_arns().len(),
-            1,
-            "{stack}: one task definition revision: {:?}",
-            tds.task_definition_arns()
-        );
-        let services = aws
-            .ecs
-            .describe_services()
-            .cluster(format!("prefect-tui-{stack}"))
-            .services(format!("prefect-tui-{stack}-worker"))
-            .send()
-            .await
-            .expect("services");
-        assert_eq!(
-            services
-                .services()
-                .iter()
-                .filter(|s| s.status() == Some("ACTIVE"))
-                .count(),
-            1,
-            "{stack}: one service"
-        );
-        let groups = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/ecs/prefect-tui/{stack}"))
-            .send()
-            .await
-            .expect("groups");
-        assert_eq!(groups.log_groups().len(), 1, "{stack}: one log group");
-        for role in ["execution", "worker"] {
-            aws.iam
-                .get_role()
-                .role_name(format!("prefect-tui-{stack}-{role}"))
-                .send()
-                .await
-                .expect("role exists");
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_removes_everything_tagged_and_keeps_a_cluster_the_user_brought() {
     let Some(moto) = common::moto() else { return };
@@ -737,7 +575,7 @@ async fn destroy_removes_everything_tagged_and_keeps_a_cluster_the_user_brought(
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_nothing_tagged(&aws, &gone).await;
+    common::stack::assert_nothing_tagged(&aws, &gone).await;
     let clusters = aws
         .ecs
         .describe_clusters()
@@ -827,86 +665,6 @@ async fn destroy_removes_everything_tagged_and_keeps_a_cluster_the_user_brought(
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Nothing to destroy"), "{}", text(&out));
-}
-
-async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
-    let secrets = aws
-        .secrets
-        .list_secrets()
-        .filters(
-            aws_sdk_secretsmanager::types::Filter::builder()
-                .key(aws_sdk_secretsmanager::types::FilterNameStringType::TagValue)
-                .values(stack)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("secrets");
-    assert!(secrets.secret_list().is_empty(), "no secret of {stack}");
-    for role in ["execution", "worker"] {
-        let found = aws
-            .iam
-            .get_role()
-            .role_name(format!("prefect-tui-{stack}-{role}"))
-            .send()
-            .await;
-        assert!(found.is_err(), "role {role} of {stack} is gone");
-    }
-    let groups = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/ecs/prefect-tui/{stack}"))
-        .send()
-        .await
-        .expect("groups");
-    assert!(groups.log_groups().is_empty(), "no log group of {stack}");
-    let sgs = aws
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:prefect-tui:stack")
-                .values(stack)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("sgs");
-    assert!(
-        sgs.security_groups().is_empty(),
-        "no security group of {stack}"
-    );
-    for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
-        let tds = aws
-            .ecs
-            .list_task_definitions()
-            .family_prefix(format!("prefect-tui-{stack}-worker"))
-            .status(status)
-            .send()
-            .await
-            .expect("tds");
-        assert!(
-            tds.task_definition_arns().is_empty(),
-            "no task definition of {stack}: {:?}",
-            tds.task_definition_arns()
-        );
-    }
-    let services = aws
-        .ecs
-        .describe_services()
-        .cluster(format!("prefect-tui-{stack}"))
-        .services(format!("prefect-tui-{stack}-worker"))
-        .send()
-        .await;
-    if let Ok(services) = services {
-        assert!(
-            services
-                .services()
-                .iter()
-                .all(|s| s.status() != Some("ACTIVE")),
-            "no active service of {stack}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

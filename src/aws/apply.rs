@@ -459,11 +459,18 @@ impl AwsContext {
                                 .build(),
                         );
                     }
-                    let out = request
+                    match request
                         .send()
                         .await
-                        .map_err(|e| AwsError::from_sdk("secretsmanager:CreateSecret", e))?;
-                    Ok((Some(out.arn().unwrap_or_default().to_owned()), None))
+                        .map_err(|e| AwsError::from_sdk("secretsmanager:CreateSecret", e))
+                    {
+                        Ok(out) => Ok((Some(out.arn().unwrap_or_default().to_owned()), None)),
+                        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                            let arn = self.adopt_secret(&name, &spec.names.stack, key, e).await?;
+                            Ok((Some(arn), Some(ADOPTED.to_owned())))
+                        }
+                        Err(e) => Err(e),
+                    }
                 })
                 .await
             }
@@ -545,10 +552,17 @@ impl AwsContext {
                                 })?,
                         );
                     }
-                    request
+                    match request
                         .send()
                         .await
-                        .map_err(|e| AwsError::from_sdk("iam:CreateRole", e))?;
+                        .map_err(|e| AwsError::from_sdk("iam:CreateRole", e))
+                    {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                            self.adopt_role(&name, stack, &trust, e).await?;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 Some(role) if !policies::same_policy(&role.trust, &policies::ecs_tasks_trust()) => {
                     self.iam
@@ -790,7 +804,7 @@ impl AwsContext {
                 tags = tags.tags(aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
             }
             // No ingress rules: nothing connects to a worker. AWS adds allow-all egress.
-            let out = self
+            let created = self
                 .ec2
                 .create_security_group()
                 .group_name(&name)
@@ -802,8 +816,15 @@ impl AwsContext {
                 .tag_specifications(tags.build())
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("ec2:CreateSecurityGroup", e))?;
-            let id = out.group_id().unwrap_or_default().to_owned();
+                .map_err(|e| AwsError::from_sdk("ec2:CreateSecurityGroup", e));
+            let id = match created {
+                Ok(out) => out.group_id().unwrap_or_default().to_owned(),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    self.adopt_security_group(&name, &spec.vpc_id, &spec.names.stack, e)
+                        .await?
+                }
+                Err(e) => return Err(e),
+            };
             let detail = match (action, &observed.security_group) {
                 (Action::Replace, Some(old)) => Some(format!(
                     "{id}; the old group {} in {} is left for destroy or manual removal",
@@ -814,6 +835,123 @@ impl AwsContext {
             Ok((Some(id), detail))
         })
         .await
+    }
+}
+
+/// Progress detail for a resource a create found already there and carrying the stack's tag.
+const ADOPTED: &str = "found already made (by an interrupted run, or a retried call whose \
+                       answer was lost); taken over";
+
+fn tagged_for<'a>(
+    stack: &str,
+    mut tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> bool {
+    tags.any(|(k, v)| k == Some(STACK_TAG) && v == Some(stack))
+}
+
+/// A create refused because the resource exists is not a failure when the resource carries
+/// this stack's tag: a run killed after its request reached AWS, or a call retried after
+/// its answer was lost on the way, made it. It is taken over and brought to the desired
+/// state; anything without the tag stays the refusal it was (never touch what is not ours).
+impl AwsContext {
+    async fn adopt_secret(
+        &self,
+        name: &str,
+        stack: &str,
+        key: &str,
+        refused: AwsError,
+    ) -> Result<String, AwsError> {
+        let found = self
+            .secrets
+            .describe_secret()
+            .secret_id(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("secretsmanager:DescribeSecret", e))?;
+        let tags = found.tags().iter().map(|t| (t.key(), t.value()));
+        if !tagged_for(stack, tags) {
+            return Err(refused);
+        }
+        if found.deleted_date().is_some() {
+            self.secrets
+                .restore_secret()
+                .secret_id(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("secretsmanager:RestoreSecret", e))?;
+        }
+        self.secrets
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(key)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("secretsmanager:PutSecretValue", e))?;
+        Ok(found.arn().unwrap_or_default().to_owned())
+    }
+
+    async fn adopt_role(
+        &self,
+        name: &str,
+        stack: &str,
+        trust: &str,
+        refused: AwsError,
+    ) -> Result<(), AwsError> {
+        let found = self
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:GetRole", e))?;
+        let tags = found
+            .role()
+            .map(|r| r.tags())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (Some(t.key()), Some(t.value())));
+        if !tagged_for(stack, tags) {
+            return Err(refused);
+        }
+        self.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:UpdateAssumeRolePolicy", e))?;
+        Ok(())
+    }
+
+    async fn adopt_security_group(
+        &self,
+        name: &str,
+        vpc_id: &str,
+        stack: &str,
+        refused: AwsError,
+    ) -> Result<String, AwsError> {
+        let filter = |n: &str, v: &str| {
+            aws_sdk_ec2::types::Filter::builder()
+                .name(n)
+                .values(v)
+                .build()
+        };
+        let found = self
+            .ec2
+            .describe_security_groups()
+            .filters(filter("group-name", name))
+            .filters(filter("vpc-id", vpc_id))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
+        let group = found
+            .security_groups()
+            .iter()
+            .find(|g| tagged_for(stack, g.tags().iter().map(|t| (t.key(), t.value()))));
+        match group.and_then(|g| g.group_id()) {
+            Some(id) => Ok(id.to_owned()),
+            None => Err(refused),
+        }
     }
 }
 

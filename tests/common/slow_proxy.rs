@@ -19,6 +19,21 @@ pub async fn start(upstream: &str, delay: Duration) -> String {
 
 /// Like `start`, keeping a copy of every byte sent upstream in `record`.
 pub async fn start_recording(upstream: &str, delay: Duration, record: Option<Recording>) -> String {
+    start_with(upstream, delay, Duration::ZERO, record).await
+}
+
+/// Holds requests for `up` and responses for `down`: a client killed between the two has
+/// had its request carried out and never saw the answer.
+pub async fn start_both_ways(upstream: &str, up: Duration, down: Duration) -> String {
+    start_with(upstream, up, down, None).await
+}
+
+async fn start_with(
+    upstream: &str,
+    delay: Duration,
+    down: Duration,
+    record: Option<Recording>,
+) -> String {
     let target = upstream
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -33,7 +48,7 @@ pub async fn start_recording(upstream: &str, delay: Duration, record: Option<Rec
             let record = record.clone();
             tokio::spawn(async move {
                 if let Ok(server) = TcpStream::connect(&target).await {
-                    relay(client, server, delay, record).await;
+                    relay(client, server, delay, down, record).await;
                 }
             });
         }
@@ -41,7 +56,13 @@ pub async fn start_recording(upstream: &str, delay: Duration, record: Option<Rec
     url
 }
 
-async fn relay(client: TcpStream, server: TcpStream, delay: Duration, record: Option<Recording>) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    delay: Duration,
+    down: Duration,
+    record: Option<Recording>,
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let upstream = async move {
@@ -63,7 +84,21 @@ async fn relay(client: TcpStream, server: TcpStream, delay: Duration, record: Op
         }
     };
     let downstream = async move {
-        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+        if down.is_zero() {
+            let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+            return;
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            tokio::time::sleep(down).await;
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
     };
     tokio::join!(upstream, downstream);
 }

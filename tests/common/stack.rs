@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use aws_sdk_ecs::types::TaskDefinitionStatus;
+
 use super::layouts::Net;
 
 pub struct Clients {
@@ -125,4 +127,86 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Fails unless no resource of `stack` is left in AWS (the Prefect work pool is not AWS's
+/// and stays).
+pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
+    let secrets = aws
+        .secrets
+        .list_secrets()
+        .filters(
+            aws_sdk_secretsmanager::types::Filter::builder()
+                .key(aws_sdk_secretsmanager::types::FilterNameStringType::TagValue)
+                .values(stack)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("secrets");
+    assert!(secrets.secret_list().is_empty(), "no secret of {stack}");
+    for role in ["execution", "worker"] {
+        let found = aws
+            .iam
+            .get_role()
+            .role_name(format!("prefect-tui-{stack}-{role}"))
+            .send()
+            .await;
+        assert!(found.is_err(), "role {role} of {stack} is gone");
+    }
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/prefect-tui/{stack}"))
+        .send()
+        .await
+        .expect("groups");
+    assert!(groups.log_groups().is_empty(), "no log group of {stack}");
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:prefect-tui:stack")
+                .values(stack)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("sgs");
+    assert!(
+        sgs.security_groups().is_empty(),
+        "no security group of {stack}"
+    );
+    for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
+        let tds = aws
+            .ecs
+            .list_task_definitions()
+            .family_prefix(format!("prefect-tui-{stack}-worker"))
+            .status(status)
+            .send()
+            .await
+            .expect("tds");
+        assert!(
+            tds.task_definition_arns().is_empty(),
+            "no task definition of {stack}: {:?}",
+            tds.task_definition_arns()
+        );
+    }
+    let services = aws
+        .ecs
+        .describe_services()
+        .cluster(format!("prefect-tui-{stack}"))
+        .services(format!("prefect-tui-{stack}-worker"))
+        .send()
+        .await;
+    if let Ok(services) = services {
+        assert!(
+            services
+                .services()
+                .iter()
+                .all(|s| s.status() != Some("ACTIVE")),
+            "no active service of {stack}"
+        );
+    }
 }

@@ -1,0 +1,301 @@
+//! SIGKILL at every step of the deploy's dependency graph, in turn. One stack goes through
+//! a cycle per step: a deploy is killed the moment it reports that step started, a second
+//! deploy must finish, make exactly one of everything and leave a plan with no change, and
+//! destroy must leave nothing. The steps are read from a full deploy's own progress, so a
+//! step added to the graph is killed too.
+//!
+//! Every AWS and Prefect call goes through a relay that holds requests and responses for a
+//! moment. Half the kills land at once (the request is still in the relay: AWS never saw
+//! it), half a little later (AWS carried the request out, the program never saw the
+//! answer), which is the harder case for a resume: the resource exists, unannounced.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::TaskDefinitionStatus;
+use common::stack::{
+    Clients, assert_nothing_tagged, public_network, text, write_self_hosted_profile,
+};
+use serde_json::Value;
+
+const REGION: &str = "us-east-2";
+const HOLD: Duration = Duration::from_millis(150);
+
+/// Every resource of the graph, by the name progress lines use.
+const STEPS: [&str; 9] = [
+    "secret",
+    "execution_role",
+    "task_role",
+    "log_group",
+    "cluster",
+    "security_group",
+    "task_definition",
+    "service",
+    "work_pool",
+];
+
+struct Cycle<'a> {
+    moto: &'a str,
+    relay: &'a str,
+    profile: &'a str,
+    auth: &'a str,
+}
+
+impl Cycle<'_> {
+    /// Runs deploy through the relay and kills it `after` the line starting with `marker`
+    /// appears. Returns the lines seen; fails if the deploy finished first.
+    fn deploy_and_kill(&self, marker: &str, after: Duration) -> Vec<String> {
+        let mut child = common::raw_program(self.relay, REGION)
+            .env("PREFECT_API_AUTH_STRING", self.auth)
+            .args(["deploy", "--profile", self.profile, "--yes", "--no-wait"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let hit = line.starts_with(marker);
+            seen.push(line);
+            if hit {
+                std::thread::sleep(after);
+                child.kill().expect("SIGKILL");
+                break;
+            }
+        }
+        let status = child.wait().expect("wait");
+        assert!(
+            !status.success(),
+            "killed before finishing at {marker:?}; saw {seen:#?}"
+        );
+        seen
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = common::program_against(self.moto, REGION);
+        cmd.args(args).env("PREFECT_API_AUTH_STRING", self.auth);
+        cmd.output().expect("runs")
+    }
+}
+
+/// Exactly one of each resource of `stack`: a resume that made a second one is a leak.
+async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
+    let secrets = aws
+        .secrets
+        .list_secrets()
+        .filters(
+            aws_sdk_secretsmanager::types::Filter::builder()
+                .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+                .values(format!("prefect-tui/{stack}/api-key"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("secrets");
+    assert_eq!(secrets.secret_list().len(), 1, "{when}: one secret");
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(format!("prefect-tui-{stack}-worker"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("sgs");
+    assert_eq!(sgs.security_groups().len(), 1, "{when}: one security group");
+    let tds = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(format!("prefect-tui-{stack}-worker"))
+        .status(TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("tds");
+    assert_eq!(
+        tds.task_definition_arns().len(),
+        1,
+        "{when}: one task definition revision: {:?}",
+        tds.task_definition_arns()
+    );
+    let services = aws
+        .ecs
+        .describe_services()
+        .cluster(format!("prefect-tui-{stack}"))
+        .services(format!("prefect-tui-{stack}-worker"))
+        .send()
+        .await
+        .expect("services");
+    assert_eq!(
+        services
+            .services()
+            .iter()
+            .filter(|s| s.status() == Some("ACTIVE"))
+            .count(),
+        1,
+        "{when}: one service"
+    );
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/prefect-tui/{stack}"))
+        .send()
+        .await
+        .expect("groups");
+    assert_eq!(groups.log_groups().len(), 1, "{when}: one log group");
+    for role in ["execution", "worker"] {
+        aws.iam
+            .get_role()
+            .role_name(format!("prefect-tui-{stack}-{role}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{when}: role {role} exists: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
+    let Some(moto) = common::moto() else { return };
+    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
+        return;
+    };
+    let Some(auth) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+        return;
+    };
+    let aws_relay = common::slow_proxy::start_both_ways(&moto, HOLD, HOLD).await;
+    let prefect_base = prefect.trim_end_matches("/api");
+    let prefect_relay = common::slow_proxy::start_both_ways(prefect_base, HOLD, HOLD).await;
+    let aws = Clients::new(&moto, REGION);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stack = common::unique("kill");
+    let (vpc, subnets) = public_network(&moto, REGION, 52).await;
+    // A new work pool per cycle, so its creation is a step every time (destroy leaves
+    // Prefect's pools alone).
+    let profile_for = |cycle: usize| {
+        write_self_hosted_profile(
+            dir.path(),
+            &stack,
+            REGION,
+            &format!("{prefect_relay}/api"),
+            &format!("ecs-{stack}-{cycle}"),
+            &vpc,
+            &subnets,
+            "",
+        )
+        .to_string_lossy()
+        .into_owned()
+    };
+
+    // The steps as deploy reports them, from one deploy that runs to the end.
+    let profile = profile_for(0);
+    let cycle = Cycle {
+        moto: &moto,
+        relay: &aws_relay,
+        profile: &profile,
+        auth: &auth,
+    };
+    let out = common::raw_program(&aws_relay, REGION)
+        .env("PREFECT_API_AUTH_STRING", &auth)
+        .args(["deploy", "--profile", &profile, "--yes", "--no-wait"])
+        .output()
+        .expect("deploy");
+    let full = text(&out);
+    assert!(out.status.success(), "{full}");
+    let markers: Vec<String> = full
+        .lines()
+        .filter(|l| l.starts_with("creating ") || l.starts_with("updating "))
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .fold(Vec::new(), |mut all, m| {
+            if !all.contains(&m) {
+                all.push(m);
+            }
+            all
+        });
+    for step in STEPS {
+        assert!(
+            markers.iter().any(|m| m.ends_with(&format!(" {step}"))),
+            "deploy reports the step {step}: {markers:?}\n{full}"
+        );
+    }
+    let out = cycle.run(&[
+        "destroy",
+        "--profile",
+        &profile,
+        "--yes",
+        "--force-delete-secret",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_nothing_tagged(&aws, &stack).await;
+
+    for (i, marker) in markers.iter().enumerate() {
+        let profile = profile_for(i + 1);
+        let cycle = Cycle {
+            moto: &moto,
+            relay: &aws_relay,
+            profile: &profile,
+            auth: &auth,
+        };
+        // "creating   secret": the progress pads the verb to ten columns.
+        let (verb, resource) = marker.split_once(' ').expect("verb and resource");
+        let line_start = format!("{verb:<10} {resource}");
+        let after = if i % 2 == 0 {
+            Duration::ZERO
+        } else {
+            HOLD + HOLD / 2
+        };
+        let when = format!("after a kill at {line_start:?} (+{}ms)", after.as_millis());
+        let seen = {
+            let line_start = line_start.clone();
+            let profile = profile.clone();
+            let (moto, relay, auth) = (moto.clone(), aws_relay.clone(), auth.clone());
+            tokio::task::spawn_blocking(move || {
+                Cycle {
+                    moto: &moto,
+                    relay: &relay,
+                    profile: &profile,
+                    auth: &auth,
+                }
+                .deploy_and_kill(&line_start, after)
+            })
+            .await
+            .expect("kill run")
+        };
+
+        let out = cycle.run(&["deploy", "--profile", &profile, "--yes", "--no-wait"]);
+        assert!(
+            out.status.success(),
+            "{when}: the next deploy finishes\nkilled run saw: {seen:#?}\n{}",
+            text(&out)
+        );
+        let out = cycle.run(&["plan", "--profile", &profile, "--output", "json"]);
+        let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+        assert!(
+            plan["changes"]
+                .as_array()
+                .is_some_and(|c| c.iter().all(|c| c["action"] == "noop")),
+            "{when}: converged\n{plan:#}"
+        );
+        assert_exactly_one_of_each(&aws, &stack, &when).await;
+
+        let out = cycle.run(&[
+            "destroy",
+            "--profile",
+            &profile,
+            "--yes",
+            "--force-delete-secret",
+        ]);
+        assert!(out.status.success(), "{when}: destroy\n{}", text(&out));
+        assert_nothing_tagged(&aws, &stack).await;
+        eprintln!(
+            "killed at {line_start:?} (+{}ms): resumed, converged, destroyed",
+            after.as_millis()
+        );
+    }
+}
