@@ -6,3 +6,61 @@
 pub mod board;
 pub mod monitor;
 pub mod wizard;
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// While a full screen is up, log lines would land in the middle of it and scroll it: they
+/// are held here instead, and printed to stderr when the screen is left.
+static SCREEN_UP: AtomicBool = AtomicBool::new(false);
+static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Held log text beyond this is dropped (and said so) rather than grow without bound.
+const HELD_LIMIT: usize = 1 << 20;
+
+/// Where log lines go: stderr, or the held buffer while a full screen is up.
+pub struct LogWriter;
+
+/// For `tracing_subscriber::fmt().with_writer(...)`.
+pub fn log_writer() -> LogWriter {
+    LogWriter
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if SCREEN_UP.load(Ordering::SeqCst) {
+            if let Ok(mut held) = HELD.lock()
+                && held.len() < HELD_LIMIT
+            {
+                held.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        } else {
+            std::io::stderr().write(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// The full screen is up: hold log lines from now on.
+pub fn screen_taken() {
+    SCREEN_UP.store(true, Ordering::SeqCst);
+}
+
+/// The terminal is back to normal: print what was held.
+pub fn screen_released() {
+    SCREEN_UP.store(false, Ordering::SeqCst);
+    if let Ok(mut held) = HELD.lock()
+        && !held.is_empty()
+    {
+        let mut err = std::io::stderr();
+        let _ = err.write_all(&held);
+        if held.len() >= HELD_LIMIT {
+            let _ = writeln!(err, "(more log lines were dropped while the screen was up)");
+        }
+        held.clear();
+    }
+}

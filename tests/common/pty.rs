@@ -130,4 +130,39 @@ impl Terminal {
     pub fn pid(&self) -> Option<u32> {
         self.child.process_id()
     }
+
+    /// Whether the terminal is in raw mode (no line editing, no echo), as the program left
+    /// it or holds it now.
+    pub fn is_raw(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        let termios = self._master.get_termios().expect("the terminal's settings");
+        !termios
+            .local_flags
+            .intersects(LocalFlags::ICANON | LocalFlags::ECHO)
+    }
+
+    /// Whether the program has the alternate screen up.
+    pub fn in_alternate_screen(&self) -> bool {
+        self.parser
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(false)
+    }
+
+    /// Waits for the program to end; returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> u32 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.exit_code();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the program did not end within {timeout:?}; the screen shows:\n{}",
+                    self.contents()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }

@@ -374,8 +374,8 @@ mod tests {
                 .contains("subnet-iso cannot run a worker: subnet-iso reason")
         );
         assert!(err.hint.expect("ok").contains("NAT gateway"));
-        let err =
-            check_subnets(&v, &["subnet-pub".to_owned(), "subnet-nat".to_owned()]).expect_err("refused");
+        let err = check_subnets(&v, &["subnet-pub".to_owned(), "subnet-nat".to_owned()])
+            .expect_err("refused");
         assert!(err.message.contains("mixed"), "{}", err.message);
         assert!(check_subnets(&v, &[]).is_err());
         assert_eq!(
@@ -406,7 +406,11 @@ mod tests {
         assert_eq!(key.expose(), "pnu_x");
         assert!(check_credential(Credential::ApiKey, "pnu a").is_err());
         assert!(check_credential(Credential::AuthString, "nocolon").is_err());
-        assert!(check_credential(Credential::None, "").expect("ok").is_none());
+        assert!(
+            check_credential(Credential::None, "")
+                .expect("ok")
+                .is_none()
+        );
     }
 
     #[test]

@@ -240,6 +240,7 @@ fn edit_in_editor(text: &str) -> Result<String, Problem> {
 /// Runs the wizard until it ends.
 pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<Outcome> {
     let mut terminal = ratatui::init();
+    crate::tui::screen_taken();
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let mut app = WizardApp::new(start);
@@ -291,8 +292,10 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
                 // alternate screen, and come back to a clean one.
                 drop(events);
                 ratatui::restore();
+                crate::tui::screen_released();
                 let edited = tokio::task::block_in_place(|| edit_in_editor(&text));
                 terminal = ratatui::init();
+                crate::tui::screen_taken();
                 let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
                 let _ = terminal.clear();
                 events = EventStream::new();
@@ -317,6 +320,7 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
     }
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
+    crate::tui::screen_released();
     result?;
     Ok(match app.exit.take() {
         Some(Exit::Monitor) => match (app.prepared.take(), app.built.take()) {
