@@ -1,6 +1,13 @@
 //! `logs --follow --output json` against the emulated CloudWatch Logs: every event exactly
 //! once, in order within its stream, while writers are busy and while a new deployment
 //! replaces the worker's task (and so its stream).
+//!
+//! What the emulator cannot show: CloudWatch's live tail as it really runs. moto answers
+//! StartLiveTail with one update holding what the group already has and then ends the
+//! session, where AWS holds it open for hours and pushes each event as it is ingested. So
+//! these tests run the fallback: the program tries live tail, sees the session end at
+//! once, says so once and polls. The steady live path (events pushed, merged with the
+//! catch-up polls) is covered by unit tests on constructed SDK events in `src/aws/logs`.
 
 mod common;
 
@@ -16,11 +23,20 @@ use serde_json::Value;
 
 /// Starts `logs --follow --output json` and a thread that forwards its lines.
 fn follow(endpoint: &str, region: &str, profile: &str) -> (Child, mpsc::Receiver<Value>) {
+    follow_with_stderr(endpoint, region, profile, Stdio::inherit())
+}
+
+fn follow_with_stderr(
+    endpoint: &str,
+    region: &str,
+    profile: &str,
+    stderr: Stdio,
+) -> (Child, mpsc::Receiver<Value>) {
     let mut child = common::raw_program(endpoint, region)
         .args(["logs", "--profile", profile, "--follow", "--output", "json"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("spawn logs --follow");
     let stdout = child.stdout.take().expect("stdout");
@@ -162,6 +178,134 @@ async fn two_thousand_events_over_four_streams_arrive_exactly_once_in_order() {
             .expect("known stream");
         let expected: Vec<String> = (0..500).map(|n| format!("s{k}-{n:04}")).collect();
         assert_eq!(messages, expected, "{stream}: all 500, in order");
+    }
+}
+
+/// Writes `count` events numbered from `from` into `stream`, in batches of 25.
+async fn write_events(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+    tag: &str,
+    from: usize,
+    count: usize,
+) {
+    for batch in (from..from + count).collect::<Vec<_>>().chunks(25) {
+        let base = now_ms();
+        let events: Vec<InputLogEvent> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                InputLogEvent::builder()
+                    .timestamp(base + i as i64)
+                    .message(format!("{tag}-{n:04}"))
+                    .build()
+                    .expect("event")
+            })
+            .collect();
+        logs.put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .expect("PutLogEvents");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_live_tail_it_says_so_once_polls_and_loses_nothing() {
+    let Some(moto) = common::moto() else { return };
+    let region = "us-east-2";
+    let stack = common::unique("fallback");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = write_profile(
+        dir.path(),
+        &stack,
+        region,
+        "vpc-0aaa",
+        &["subnet-0aaa".to_owned()],
+        "",
+    );
+    let aws = Clients::new(&moto, region);
+    let group = format!("/ecs/prefect-tui/{stack}");
+    aws.logs
+        .create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .expect("group");
+    let streams: Vec<String> = (0..4)
+        .map(|i| format!("worker/prefect-worker/task{i}{stack}"))
+        .collect();
+    for s in &streams {
+        aws.logs
+            .create_log_stream()
+            .log_group_name(&group)
+            .log_stream_name(s)
+            .send()
+            .await
+            .expect("stream");
+    }
+    // History before the tail starts: the emulator's one-shot live tail session delivers
+    // these, and so does the catch-up poll; each must still show once.
+    for (k, s) in streams.iter().enumerate() {
+        write_events(&aws.logs, &group, s, &format!("s{k}"), 0, 100).await;
+    }
+
+    let (mut child, rx) =
+        follow_with_stderr(&moto, region, &profile.to_string_lossy(), Stdio::piped());
+    let stderr = child.stderr.take().expect("stderr");
+    let notes = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut writers = Vec::new();
+    for (k, s) in streams.iter().enumerate() {
+        let (logs, group, s) = (aws.logs.clone(), group.clone(), s.clone());
+        writers.push(tokio::spawn(async move {
+            write_events(&logs, &group, &s, &format!("s{k}"), 100, 200).await;
+        }));
+    }
+    for w in writers {
+        w.await.expect("writer");
+    }
+
+    let mut seen = Vec::new();
+    collect_until(&rx, &mut seen, 1200, Duration::from_secs(60));
+    collect_until(&rx, &mut seen, 1201, Duration::from_secs(3));
+    let _ = child.kill();
+    let _ = child.wait();
+    let notes = notes.join().expect("stderr reader");
+
+    assert_eq!(
+        notes.matches("live tail is not available").count(),
+        1,
+        "the fallback is said once: {notes}"
+    );
+    assert!(
+        notes.contains("ended the live tail session"),
+        "and why: {notes}"
+    );
+    assert_eq!(seen.len(), 1200, "every event exactly once");
+    let mut per_stream: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in &seen {
+        per_stream
+            .entry(v["stream"].as_str().unwrap_or_default().to_owned())
+            .or_default()
+            .push(v["message"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(per_stream.len(), 4);
+    for (stream, messages) in per_stream {
+        let k = streams
+            .iter()
+            .position(|s| *s == stream)
+            .expect("known stream");
+        let expected: Vec<String> = (0..300).map(|n| format!("s{k}-{n:04}")).collect();
+        assert_eq!(messages, expected, "{stream}: all 300, in order");
     }
 }
 

@@ -3,15 +3,21 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::{DateTime, Format};
+use tokio::sync::mpsc::unbounded_channel;
 
-use crate::aws::AwsContext;
-use crate::aws::logs::{LogEvent, LogTail};
+use crate::aws::logs::{Cadence, LogEvent, LogTail, TailSource, TailUpdate, follow};
+use crate::aws::{AwsContext, ErrorKind};
 use crate::cli::{GlobalArgs, LogFormat, LogsArgs};
 use crate::engine;
 
 use super::{CommandError, load_profile, print_out};
 
-const POLL: Duration = Duration::from_secs(1);
+/// Polling, when live tail is not available: four times a second while lines arrive (a
+/// script following logs waits on them), easing to once a second while none do.
+const FOLLOW_POLL: Cadence = Cadence {
+    busy: Duration::from_millis(250),
+    quiet: Duration::from_secs(1),
+};
 
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), CommandError> {
     let age = parse_age(&args.since).ok_or_else(|| {
@@ -28,20 +34,44 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), CommandErro
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let mut tail = LogTail::new(&spec.names.log_group(), now_ms - age.as_millis() as i64);
-    loop {
+    if !args.follow {
         let events = tail.poll(&aws).await?;
-        if !events.is_empty() {
-            let text: String = events
-                .iter()
-                .map(|e| format_event(e, args.output))
-                .collect();
-            print_out(&text)?;
-        }
-        if !args.follow {
-            return Ok(());
-        }
-        tokio::time::sleep(POLL).await;
+        return print_events(&events, args.output);
     }
+    let (tx, mut rx) = unbounded_channel();
+    let follower = tokio::spawn(follow(aws, tail, FOLLOW_POLL, tx));
+    let result = loop {
+        match rx.recv().await {
+            Some(TailUpdate::Events(events)) => {
+                if let Err(e) = print_events(&events, args.output) {
+                    break Err(e);
+                }
+            }
+            // Said once, on stderr, so JSON lines on stdout stay clean.
+            Some(TailUpdate::Source(TailSource::Polling(why))) => {
+                eprintln!("note: live tail is not available ({why}); polling for new events.")
+            }
+            Some(TailUpdate::Source(TailSource::Live)) => {
+                tracing::info!("following the logs by CloudWatch live tail")
+            }
+            // Throttling passes: the tail slows down and goes on.
+            Some(TailUpdate::Failed(e)) if e.kind() == ErrorKind::Throttled => {
+                tracing::warn!("{e}")
+            }
+            Some(TailUpdate::Failed(e)) => break Err(e.into()),
+            None => break Ok(()),
+        }
+    };
+    follower.abort();
+    result
+}
+
+fn print_events(events: &[LogEvent], format: LogFormat) -> Result<(), CommandError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let text: String = events.iter().map(|e| format_event(e, format)).collect();
+    print_out(&text)
 }
 
 /// One line per event: JSON for scripts, or `time task message` for people.

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::aws::logs::LogEvent;
+use crate::aws::logs::{LogEvent, TailSource};
 use crate::engine::StackStatus;
 
 /// Everything that can happen to the monitor.
@@ -53,6 +53,8 @@ pub enum Action {
     LogsArrived(Vec<LogEvent>),
     /// Reading the logs failed.
     LogsFailed(String),
+    /// The logs now come from live tail, or from polling (and why).
+    LogSource(TailSource),
     /// An action on the stack finished; the text says what happened.
     WorkDone(String),
     /// An action on the stack failed.
@@ -96,6 +98,8 @@ pub struct MonitorApp {
     pub quit: bool,
     /// Lines the logs pane shows, set by the drawing, for paging.
     pub page: usize,
+    /// Where the logs come from, once known.
+    pub log_source: Option<TailSource>,
 }
 
 impl MonitorApp {
@@ -116,6 +120,7 @@ impl MonitorApp {
             message: None,
             quit: false,
             page: 10,
+            log_source: None,
         }
     }
 
@@ -216,6 +221,16 @@ impl MonitorApp {
             }
             Action::WorkDone(text) => self.message = Some((false, text)),
             Action::LogsArrived(events) => self.add_logs(events),
+            Action::LogSource(source) => {
+                // Said once, when the tail falls back; the status line keeps the mode.
+                if let TailSource::Polling(why) = &source {
+                    self.message = Some((
+                        false,
+                        format!("Live tail is not available ({why}): polling the logs."),
+                    ));
+                }
+                self.log_source = Some(source);
+            }
             Action::Input(_) | Action::Backspace | Action::Submit => {}
         }
         None
@@ -229,6 +244,7 @@ impl MonitorApp {
                 | Action::StatusFailed(_)
                 | Action::LogsArrived(_)
                 | Action::LogsFailed(_)
+                | Action::LogSource(_)
                 | Action::WorkDone(_)
                 | Action::WorkFailed(_)
         ) {
@@ -414,6 +430,32 @@ mod tests {
         assert_eq!(app.search.as_deref(), Some("er"));
         app.update(Action::Cancel);
         assert_eq!(app.search, None);
+    }
+
+    #[test]
+    fn falling_back_to_polling_is_said_once_and_then_kept_as_the_mode() {
+        let mut app = MonitorApp::new(10);
+        app.update(Action::LogSource(TailSource::Polling(
+            "the endpoint ended the session".into(),
+        )));
+        assert_eq!(
+            app.log_source,
+            Some(TailSource::Polling("the endpoint ended the session".into()))
+        );
+        let said = app.message.clone();
+        assert!(
+            said.as_ref()
+                .is_some_and(|(error, text)| !error && text.contains("polling")),
+            "{said:?}"
+        );
+        // Fresh state does not repeat it, and a later result replaces it.
+        app.update(Action::StatusLoaded(Box::default()));
+        assert_eq!(app.message, said);
+        app.update(Action::WorkDone("Scaling to 2 task(s).".into()));
+        app.update(Action::LogsArrived(vec![event("a", 1)]));
+        assert_eq!(app.message, Some((false, "Scaling to 2 task(s).".into())));
+        app.update(Action::LogSource(TailSource::Live));
+        assert_eq!(app.message, Some((false, "Scaling to 2 task(s).".into())));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The monitor's terminal and background work. Pollers for the stack's state and for the
-//! logs send actions over a channel; keys become actions; the screen is redrawn when
-//! something changed, at most every 50 ms. Leaving stops every background task and
+//! The monitor's terminal and background work. A poller for the stack's state and a
+//! follower of the logs send actions over a channel; keys become actions; the screen is
+//! redrawn when something changed, at most every 50 ms, and not otherwise. Leaving stops every background task and
 //! restores the terminal (on panic too: `ratatui::init` installs that hook).
 
 use std::time::Duration;
@@ -12,12 +12,20 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use super::app::{Action, MonitorApp, Work};
 use super::{keys, ui};
 use crate::aws::AwsContext;
-use crate::aws::logs::LogTail;
+use crate::aws::logs::{Cadence, LogTail, TailUpdate, follow};
 use crate::engine::{self, StackStatus};
 use crate::prefect::PrefectClient;
 use crate::stack::StackSpec;
 
 const FRAME: Duration = Duration::from_millis(50);
+const ROLLOUT: Duration = Duration::from_secs(2);
+const STEADY: Duration = Duration::from_secs(5);
+/// When polling: every second while lines arrive, easing to every 3 s while the workers
+/// are quiet, so an idle monitor costs next to nothing.
+const LOG_POLL: Cadence = Cadence {
+    busy: Duration::from_secs(1),
+    quiet: Duration::from_secs(3),
+};
 /// How far back the logs pane starts.
 const LOG_HISTORY_MS: i64 = 30 * 60 * 1000;
 
@@ -39,11 +47,34 @@ fn rollout_in_progress(status: &StackStatus) -> bool {
     })
 }
 
+/// The status without what changes on every read (heartbeat ages), to tell whether
+/// anything happened since the last read.
+fn fingerprint(status: &StackStatus) -> StackStatus {
+    let mut status = status.clone();
+    for worker in &mut status.workers {
+        worker.heartbeat_age = None;
+    }
+    status
+}
+
+/// How long to wait before the next read of the stack's state.
+fn status_wait(failures: u32, busy: bool, unchanged: u32) -> Duration {
+    match (failures, busy) {
+        (0, false) => STEADY,
+        // A rollout shows change within seconds; one that has shown none for a while
+        // (stuck, or an endpoint that never marks it complete) is read at the steady pace.
+        (0, true) if unchanged >= 3 => STEADY,
+        (0, true) => ROLLOUT,
+        (n, _) => Duration::from_secs((5u64 << n.min(3)).min(30)),
+    }
+}
+
 /// Polls ECS and Prefect: every 2 s during a rollout, every 5 s when steady, backing off
-/// to 30 s while reads fail. (The emulator never completes a rollout, so there the
-/// monitor stays at the faster rate.)
+/// to 30 s while reads fail.
 async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     let mut failures = 0u32;
+    let mut unchanged = 0u32;
+    let mut last: Option<StackStatus> = None;
     loop {
         let status = engine::stack_status(&ctx.aws, &ctx.prefect, &ctx.spec, &ctx.account).await;
         let busy = rollout_in_progress(&status);
@@ -52,48 +83,40 @@ async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
         } else {
             failures + 1
         };
+        let print = fingerprint(&status);
+        unchanged = if last.as_ref() == Some(&print) {
+            unchanged + 1
+        } else {
+            0
+        };
+        last = Some(print);
         if tx.send(Action::StatusLoaded(Box::new(status))).is_err() {
             return;
         }
-        let wait = match (failures, busy) {
-            (0, true) => Duration::from_secs(2),
-            (0, false) => Duration::from_secs(5),
-            (n, _) => Duration::from_secs((5u64 << n.min(3)).min(30)),
-        };
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep(status_wait(failures, busy, unchanged)).await;
     }
 }
 
-async fn poll_logs(ctx: MonitorContext, tx: UnboundedSender<Action>) {
+/// Follows the workers' logs (live tail, or polling where the endpoint has none) and
+/// forwards what arrives as actions. Ends when the monitor stops listening.
+async fn follow_logs(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let mut tail = LogTail::new(&ctx.spec.names.log_group(), now - LOG_HISTORY_MS);
-    // Every second while lines arrive; slower while the workers are quiet, so an idle
-    // monitor costs next to nothing; backing off further while reads fail.
-    let mut wait = Duration::from_secs(1);
-    loop {
-        let action = match tail.poll(&ctx.aws).await {
-            Ok(events) if events.is_empty() => {
-                wait = (wait + Duration::from_millis(500)).min(Duration::from_secs(3));
-                None
-            }
-            Ok(events) => {
-                wait = Duration::from_secs(1);
-                Some(Action::LogsArrived(events))
-            }
-            Err(e) => {
-                wait = (wait * 2).min(Duration::from_secs(30));
-                Some(Action::LogsFailed(format!("logs: {e}")))
-            }
+    let tail = LogTail::new(&ctx.spec.names.log_group(), now - LOG_HISTORY_MS);
+    let (tail_tx, mut updates) = unbounded_channel();
+    // Dropping `updates` (when this task is aborted) stops the follower too.
+    tokio::spawn(follow(ctx.aws.clone(), tail, LOG_POLL, tail_tx));
+    while let Some(update) = updates.recv().await {
+        let action = match update {
+            TailUpdate::Events(events) => Action::LogsArrived(events),
+            TailUpdate::Source(source) => Action::LogSource(source),
+            TailUpdate::Failed(e) => Action::LogsFailed(format!("logs: {e}")),
         };
-        if let Some(action) = action
-            && tx.send(action).is_err()
-        {
+        if tx.send(action).is_err() {
             return;
         }
-        tokio::time::sleep(wait).await;
     }
 }
 
@@ -124,15 +147,18 @@ async fn do_work(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
 /// Runs the monitor until the user quits.
 pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
     let mut terminal = ratatui::init();
+    crate::tui::screen_taken();
     let (tx, mut rx) = unbounded_channel();
     let pollers = [
         tokio::spawn(poll_status(ctx.clone(), tx.clone())),
-        tokio::spawn(poll_logs(ctx.clone(), tx.clone())),
+        tokio::spawn(follow_logs(ctx.clone(), tx.clone())),
     ];
     let mut app = MonitorApp::new(buffer);
     let mut events = EventStream::new();
-    let mut frame = tokio::time::interval(FRAME);
+    // Drawn when something changed, at most once per FRAME; with nothing changed there is
+    // no timer at all, so an idle monitor sleeps until input or a poller's result.
     let mut dirty = true;
+    let mut next_frame = tokio::time::Instant::now();
     let result = loop {
         tokio::select! {
             event = events.next() => match event {
@@ -153,13 +179,12 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
                 app.update(action);
                 dirty = true;
             }
-            _ = frame.tick() => {
-                if dirty {
-                    if let Err(e) = terminal.draw(|f| ui::draw(f, &mut app)) {
-                        break Err(e);
-                    }
-                    dirty = false;
+            _ = tokio::time::sleep_until(next_frame), if dirty => {
+                if let Err(e) = terminal.draw(|f| ui::draw(f, &mut app)) {
+                    break Err(e);
                 }
+                dirty = false;
+                next_frame = tokio::time::Instant::now() + FRAME;
             }
         }
         if app.quit {
@@ -170,5 +195,36 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
         poller.abort();
     }
     ratatui::restore();
+    crate::tui::screen_released();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rollout_is_read_fast_until_it_stops_changing() {
+        assert_eq!(status_wait(0, true, 0), ROLLOUT);
+        assert_eq!(status_wait(0, true, 2), ROLLOUT);
+        assert_eq!(status_wait(0, true, 3), STEADY, "stuck: steady pace");
+        assert_eq!(status_wait(0, false, 0), STEADY);
+        assert_eq!(status_wait(1, true, 0), Duration::from_secs(10));
+        assert_eq!(status_wait(9, false, 0), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn heartbeat_ages_alone_are_not_a_change() {
+        let mut a = StackStatus::default();
+        a.workers.push(engine::WorkerView {
+            name: "w".into(),
+            status: "ONLINE".into(),
+            heartbeat_age: Some(3),
+        });
+        let mut b = a.clone();
+        b.workers[0].heartbeat_age = Some(8);
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        b.workers[0].status = "OFFLINE".into();
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
 }

@@ -170,3 +170,22 @@ fn help_search_and_a_small_terminal() {
     insta::assert_snapshot!(render(&mut app, 80, 24));
     insta::assert_snapshot!(render(&mut app, 50, 10));
 }
+
+#[test]
+fn the_status_line_says_where_the_logs_come_from() {
+    let mut app = app_with(status());
+    let before = render(&mut app, 120, 40);
+    assert!(!before.contains("logs polled") && !before.contains("logs live"));
+    app.update(Action::LogSource(crate::aws::logs::TailSource::Polling(
+        "the endpoint ended the live tail session".into(),
+    )));
+    let screen = render(&mut app, 120, 40);
+    let status = screen
+        .lines()
+        .find(|l| l.contains("refreshed"))
+        .unwrap_or_default();
+    assert!(status.contains("logs polled"), "{status}");
+    assert!(status.contains("Live tail is not available"), "{status}");
+    app.update(Action::LogSource(crate::aws::logs::TailSource::Live));
+    assert!(render(&mut app, 120, 40).contains("logs live"));
+}

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{MonitorApp, Prompt};
 use super::keys;
+use crate::aws::logs::TailSource;
 
 const MIN_WIDTH: u16 = 60;
 const MIN_HEIGHT: u16 = 16;
@@ -287,6 +288,11 @@ fn status_line(app: &MonitorApp) -> Line<'static> {
         app.refreshed.as_deref().unwrap_or("never"),
         if app.follow { "on" } else { "off" }
     ))];
+    match &app.log_source {
+        Some(TailSource::Live) => spans.push(Span::raw("  logs live")),
+        Some(TailSource::Polling(_)) => spans.push(Span::raw("  logs polled")),
+        None => {}
+    }
     if let Some(search) = &app.search {
         spans.push(Span::raw(format!("  search \"{search}\"")));
     }
