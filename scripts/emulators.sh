@@ -30,6 +30,9 @@
 #                                                   stand-in runs; callers may set it
 #                                                   before emulators_start (default us-west-2)
 #       PREFECT_TUI_TEST_VENV                     absolute path of .venv
+#       PREFECT_TUI_TEST_MITMDUMP                 mitmproxy's mitmdump, from .venv-faults
+#                                                   (tests/faults.rs runs it with
+#                                                   scripts/fault_proxy.py)
 #   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
 #
 # On the auth server only the denied user's keys are valid: any other key gets
@@ -46,6 +49,8 @@
 _EMU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _EMU_VENV="$_EMU_ROOT/.venv"
 _EMU_REQUIREMENTS="$_EMU_ROOT/scripts/requirements.txt"
+_EMU_FAULTS_VENV="$_EMU_ROOT/.venv-faults"
+_EMU_FAULTS_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-faults.txt"
 EMULATORS_DIR="${EMULATORS_DIR:-}"
 
 _emu_say() { echo "emulators: $*" >&2; }
@@ -69,6 +74,29 @@ emulators_venv() {
         return 1
     fi
     echo "$want" >"$_EMU_VENV/.requirements.sha256"
+}
+
+# emulators_faults_venv: create/refresh .venv-faults (mitmproxy, for the fault-injecting
+# proxy of tests/faults.rs) from scripts/requirements-faults.txt. Its own venv: its pins
+# clash with the emulators' (cryptography, h11).
+emulators_faults_venv() {
+    local want have log
+    want="$(sha256sum "$_EMU_FAULTS_REQUIREMENTS" | cut -d' ' -f1)"
+    have="$(cat "$_EMU_FAULTS_VENV/.requirements.sha256" 2>/dev/null || true)"
+    if [[ -x "$_EMU_FAULTS_VENV/bin/mitmdump" && "$want" == "$have" ]]; then
+        return 0
+    fi
+    _emu_say "installing mitmproxy into .venv-faults..."
+    rm -rf "$_EMU_FAULTS_VENV"
+    "${EMULATORS_PYTHON:-python3}" -m venv "$_EMU_FAULTS_VENV"
+    log="$_EMU_FAULTS_VENV/pip-install.log"
+    if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+        "$_EMU_FAULTS_VENV/bin/python" -m pip install --no-deps -r "$_EMU_FAULTS_REQUIREMENTS" >"$log" 2>&1; then
+        _emu_say "pip install failed; last lines of $log:"
+        tail -n 30 "$log" >&2
+        return 1
+    fi
+    echo "$want" >"$_EMU_FAULTS_VENV/.requirements.sha256"
 }
 
 # _emu_free_ports N: print N distinct free loopback TCP ports, one per line.
@@ -218,6 +246,7 @@ emulators_start() {
         return 1
     fi
     emulators_venv || return 1
+    emulators_faults_venv || return 1
     EMULATORS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/prefect-tui-emulators.XXXXXX")"
     mkdir "$EMULATORS_DIR/prefect-home"
 
@@ -281,6 +310,7 @@ emulators_start() {
     export PREFECT_TUI_TEST_PREFECT_AUTH_STRING="$auth_string"
     export PREFECT_TUI_TEST_STANDIN_REGION="$standin_region"
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
+    export PREFECT_TUI_TEST_MITMDUMP="$_EMU_FAULTS_VENV/bin/mitmdump"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \
@@ -328,7 +358,7 @@ emulators_stop() {
     EMULATORS_DIR=""
     unset PREFECT_TUI_TEST_MOTO_URL PREFECT_TUI_TEST_MOTO_AUTH_URL PREFECT_TUI_TEST_PREFECT_API_URL \
         PREFECT_TUI_TEST_PREFECT_AUTH_STRING PREFECT_TUI_TEST_STANDIN_REGION \
-        PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
+        PREFECT_TUI_TEST_MITMDUMP PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     return 0
 }

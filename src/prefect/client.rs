@@ -72,6 +72,11 @@ impl PrefectError {
     }
 }
 
+/// Attempts per Prefect API call, and the first pause between them (doubling): about 1.4 s
+/// in all, so a server that is really down is reported quickly.
+const ATTEMPTS: u32 = 4;
+const RETRY_BASE: Duration = Duration::from_millis(200);
+
 #[derive(Clone, Debug)]
 pub struct PrefectClient {
     http: reqwest::Client,
@@ -124,17 +129,43 @@ impl PrefectClient {
         body: Option<&Value>,
         absent_ok: bool,
     ) -> Result<Option<T>, PrefectError> {
-        let (url, mut builder) = self.request(method, path);
-        if let Some(body) = body {
-            builder = builder.json(body);
-        }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| PrefectError::Unreachable {
-                url: url.clone(),
-                detail: root_cause(&e),
-            })?;
+        // Reads (GET, the `filter` POSTs, health) and PATCH/PUT/DELETE say the same when
+        // sent twice, so any transient failure is retried. A creating POST is retried only
+        // when it surely was not carried out: no connection was made, or the server
+        // answered 429 or 503 (refused before doing anything).
+        let repeatable = method != Method::POST || path.ends_with("/filter");
+        let mut attempt = 1;
+        let response = loop {
+            let (url, mut builder) = self.request(method.clone(), path);
+            if let Some(body) = body {
+                builder = builder.json(body);
+            }
+            let transient = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry = match status {
+                        429 | 503 => true,
+                        500 | 502 | 504 => repeatable,
+                        _ => false,
+                    };
+                    if !retry || attempt == ATTEMPTS {
+                        break response;
+                    }
+                    format!("HTTP {status}")
+                }
+                Err(e) if attempt < ATTEMPTS && (repeatable || e.is_connect()) => root_cause(&e),
+                Err(e) => {
+                    return Err(PrefectError::Unreachable {
+                        url,
+                        detail: root_cause(&e),
+                    });
+                }
+            };
+            tracing::debug!(%url, attempt, "transient Prefect API failure ({transient}); retrying");
+            tokio::time::sleep(RETRY_BASE * 2u32.pow(attempt - 1)).await;
+            attempt += 1;
+        };
+        let url = response.url().to_string();
         let status = response.status();
         if status == StatusCode::NOT_FOUND && absent_ok {
             return Ok(None);
