@@ -416,3 +416,18 @@ async fn ctrl_c_at_every_step_leaves_the_terminal_as_it_was() {
         }
     }
 }
+
+#[test]
+fn the_setup_without_a_terminal_says_what_to_do_instead() {
+    for args in [&[][..], &["init"][..], &["init", "--plain"][..]] {
+        let out = common::program()
+            .args(args)
+            .write_stdin("")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not a terminal"), "{err}");
+        assert!(err.contains("deploy --profile"), "{err}");
+    }
+}
