@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -19,6 +21,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Attempts that failed in a way the SDK retries (no answer, or a 5xx or 429), and
+    /// the last one in words.
+    failed_attempts: Arc<Mutex<(u64, Option<String>)>>,
 }
 
 impl CallCounter {
@@ -50,6 +55,15 @@ impl CallCounter {
             .collect()
     }
 
+    /// How many attempts failed with no answer or a 5xx/429 (each retried by the SDK
+    /// unless its retries ran out), and the last one in words.
+    pub fn failed_attempts(&self) -> (u64, Option<String>) {
+        match self.failed_attempts.lock() {
+            Ok(f) => f.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
     fn record(&self, key: String) {
         let mut counts = match self.counts.lock() {
             Ok(counts) => counts,
@@ -75,6 +89,34 @@ impl Intercept for CallCounter {
             None => "unknown:unknown".to_owned(),
         };
         self.record(key);
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let what = match context.response().map(|r| r.status().as_u16()) {
+            None => "no answer",
+            Some(code) if code >= 500 || code == 429 => "an error answer",
+            Some(_) => return Ok(()),
+        };
+        let operation = match cfg.load::<Metadata>() {
+            Some(meta) => format!("{}:{}", meta.service().to_ascii_lowercase(), meta.name()),
+            None => "an AWS call".to_owned(),
+        };
+        let status = context
+            .response()
+            .map(|r| format!(" (HTTP {})", r.status().as_u16()))
+            .unwrap_or_default();
+        let mut failed = match self.failed_attempts.lock() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        failed.0 += 1;
+        failed.1 = Some(format!("{operation} got {what}{status}"));
         Ok(())
     }
 }

@@ -75,6 +75,7 @@ async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     let mut failures = 0u32;
     let mut unchanged = 0u32;
     let mut last: Option<StackStatus> = None;
+    let mut seen_failures = ctx.aws.calls.failed_attempts().0;
     loop {
         let status = engine::stack_status(&ctx.aws, &ctx.prefect, &ctx.spec, &ctx.account).await;
         let busy = rollout_in_progress(&status);
@@ -92,6 +93,19 @@ async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
         last = Some(print);
         if tx.send(Action::StatusLoaded(Box::new(status))).is_err() {
             return;
+        }
+        // Calls that failed and were retried since the last look: said in the status line,
+        // so a flaky network shows even when the retries hide it from the panes.
+        let (failed, last_failure) = ctx.aws.calls.failed_attempts();
+        if failed > seen_failures {
+            seen_failures = failed;
+            let text = format!(
+                "AWS retried {failed} failed attempt(s) so far; last: {}",
+                last_failure.unwrap_or_default()
+            );
+            if tx.send(Action::StatusFailed(text)).is_err() {
+                return;
+            }
         }
         tokio::time::sleep(status_wait(failures, busy, unchanged)).await;
     }
