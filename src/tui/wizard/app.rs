@@ -7,20 +7,22 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::checks::{
-    self, Answers, PrefectKind, Problem, WorkerAnswers, check_credential, check_prefect_url,
-    check_region, check_subnets,
-};
+use super::checks::{self, Problem};
 use crate::aws::{AwsContext, AwsSettings, Identity, ProgressEvent};
 use crate::engine::Prepared;
-use crate::network::{DiscoveryReport, VpcReport};
+use crate::network::DiscoveryReport;
 use crate::prefect::cloud::Workspace;
 use crate::prefect::{PrefectAuth, PrefectClient};
 use crate::profile::{Credential, Customization, Profile};
 use crate::secret::SecretValue;
 use crate::stack::StackSpec;
-use crate::stack::fargate::{CPU_VALUES, valid_pairs};
-use crate::tui::board::Board;
+use crate::stack::fargate::CPU_VALUES;
+
+use super::forms::{
+    ApplyPhase, ApplyView, AwsForm, DEFAULT_CHAIN, NetworkForm, Pane, PrefectField, PrefectForm,
+    ReviewForm, WorkerField, WorkerForm,
+};
+use super::widgets::{Choice, TextInput};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -62,384 +64,6 @@ impl Step {
     }
 }
 
-/// A one-line text field. A masked one shows bullets unless revealed, and never shows its
-/// value in `Debug`.
-#[derive(Clone, Default)]
-pub struct TextInput {
-    pub value: String,
-    cursor: usize,
-    pub masked: bool,
-    pub revealed: bool,
-}
-
-impl fmt::Debug for TextInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.masked {
-            f.write_str("TextInput(<redacted>)")
-        } else {
-            write!(f, "TextInput({:?})", self.value)
-        }
-    }
-}
-
-impl TextInput {
-    pub fn new(value: &str) -> Self {
-        Self {
-            value: value.to_owned(),
-            cursor: value.chars().count(),
-            ..Self::default()
-        }
-    }
-
-    pub fn masked() -> Self {
-        Self {
-            masked: true,
-            ..Self::default()
-        }
-    }
-
-    pub fn set(&mut self, value: &str) {
-        self.value = value.to_owned();
-        self.cursor = value.chars().count();
-    }
-
-    /// What the screen shows: bullets for a hidden secret.
-    pub fn shown(&self) -> String {
-        if self.masked && !self.revealed {
-            "•".repeat(self.value.chars().count())
-        } else {
-            self.value.clone()
-        }
-    }
-
-    /// The cursor, in characters from the start.
-    pub fn cursor(&self) -> usize {
-        self.cursor
-    }
-
-    fn byte_at(&self, chars: usize) -> usize {
-        self.value
-            .char_indices()
-            .nth(chars)
-            .map(|(i, _)| i)
-            .unwrap_or(self.value.len())
-    }
-
-    /// Applies an editing key; false when the key is not an edit.
-    fn edit(&mut self, key: &KeyEvent) -> bool {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('u') if ctrl => {
-                self.value.clear();
-                self.cursor = 0;
-            }
-            KeyCode::Char(c) if !ctrl => {
-                let at = self.byte_at(self.cursor);
-                self.value.insert(at, c);
-                self.cursor += 1;
-            }
-            KeyCode::Backspace if self.cursor > 0 => {
-                self.cursor -= 1;
-                let at = self.byte_at(self.cursor);
-                self.value.remove(at);
-            }
-            KeyCode::Delete if self.cursor < self.value.chars().count() => {
-                let at = self.byte_at(self.cursor);
-                self.value.remove(at);
-            }
-            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Right => self.cursor = (self.cursor + 1).min(self.value.chars().count()),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = self.value.chars().count(),
-            KeyCode::Backspace | KeyCode::Delete => {}
-            _ => return false,
-        }
-        true
-    }
-
-    /// Pasted text: line breaks are dropped (a key copied with its newline).
-    fn paste(&mut self, text: &str) {
-        for c in text.chars().filter(|c| *c != '\n' && *c != '\r') {
-            let at = self.byte_at(self.cursor);
-            self.value.insert(at, c);
-            self.cursor += 1;
-        }
-    }
-}
-
-/// One of a fixed list, changed with ←/→.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Choice {
-    pub options: Vec<String>,
-    pub selected: usize,
-}
-
-impl Choice {
-    pub fn new(options: &[&str], selected: usize) -> Self {
-        Self {
-            options: options.iter().map(|s| (*s).to_owned()).collect(),
-            selected,
-        }
-    }
-
-    pub fn value(&self) -> &str {
-        self.options
-            .get(self.selected)
-            .map(String::as_str)
-            .unwrap_or("")
-    }
-
-    fn step(&mut self, forward: bool) -> bool {
-        if self.options.is_empty() {
-            return false;
-        }
-        let n = self.options.len();
-        self.selected = if forward {
-            (self.selected + 1) % n
-        } else {
-            (self.selected + n - 1) % n
-        };
-        true
-    }
-}
-
-pub const DEFAULT_CHAIN: &str = "default credential chain";
-
-#[derive(Debug, Clone)]
-pub struct AwsForm {
-    /// The first option is the SDK's default chain (environment, AWS_PROFILE, SSO...).
-    pub profile: Choice,
-    pub region: TextInput,
-    pub focus: usize,
-    pub identity: Option<Identity>,
-}
-
-impl AwsForm {
-    fn chosen_profile(&self) -> Option<String> {
-        (self.profile.selected > 0).then(|| self.profile.value().to_owned())
-    }
-}
-
-/// The fields of the Prefect step, in screen order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrefectField {
-    Kind,
-    Url,
-    Credential,
-    Secret,
-}
-
-#[derive(Debug, Clone)]
-pub struct PrefectForm {
-    pub kind: Choice,
-    pub url: TextInput,
-    /// Self-hosted only: what the server wants.
-    pub credential: Choice,
-    pub secret: TextInput,
-    pub focus: usize,
-    /// Workspaces the key reaches, offered when no URL was given (Cloud).
-    pub workspaces: Option<Vec<Workspace>>,
-    pub workspace_cursor: usize,
-    /// The check's result in words, once it passed.
-    pub checked: Option<String>,
-}
-
-impl PrefectForm {
-    pub fn kind_value(&self) -> PrefectKind {
-        if self.kind.selected == 0 {
-            PrefectKind::Cloud
-        } else {
-            PrefectKind::SelfHosted
-        }
-    }
-
-    pub fn credential_value(&self) -> Credential {
-        match (self.kind_value(), self.credential.selected) {
-            (PrefectKind::Cloud, _) | (_, 0) => Credential::ApiKey,
-            (_, 1) => Credential::AuthString,
-            _ => Credential::None,
-        }
-    }
-
-    pub fn fields(&self) -> Vec<PrefectField> {
-        let mut fields = vec![PrefectField::Kind, PrefectField::Url];
-        if self.kind_value() == PrefectKind::SelfHosted {
-            fields.push(PrefectField::Credential);
-        }
-        if self.credential_value() != Credential::None {
-            fields.push(PrefectField::Secret);
-        }
-        fields
-    }
-
-    pub fn focused(&self) -> PrefectField {
-        let fields = self.fields();
-        fields[self.focus.min(fields.len() - 1)]
-    }
-
-    pub fn secret_label(&self) -> &'static str {
-        match self.credential_value() {
-            Credential::AuthString => "Auth string",
-            _ => "API key",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Vpcs,
-    Subnets,
-}
-
-#[derive(Debug, Clone)]
-pub struct NetworkForm {
-    pub report: Option<DiscoveryReport>,
-    pub vpc: usize,
-    pub cursor: usize,
-    pub chosen: Vec<String>,
-    pub pane: Pane,
-}
-
-impl NetworkForm {
-    pub fn current_vpc(&self) -> Option<&VpcReport> {
-        self.report.as_ref().and_then(|r| r.vpcs.get(self.vpc))
-    }
-
-    fn select_vpc(&mut self, index: usize) {
-        self.vpc = index;
-        self.cursor = 0;
-        self.chosen = self
-            .current_vpc()
-            .map(|v| v.recommended_subnets.clone())
-            .unwrap_or_default();
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerField {
-    Stack,
-    Pool,
-    Cpu,
-    Memory,
-    Count,
-    Image,
-}
-
-impl WorkerField {
-    pub const ALL: [WorkerField; 6] = [
-        WorkerField::Stack,
-        WorkerField::Pool,
-        WorkerField::Cpu,
-        WorkerField::Memory,
-        WorkerField::Count,
-        WorkerField::Image,
-    ];
-}
-
-#[derive(Debug, Clone)]
-pub struct WorkerForm {
-    pub stack: TextInput,
-    pub pool: TextInput,
-    pub cpu: Choice,
-    pub memory: Choice,
-    pub count: TextInput,
-    pub image: TextInput,
-    pub focus: usize,
-    /// Pools in the workspace: (name, type).
-    pub pools: Option<Vec<(String, String)>>,
-}
-
-impl WorkerForm {
-    pub fn focused(&self) -> WorkerField {
-        WorkerField::ALL[self.focus.min(WorkerField::ALL.len() - 1)]
-    }
-
-    pub fn cpu_value(&self) -> u32 {
-        self.cpu.value().parse().unwrap_or(512)
-    }
-
-    pub fn memory_value(&self) -> u32 {
-        self.memory.value().parse().unwrap_or(1024)
-    }
-
-    /// Memory offered for the chosen cpu: only valid Fargate pairs; keeps the closest.
-    fn refresh_memory(&mut self) {
-        let cpu = self.cpu_value();
-        let keep = self.memory_value();
-        let options: Vec<u32> = valid_pairs()
-            .into_iter()
-            .filter(|(c, _)| *c == cpu)
-            .map(|(_, m)| m)
-            .collect();
-        let selected = options
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, m)| m.abs_diff(keep))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        self.memory = Choice {
-            options: options.iter().map(u32::to_string).collect(),
-            selected,
-        };
-    }
-
-    pub fn answers(&self) -> WorkerAnswers {
-        WorkerAnswers {
-            stack: self.stack.value.clone(),
-            work_pool: self.pool.value.clone(),
-            cpu: self.cpu_value(),
-            memory: self.memory_value(),
-            desired_count: self.count.value.clone(),
-            image: self.image.value.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ReviewForm {
-    pub plan_text: String,
-    /// The task definition and service request as they will be sent (secrets redacted).
-    pub documents: String,
-    pub show_documents: bool,
-    pub scroll: u16,
-    pub profile_name: TextInput,
-    pub customizations: Vec<Customization>,
-    /// The user pressed Enter once on a name that is taken.
-    pub overwrite_ok: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApplyPhase {
-    Applying,
-    Waiting,
-    Online(Vec<String>),
-    Failed { problem: Problem, existing: String },
-}
-
-#[derive(Debug, Clone)]
-pub struct ApplyView {
-    pub board: Board,
-    pub phase: ApplyPhase,
-    /// The online gate's latest word (workers online so far, tasks running, time waited).
-    pub gate_note: Option<String>,
-}
-
-impl Default for ApplyView {
-    fn default() -> Self {
-        Self {
-            board: Board::default(),
-            phase: ApplyPhase::Applying,
-            gate_note: None,
-        }
-    }
-}
-
-impl ApplyView {
-    pub fn running(&self) -> bool {
-        matches!(self.phase, ApplyPhase::Applying | ApplyPhase::Waiting)
-    }
-}
-
 /// How the wizard ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exit {
@@ -455,17 +79,17 @@ pub enum Exit {
 
 /// Work the runner does in the background.
 pub enum Work {
+    /// Load the AWS configuration and ask STS who it is.
     Identity(AwsSettings),
+    /// List the Prefect Cloud workspaces the key reaches.
     Workspaces(SecretValue),
-    CheckPrefect {
-        api_url: String,
-        auth: PrefectAuth,
-    },
-    Discover {
-        aws: AwsContext,
-        account: String,
-    },
+    /// Check the API URL and the credential with an authenticated read.
+    CheckPrefect { api_url: String, auth: PrefectAuth },
+    /// Read the account's network and judge every subnet.
+    Discover { aws: AwsContext, account: String },
+    /// List the workspace's work pools.
     Pools(PrefectClient),
+    /// Read what exists and plan (no write).
     Prepare {
         aws: AwsContext,
         spec: Box<StackSpec>,
@@ -482,6 +106,7 @@ pub enum Work {
         spec: Box<StackSpec>,
         key: Option<SecretValue>,
     },
+    /// Wait until the workers are online in Prefect.
     Gate {
         prepared: Box<Prepared>,
         spec: Box<StackSpec>,
@@ -507,15 +132,26 @@ impl fmt::Debug for Work {
 
 /// Results of work, back from the runner.
 pub enum Msg {
+    /// The AWS context and who it is, or why not.
     Identity(Result<(Box<AwsContext>, Identity), Problem>),
+    /// The workspaces the key reaches.
     Workspaces(Result<Vec<Workspace>, Problem>),
+    /// A client that passed the check.
     Prefect(Result<PrefectClient, Problem>),
+    /// The account's network, judged.
     Discovered(Result<DiscoveryReport, Problem>),
+    /// The work pools: (name, type).
     Pools(Result<Vec<(String, String)>, Problem>),
+    /// The plan, with the documents as they will be sent (secrets redacted).
     Prepared(Result<(Box<Prepared>, String), Problem>),
+    /// The customizations as saved in the editor.
     Edited(Result<Vec<Customization>, Problem>),
+    /// A step of the apply or the gate moved.
     Progress(ProgressEvent),
+    /// AWS and Prefect accepted everything (and when the deploy started), or the failure
+    /// with what exists.
     Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
+    /// The workers online, or the gate's diagnosis.
     Online(Result<Vec<String>, Problem>),
 }
 
@@ -549,10 +185,10 @@ pub struct WizardApp {
     pub exit: Option<Exit>,
     pub tick: usize,
     pub saved_profiles: Vec<String>,
-    endpoint_url: Option<String>,
+    pub(super) endpoint_url: Option<String>,
     pub ctx: Option<AwsContext>,
     pub client: Option<PrefectClient>,
-    key: Option<SecretValue>,
+    pub(super) key: Option<SecretValue>,
     pub prepared: Option<Box<Prepared>>,
     pub built: Option<(Profile, StackSpec)>,
 }
@@ -658,13 +294,13 @@ impl WizardApp {
         }
     }
 
-    fn fail(&mut self, problem: Problem) {
+    pub(super) fn fail(&mut self, problem: Problem) {
         self.busy = None;
         self.info = None;
         self.problem = Some(problem);
     }
 
-    fn start(&mut self, what: &str, work: Work) -> Option<Work> {
+    pub(super) fn start(&mut self, what: &str, work: Work) -> Option<Work> {
         self.busy = Some(what.to_owned());
         self.problem = None;
         self.info = None;
@@ -692,7 +328,7 @@ impl WizardApp {
     }
 
     /// A value of the current step changed: forget what was checked from it.
-    fn edited(&mut self) {
+    pub(super) fn edited(&mut self) {
         self.problem = None;
         match self.step {
             Step::Aws => {
@@ -765,429 +401,8 @@ impl WizardApp {
         }
     }
 
-    /// Moves focus for Tab, Shift-Tab, ↑ and ↓; true when it did.
-    fn move_focus(focus: &mut usize, count: usize, key: &KeyEvent) -> bool {
-        match key.code {
-            KeyCode::Tab | KeyCode::Down => *focus = (*focus + 1) % count,
-            KeyCode::BackTab | KeyCode::Up => *focus = (*focus + count - 1) % count,
-            _ => return false,
-        }
-        true
-    }
-
-    fn key_aws(&mut self, key: KeyEvent) -> Option<Work> {
-        if Self::move_focus(&mut self.aws.focus, 2, &key) {
-            return None;
-        }
-        if key.code == KeyCode::Enter {
-            if self.aws.identity.is_some() {
-                return self.enter(Step::Prefect);
-            }
-            let region = match check_region(&self.aws.region.value) {
-                Ok(r) => r,
-                Err(p) => {
-                    self.aws.focus = 1;
-                    self.fail(p);
-                    return None;
-                }
-            };
-            let settings = AwsSettings {
-                profile: self.aws.chosen_profile(),
-                region: Some(region),
-                endpoint_url: self.endpoint_url.clone(),
-            };
-            return self.start("Checking the AWS credentials…", Work::Identity(settings));
-        }
-        let changed = if self.aws.focus == 0 {
-            match key.code {
-                KeyCode::Left => self.aws.profile.step(false),
-                KeyCode::Right | KeyCode::Char(' ') => self.aws.profile.step(true),
-                _ => false,
-            }
-        } else {
-            self.aws.region.edit(&key)
-        };
-        if changed {
-            self.edited();
-        }
-        None
-    }
-
-    fn key_prefect(&mut self, key: KeyEvent) -> Option<Work> {
-        if let Some(list) = &self.prefect.workspaces {
-            let n = list.len().max(1);
-            match key.code {
-                KeyCode::Down => {
-                    self.prefect.workspace_cursor = (self.prefect.workspace_cursor + 1) % n
-                }
-                KeyCode::Up => {
-                    self.prefect.workspace_cursor = (self.prefect.workspace_cursor + n - 1) % n
-                }
-                KeyCode::Enter => {
-                    if let Some(ws) = list.get(self.prefect.workspace_cursor).cloned() {
-                        self.prefect.url.set(&ws.api_url());
-                        self.prefect.workspaces = None;
-                        return self.check_prefect();
-                    }
-                }
-                _ => {}
-            }
-            return None;
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('r') {
-            self.prefect.secret.revealed = !self.prefect.secret.revealed;
-            return None;
-        }
-        let count = self.prefect.fields().len();
-        if Self::move_focus(&mut self.prefect.focus, count, &key) {
-            return None;
-        }
-        if key.code == KeyCode::Enter {
-            if self.prefect.checked.is_some() && self.client.is_some() {
-                return self.enter(Step::Network);
-            }
-            return self.check_prefect();
-        }
-        let changed = match self.prefect.focused() {
-            PrefectField::Kind => match key.code {
-                KeyCode::Left => self.prefect.kind.step(false),
-                KeyCode::Right | KeyCode::Char(' ') => self.prefect.kind.step(true),
-                _ => false,
-            },
-            PrefectField::Credential => match key.code {
-                KeyCode::Left => self.prefect.credential.step(false),
-                KeyCode::Right | KeyCode::Char(' ') => self.prefect.credential.step(true),
-                _ => false,
-            },
-            PrefectField::Url => self.prefect.url.edit(&key),
-            PrefectField::Secret => self.prefect.secret.edit(&key),
-        };
-        if changed {
-            self.edited();
-        }
-        None
-    }
-
-    fn check_prefect(&mut self) -> Option<Work> {
-        let kind = self.prefect.kind_value();
-        let credential = self.prefect.credential_value();
-        let key = match check_credential(credential, &self.prefect.secret.value) {
-            Ok(k) => k,
-            Err(p) => {
-                self.prefect.focus = self.prefect.fields().len() - 1;
-                self.fail(p);
-                return None;
-            }
-        };
-        if kind == PrefectKind::Cloud && self.prefect.url.value.trim().is_empty() {
-            let key = key?;
-            return self.start(
-                "Listing the workspaces this key reaches…",
-                Work::Workspaces(key),
-            );
-        }
-        let api = match check_prefect_url(kind, &self.prefect.url.value) {
-            Ok(api) => api,
-            Err(p) => {
-                self.prefect.focus = 1;
-                self.fail(p);
-                return None;
-            }
-        };
-        let auth = match (credential, key.clone()) {
-            (Credential::ApiKey, Some(k)) => PrefectAuth::ApiKey(k),
-            (Credential::AuthString, Some(k)) => PrefectAuth::AuthString(k),
-            _ => PrefectAuth::None,
-        };
-        self.key = key;
-        self.start(
-            &format!("Checking {}…", api.api_url()),
-            Work::CheckPrefect {
-                api_url: api.api_url(),
-                auth,
-            },
-        )
-    }
-
-    fn key_network(&mut self, key: KeyEvent) -> Option<Work> {
-        let Some(report) = &self.network.report else {
-            if key.code == KeyCode::Char('r') {
-                return self.enter(Step::Network);
-            }
-            return None;
-        };
-        let vpcs = report.vpcs.len();
-        let subnets = self
-            .network
-            .current_vpc()
-            .map(|v| v.subnets.len())
-            .unwrap_or(0);
-        match (self.network.pane, key.code) {
-            (_, KeyCode::Char('r')) => {
-                self.network.report = None;
-                return self.enter(Step::Network);
-            }
-            (Pane::Vpcs, KeyCode::Down) if vpcs > 0 => {
-                self.network.select_vpc((self.network.vpc + 1) % vpcs)
-            }
-            (Pane::Vpcs, KeyCode::Up) if vpcs > 0 => self
-                .network
-                .select_vpc((self.network.vpc + vpcs - 1) % vpcs),
-            (Pane::Vpcs, KeyCode::Enter | KeyCode::Tab | KeyCode::Right) => {
-                self.network.pane = Pane::Subnets
-            }
-            (Pane::Subnets, KeyCode::Tab | KeyCode::BackTab | KeyCode::Left) => {
-                self.network.pane = Pane::Vpcs
-            }
-            (Pane::Subnets, KeyCode::Down) if subnets > 0 => {
-                self.network.cursor = (self.network.cursor + 1) % subnets
-            }
-            (Pane::Subnets, KeyCode::Up) if subnets > 0 => {
-                self.network.cursor = (self.network.cursor + subnets - 1) % subnets
-            }
-            (Pane::Subnets, KeyCode::Char(' ')) => self.toggle_subnet(),
-            (Pane::Subnets, KeyCode::Enter) => {
-                let vpc = self.network.current_vpc()?;
-                match check_subnets(vpc, &self.network.chosen) {
-                    Ok(_) => return self.enter(Step::Worker),
-                    Err(p) => self.fail(p),
-                }
-            }
-            _ => {}
-        }
-        None
-    }
-
-    fn toggle_subnet(&mut self) {
-        let Some(subnet) = self
-            .network
-            .current_vpc()
-            .and_then(|v| v.subnets.get(self.network.cursor))
-            .cloned()
-        else {
-            return;
-        };
-        if let Some(i) = self.network.chosen.iter().position(|id| *id == subnet.id) {
-            self.network.chosen.remove(i);
-            self.problem = None;
-            return;
-        }
-        if !subnet.egress.can_run_worker() {
-            self.problem = Some(Problem::new(
-                format!(
-                    "{} is {}: a worker there could not pull its image or read its secret (why: below).",
-                    subnet.id,
-                    subnet.egress.as_str()
-                ),
-                "Choose a subnet marked public, nat or endpoints, or give this one a NAT gateway or the VPC endpoints first.",
-            ));
-            return;
-        }
-        self.network.chosen.push(subnet.id);
-        self.problem = None;
-    }
-
-    fn key_worker(&mut self, key: KeyEvent) -> Option<Work> {
-        if Self::move_focus(&mut self.worker.focus, WorkerField::ALL.len(), &key) {
-            return None;
-        }
-        if key.code == KeyCode::Enter {
-            return self.prepare();
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let changed = match self.worker.focused() {
-            WorkerField::Stack => self.worker.stack.edit(&key),
-            WorkerField::Pool if ctrl && key.code == KeyCode::Char('n') => {
-                let names: Vec<String> = self
-                    .worker
-                    .pools
-                    .iter()
-                    .flatten()
-                    .filter(|(_, t)| t == "ecs")
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                if names.is_empty() {
-                    false
-                } else {
-                    let next = names
-                        .iter()
-                        .position(|n| *n == self.worker.pool.value)
-                        .map(|i| (i + 1) % names.len())
-                        .unwrap_or(0);
-                    self.worker.pool.set(&names[next]);
-                    true
-                }
-            }
-            WorkerField::Pool => self.worker.pool.edit(&key),
-            WorkerField::Cpu => {
-                let moved = match key.code {
-                    KeyCode::Left => self.worker.cpu.step(false),
-                    KeyCode::Right | KeyCode::Char(' ') => self.worker.cpu.step(true),
-                    _ => false,
-                };
-                if moved {
-                    self.worker.refresh_memory();
-                }
-                moved
-            }
-            WorkerField::Memory => match key.code {
-                KeyCode::Left => self.worker.memory.step(false),
-                KeyCode::Right | KeyCode::Char(' ') => self.worker.memory.step(true),
-                _ => false,
-            },
-            WorkerField::Count => self.worker.count.edit(&key),
-            WorkerField::Image => self.worker.image.edit(&key),
-        };
-        if changed {
-            self.edited();
-        }
-        None
-    }
-
-    /// The answers so far as a profile and spec.
-    pub fn answers(&self) -> Answers {
-        Answers {
-            aws_profile: self.aws.chosen_profile(),
-            region: self.aws.region.value.trim().to_owned(),
-            prefect_url: self.prefect.url.value.trim().to_owned(),
-            credential: self.prefect.credential_value(),
-            vpc_id: self
-                .network
-                .current_vpc()
-                .map(|v| v.id.clone())
-                .unwrap_or_default(),
-            subnet_ids: self.network.chosen.clone(),
-            worker: self.worker.answers(),
-            customizations: self.review.customizations.clone(),
-        }
-    }
-
-    fn prepare(&mut self) -> Option<Work> {
-        let (profile, spec) = match checks::build_profile(&self.answers()) {
-            Ok(built) => built,
-            Err(p) => {
-                self.fail(p);
-                return None;
-            }
-        };
-        let Some(aws) = self.ctx.clone() else {
-            self.fail(Problem::new(
-                "The AWS credentials are not checked yet.",
-                "Go back to the first step (Esc) and press Enter there.",
-            ));
-            return None;
-        };
-        if self.review.profile_name.value.is_empty() {
-            self.review.profile_name.set(&profile.stack);
-        }
-        self.built = Some((profile, spec.clone()));
-        self.start(
-            "Reading what exists and planning…",
-            Work::Prepare {
-                aws,
-                spec: Box::new(spec),
-                key: self.key.clone(),
-            },
-        )
-    }
-
-    fn key_review(&mut self, key: KeyEvent) -> Option<Work> {
-        match key.code {
-            KeyCode::Enter => return self.start_apply(),
-            KeyCode::Char('t') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.review.show_documents = !self.review.show_documents;
-                self.review.scroll = 0;
-            }
-            KeyCode::Char('e') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                let text = checks::customizations_to_toml(&self.review.customizations);
-                return self.start("Editing the customizations…", Work::Edit(text));
-            }
-            KeyCode::Up => self.review.scroll = self.review.scroll.saturating_sub(1),
-            KeyCode::Down => self.review.scroll = self.review.scroll.saturating_add(1),
-            KeyCode::PageUp => self.review.scroll = self.review.scroll.saturating_sub(10),
-            KeyCode::PageDown => self.review.scroll = self.review.scroll.saturating_add(10),
-            _ => {
-                if self.review.profile_name.edit(&key) {
-                    self.edited();
-                }
-            }
-        }
-        None
-    }
-
-    fn start_apply(&mut self) -> Option<Work> {
-        let name = self.profile_name();
-        if let Err(e) = crate::profile::check_profile_name(&name) {
-            self.fail(Problem::new(
-                e.to_string(),
-                "Use letters, digits, '-' and '_'.",
-            ));
-            return None;
-        }
-        if self.saved_profiles.contains(&name) && !self.review.overwrite_ok {
-            self.review.overwrite_ok = true;
-            self.fail(Problem::new(
-                format!("A profile named {name} is saved already."),
-                "Press Enter again to replace it, or type another name.",
-            ));
-            return None;
-        }
-        let (Some(prepared), Some((profile, spec)), Some(aws)) =
-            (self.prepared.clone(), self.built.clone(), self.ctx.clone())
-        else {
-            self.fail(Problem::new(
-                "There is no plan yet.",
-                "Go back to the Worker step (Esc) and press Enter to plan.",
-            ));
-            return None;
-        };
-        self.step = Step::Apply;
-        self.apply = ApplyView::default();
-        self.start(
-            "Deploying…",
-            Work::Apply {
-                save: Some((name, Box::new(profile))),
-                prepared: Some(prepared),
-                aws,
-                spec: Box::new(spec),
-                key: self.key.clone(),
-            },
-        )
-    }
-
-    fn key_apply(&mut self, key: KeyEvent) -> Option<Work> {
-        match (&self.apply.phase, key.code) {
-            (ApplyPhase::Failed { .. }, KeyCode::Char('r')) => {
-                let (Some((_, spec)), Some(aws)) = (self.built.clone(), self.ctx.clone()) else {
-                    return None;
-                };
-                self.apply = ApplyView::default();
-                self.start(
-                    "Deploying again: reading what exists…",
-                    Work::Apply {
-                        save: None,
-                        prepared: None,
-                        aws,
-                        spec: Box::new(spec),
-                        key: self.key.clone(),
-                    },
-                )
-            }
-            (ApplyPhase::Failed { existing, .. }, KeyCode::Char('q')) => {
-                self.exit = Some(Exit::LeftAfterFailure(existing.clone()));
-                None
-            }
-            (ApplyPhase::Online(_), KeyCode::Enter) => {
-                self.exit = Some(Exit::Monitor);
-                None
-            }
-            _ => None,
-        }
-    }
-
     /// Moves to a step, starting the reads it needs.
-    fn enter(&mut self, step: Step) -> Option<Work> {
+    pub(super) fn enter(&mut self, step: Step) -> Option<Work> {
         self.step = step;
         self.problem = None;
         self.info = None;
@@ -1396,68 +611,5 @@ impl WizardApp {
         keys.push((help, "help"));
         keys.push(("Ctrl-C", "quit"));
         keys
-    }
-}
-
-/// What `?` shows on each step.
-pub fn help_text(step: Step) -> &'static [&'static str] {
-    match step {
-        Step::Aws => &[
-            "Which AWS account and region the worker goes to.",
-            "",
-            "AWS profile: a profile from ~/.aws/config and ~/.aws/credentials, or the default",
-            "chain (environment variables, AWS_PROFILE, SSO, instance metadata).",
-            "Region: where the cluster, the worker and its logs live.",
-            "",
-            "Enter checks the credentials (STS GetCallerIdentity) and shows who they are;",
-            "Enter again continues. Nothing is created before the Deploy step.",
-        ],
-        Step::Prefect => &[
-            "Where the worker connects, and the credential it uses.",
-            "",
-            "Prefect Cloud: paste the workspace URL from your browser",
-            "(https://app.prefect.cloud/account/.../workspace/...), or leave it empty to",
-            "pick from the workspaces your API key reaches.",
-            "Self-hosted: your server's API URL, and its API key or basic-auth string.",
-            "",
-            "The key is masked (Ctrl-R shows it) and is checked against the API at once.",
-            "It is stored only in AWS Secrets Manager; never in the profile or on disk.",
-        ],
-        Step::Network => &[
-            "Where the worker runs. Each subnet has a verdict:",
-            "  public     route to an internet gateway; tasks get a public IP",
-            "  nat        default route through a NAT gateway",
-            "  endpoints  VPC endpoints for ECR, Logs and Secrets Manager (no internet)",
-            "  isolated   nothing: the task could not pull its image or read its secret",
-            "",
-            "The recommended subnets are chosen already. Space adds or removes one;",
-            "an isolated subnet is refused with the reason.",
-            "A worker behind endpoints only reaches a Prefect API inside the VPC.",
-        ],
-        Step::Worker => &[
-            "The stack's name names and tags every resource (prefect-tui-<stack>-...).",
-            "Work pool: an existing ECS pool (Ctrl-N cycles through them) or a new name;",
-            "its defaults (network, roles, secret, logs) are filled so flow runs match.",
-            "Size: cpu and memory, only valid Fargate pairs (1024 cpu = 1 vCPU).",
-            "Workers: how many worker tasks run (one is enough for most pools).",
-            "Enter reads what exists and shows the plan. Nothing is written yet.",
-        ],
-        Step::Review => &[
-            "The plan: what will be created or changed, read from the account just now.",
-            "Ctrl-T shows the task definition and service request as they will be sent.",
-            "Ctrl-E opens $EDITOR on the customizations (RFC 6902 JSON Patch); they are",
-            "checked when you save and the plan is made again.",
-            "Type the profile name to save under; `prefect-tui deploy --profile NAME`",
-            "repeats this deploy later with no questions.",
-            "Enter saves the profile and deploys.",
-        ],
-        Step::Apply => &[
-            "Each resource shows its state and how long it took.",
-            "After AWS accepts everything, the deploy waits until the worker is online",
-            "in Prefect, heartbeating.",
-            "On a failure: r runs the deploy again and resumes where it stopped;",
-            "q leaves everything as it is and lists what exists.",
-            "Ctrl-C asks before leaving a deploy in progress.",
-        ],
     }
 }

@@ -4,8 +4,12 @@
 
 pub mod app;
 pub mod checks;
+pub mod forms;
+pub mod help;
 pub mod plain;
 pub mod run;
 #[cfg(test)]
 mod snapshot_tests;
+mod steps;
 pub mod ui;
+pub mod widgets;

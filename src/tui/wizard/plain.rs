@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, MultiSelect, Password, PasswordDisplayMode, Select, Text};
 
-use super::app::{DEFAULT_CHAIN, Start};
+use super::app::Start;
 use super::checks::{
     self, Answers, PrefectKind, Problem, WorkerAnswers, check_credential, check_prefect_url,
     check_region, check_subnets,
 };
+use super::forms::DEFAULT_CHAIN;
 use crate::aws::{AwsContext, AwsSettings, Identity};
 use crate::commands::CommandError;
 use crate::commands::plan::render_plan;

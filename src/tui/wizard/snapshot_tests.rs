@@ -8,8 +8,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{ApplyPhase, Msg, Start, Step, WizardApp, Work};
+use super::app::{Msg, Start, Step, WizardApp, Work};
 use super::checks::Problem;
+use super::forms::ApplyPhase;
 use super::ui;
 use crate::aws::{AwsContext, AwsError, Identity, ProgressEvent};
 use crate::commands::CommandError;
@@ -504,4 +505,45 @@ fn going_back_keeps_values_and_a_changed_region_forgets_the_network() {
     assert!(app.aws.identity.is_none());
     // Debug never shows the key.
     assert!(!format!("{app:?}").contains("pnu_secret"));
+}
+
+#[test]
+fn cloud_without_a_url_offers_the_workspaces_the_key_reaches() {
+    // Prefect Cloud's account endpoints cannot run locally: the list is what
+    // `GET /me/workspaces` returns, given here as the runner would pass it on.
+    let mut app = at_aws_checked();
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Tab));
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "pnu_cloudkeycloudkey");
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(matches!(work, Some(Work::Workspaces(_))), "{work:?}");
+    let workspace = |account: &str, handle: &str, id: &str| crate::prefect::cloud::Workspace {
+        account_id: "0c1d2e3f-1111-4222-8333-444455556666".into(),
+        account_handle: account.into(),
+        workspace_id: id.into(),
+        workspace_handle: handle.into(),
+    };
+    app.on_msg(Msg::Workspaces(Ok(vec![
+        workspace(
+            "data-team",
+            "staging",
+            "11111111-aaaa-4bbb-8ccc-dddddddddddd",
+        ),
+        workspace(
+            "data-team",
+            "production",
+            "9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd",
+        ),
+    ])));
+    app.on_key(key(KeyCode::Down));
+    snap("wizard_2_prefect_cloud_workspaces", &app);
+    let work = app.on_key(key(KeyCode::Enter));
+    match work {
+        Some(Work::CheckPrefect { api_url, .. }) => assert_eq!(
+            api_url,
+            "https://api.prefect.cloud/api/accounts/0c1d2e3f-1111-4222-8333-444455556666/workspaces/9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd"
+        ),
+        other => panic!("the chosen workspace is checked: {other:?}"),
+    }
 }

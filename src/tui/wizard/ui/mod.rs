@@ -1,0 +1,225 @@
+//! Draws the wizard from its state. Nothing here changes state or does I/O.
+//!
+//! Every screen: a title line, the step list, the step's form, a status line (problems in
+//! words with what to do; work in progress with a spinner) and the keys that work here.
+//! Colour always comes with a word or a mark, never alone.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{Step, WizardApp};
+use super::help::help_text;
+
+mod apply;
+mod aws;
+mod fields;
+mod network;
+mod prefect;
+mod review;
+mod worker;
+
+/// The smallest terminal the wizard draws in.
+pub const MIN_WIDTH: u16 = 80;
+
+pub const MIN_HEIGHT: u16 = 24;
+
+pub(super) const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+pub fn draw(frame: &mut Frame, app: &WizardApp) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    let status_lines = status_text(app);
+    let status_height = wrapped_height(&status_lines, area.width).min(4);
+    let footer_line = footer_text(app);
+    let footer_height = wrapped_height(std::slice::from_ref(&footer_line), area.width).min(2);
+    let [title, steps, main, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(status_height),
+        Constraint::Length(footer_height),
+    ])
+    .areas(area);
+    draw_title(frame, title, app);
+    draw_steps(frame, steps, app);
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " {} · {} ",
+        app.step.index() + 1,
+        app.step.title()
+    ));
+    let inner = block.inner(main);
+    frame.render_widget(block, main);
+    match app.step {
+        Step::Aws => aws::draw_aws(frame, inner, app),
+        Step::Prefect => prefect::draw_prefect(frame, inner, app),
+        Step::Network => network::draw_network(frame, inner, app),
+        Step::Worker => worker::draw_worker(frame, inner, app),
+        Step::Review => review::draw_review(frame, inner, app),
+        Step::Apply => apply::draw_apply(frame, inner, app),
+    }
+    frame.render_widget(
+        Paragraph::new(status_lines).wrap(Wrap { trim: false }),
+        status,
+    );
+    frame.render_widget(
+        Paragraph::new(footer_line).wrap(Wrap { trim: false }),
+        footer,
+    );
+    if app.help {
+        draw_help(frame, main, app.step);
+    }
+    if app.confirm_quit {
+        draw_confirm_quit(frame, main, &app.profile_name());
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("The terminal is too small for the setup wizard.".bold()),
+        Line::from(format!(
+            "It needs {MIN_WIDTH}x{MIN_HEIGHT}; this one is {}x{}.",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window, or run `prefect-tui init --plain`."),
+        Line::from("Ctrl-C quits."),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
+fn draw_title(frame: &mut Frame, area: Rect, app: &WizardApp) {
+    let left = Line::from(" prefect-tui setup".bold());
+    frame.render_widget(Paragraph::new(left), area);
+    if let Some(identity) = &app.aws.identity {
+        let right = format!(
+            "account {} · {} ",
+            identity.account,
+            app.aws.region.value.trim()
+        );
+        frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), area);
+    }
+}
+
+fn draw_steps(frame: &mut Frame, area: Rect, app: &WizardApp) {
+    let current = app.step.index();
+    let mut spans = vec![Span::raw(" ")];
+    for step in Step::ALL {
+        let i = step.index();
+        let label = format!("{} {}", i + 1, step.title());
+        let span = if i < current {
+            Span::styled(format!("✓ {label}"), Style::default().fg(Color::Green))
+        } else if i == current {
+            Span::styled(
+                format!("▸ {label}"),
+                Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )
+        } else {
+            Span::styled(format!("  {label}"), Style::default().fg(Color::DarkGray))
+        };
+        spans.push(span);
+        spans.push(Span::raw("  "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Rows the lines take when wrapped at `width` (at least one).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = width.max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    rows.max(1) as u16
+}
+
+/// The status line: work in progress, else the last problem with its hint, else a note.
+fn status_text(app: &WizardApp) -> Vec<Line<'static>> {
+    if let Some(busy) = &app.busy {
+        vec![Line::from(Span::styled(
+            format!(" {} {busy}", SPINNER[app.tick % SPINNER.len()]),
+            Style::default().fg(Color::Yellow),
+        ))]
+    } else if let Some(problem) = &app.problem {
+        let mut lines = vec![Line::from(vec![
+            Span::styled(" ✗ ", Style::default().fg(Color::Red).bold()),
+            Span::styled(
+                problem.message.replace('\n', " "),
+                Style::default().fg(Color::Red),
+            ),
+        ])];
+        if let Some(hint) = &problem.hint {
+            lines.push(Line::from(format!("   → {hint}")));
+        }
+        lines
+    } else if let Some(info) = &app.info {
+        vec![Line::from(Span::styled(
+            format!(" {info}"),
+            Style::default().fg(Color::Cyan),
+        ))]
+    } else {
+        vec![Line::default()]
+    }
+}
+
+fn footer_text(app: &WizardApp) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, (key, what)) in app.footer().into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", Style::default().fg(Color::DarkGray)));
+        }
+        spans.push(Span::styled(
+            key,
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(format!(" {what}")));
+    }
+    Line::from(spans)
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, step: Step) {
+    let text = help_text(step);
+    let mut lines: Vec<Line> = text.iter().map(|l| Line::from(*l)).collect();
+    lines.push(Line::default());
+    lines.push(Line::from("Any key closes this help.".bold()));
+    let popup = centered(area, 86, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" Help: {} ", step.title())),
+        ),
+        popup,
+    );
+}
+
+fn draw_confirm_quit(frame: &mut Frame, area: Rect, profile: &str) {
+    let lines = vec![
+        Line::from("A deploy is in progress. Leave now?".bold()),
+        Line::from("What exists so far stays, and is listed when you leave;"),
+        Line::from(format!(
+            "`prefect-tui deploy --profile {profile}` resumes it later."
+        )),
+        Line::default(),
+        Line::from("y leaves · any other key stays"),
+    ];
+    let popup = centered(area, 64, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Leave? ")),
+        popup,
+    );
+}

@@ -1,0 +1,179 @@
+//! Step 3: the VPCs, the chosen VPC's subnets with their verdicts (a word and a colour),
+//! and why the highlighted subnet got its verdict.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+
+use crate::network::Egress;
+use crate::tui::wizard::app::WizardApp;
+use crate::tui::wizard::forms::Pane;
+
+pub(super) fn egress_style(egress: Egress) -> Style {
+    match egress {
+        Egress::Public | Egress::Nat => Style::default().fg(Color::Green),
+        Egress::Endpoints => Style::default().fg(Color::Yellow),
+        Egress::Isolated => Style::default().fg(Color::Red),
+    }
+}
+
+pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
+    let form = &app.network;
+    let Some(report) = &form.report else {
+        let text = if app.busy.is_some() {
+            "Reading the VPCs, subnets, route tables, gateways and endpoints…"
+        } else {
+            "The network is not read yet: press r to discover it."
+        };
+        frame.render_widget(Paragraph::new(text), area);
+        return;
+    };
+    if report.vpcs.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "There is no VPC in account {} in {}. Create one (with subnets that reach the internet \
+                 through a NAT or internet gateway), then press r.",
+                report.account, report.region
+            ))
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let vpc_rows = report.vpcs.len().min(4) as u16;
+    let subnet_rows = form
+        .current_vpc()
+        .map(|v| v.subnets.len())
+        .unwrap_or(0)
+        .max(1) as u16;
+    let [vpcs_area, subnets_area, why_area, _] = Layout::vertical([
+        Constraint::Length(vpc_rows + 1),
+        Constraint::Max(subnet_rows + 2),
+        Constraint::Length(4),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+
+    let mut lines = vec![Line::from(Span::styled(
+        "VPCs",
+        Style::default().add_modifier(if form.pane == Pane::Vpcs {
+            Modifier::BOLD | Modifier::UNDERLINED
+        } else {
+            Modifier::BOLD
+        }),
+    ))];
+    let start = form.vpc.saturating_sub(vpc_rows.saturating_sub(1) as usize);
+    for (i, vpc) in report
+        .vpcs
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(vpc_rows as usize)
+    {
+        let text = format!(
+            "{} {:<22} {:<18} {:<16} {}{} recommended",
+            if i == form.vpc { "▸" } else { " " },
+            vpc.id,
+            vpc.name.as_deref().unwrap_or("-"),
+            vpc.cidr,
+            if vpc.is_default { "default, " } else { "" },
+            vpc.recommended_subnets.len()
+        );
+        let style = if i == form.vpc && form.pane == Pane::Vpcs {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else if i == form.vpc {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    frame.render_widget(Paragraph::new(lines), vpcs_area);
+
+    let Some(vpc) = form.current_vpc() else {
+        return;
+    };
+    let wide = area.width >= 100;
+    let header = {
+        let mut cells = vec!["", "Subnet", "AZ", "CIDR", "Free", "Egress"];
+        if wide {
+            cells.push("Name");
+        }
+        Row::new(cells).style(Style::default().add_modifier(Modifier::BOLD))
+    };
+    let rows: Vec<Row> = vpc
+        .subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let chosen = form.chosen.contains(&s.id);
+            let recommended = vpc.recommended_subnets.contains(&s.id);
+            let mut cells = vec![
+                Cell::from(if chosen { "[x]" } else { "[ ]" }),
+                Cell::from(format!("{}{}", s.id, if recommended { " *" } else { "" })),
+                Cell::from(s.az.clone()),
+                Cell::from(s.cidr.clone()),
+                Cell::from(s.available_ips.to_string()),
+                Cell::from(Span::styled(s.egress.as_str(), egress_style(s.egress))),
+            ];
+            if wide {
+                cells.push(Cell::from(s.name.clone().unwrap_or_default()));
+            }
+            let row = Row::new(cells);
+            if i == form.cursor && form.pane == Pane::Subnets {
+                row.style(Style::default().add_modifier(Modifier::REVERSED))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(3),
+        Constraint::Length(27),
+        Constraint::Length(11),
+        Constraint::Length(15),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ];
+    if wide {
+        widths.push(Constraint::Min(10));
+    }
+    let title = format!(
+        "Subnets of {} (* recommended; {} chosen)",
+        vpc.id,
+        form.chosen.len()
+    );
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::default().title(Span::styled(
+            title,
+            Style::default().add_modifier(if form.pane == Pane::Subnets {
+                Modifier::BOLD | Modifier::UNDERLINED
+            } else {
+                Modifier::BOLD
+            }),
+        )));
+    frame.render_widget(table, subnets_area);
+
+    let why = match vpc.subnets.get(form.cursor) {
+        Some(s) => Text::from(vec![
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", s.id),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(s.egress.as_str(), egress_style(s.egress)),
+                Span::raw(format!(": {}", s.reason)),
+            ]),
+            Line::from(if vpc.recommended_subnets.is_empty() {
+                "No subnet here can run a worker: give one a NAT gateway or the VPC endpoints, or choose another VPC.".to_owned()
+            } else {
+                format!("Recommended: {}", vpc.recommended_subnets.join(", "))
+            }),
+        ]),
+        None => Text::from("This VPC has no subnets."),
+    };
+    frame.render_widget(Paragraph::new(why).wrap(Wrap { trim: true }), why_area);
+}
