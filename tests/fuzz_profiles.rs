@@ -330,10 +330,13 @@ fn random_customizations_apply_or_name_the_first_that_fails() {
             },
         )
         .expect("the property holds");
-    // The generator reaches every outcome, or the test proves less than it claims.
+    // The generator reaches every outcome, or the test proves less than it claims. Seeds
+    // vary per run: about 5% of cases apply cleanly (a few of 400 at the least), so the
+    // floor is set well below what any seed gives rather than near the average.
     let (applied, refused, malformed) = (applied.get(), refused.get(), malformed.get());
+    eprintln!("customizations: applied {applied}, refused {refused}, malformed {malformed}");
     assert!(
-        applied > 20 && refused > 20 && malformed > 20,
+        applied >= 5 && refused >= 20 && malformed >= 20,
         "applied {applied}, refused {refused}, malformed {malformed}"
     );
 }
