@@ -4,8 +4,8 @@
 //! drops the connection before the request arrives, or loses the answer after it was
 //! carried out. Through that: discovery sees what it sees without faults, a deploy
 //! finishes with its worker online, a second deploy plans no change, `logs --follow`
-//! misses no event, the monitor keeps refreshing and says in its status line which
-//! calls failed and were retried, and destroy leaves nothing. The test
+//! misses no event, the monitor keeps refreshing, shows every log line once and says in its
+//! status line which calls failed and were retried, and destroy leaves nothing. The test
 //! prints how many faults were injected, all of them survived.
 //!
 //! The proxy comes from `.venv-faults` (scripts/emulators.sh), found through
@@ -301,6 +301,39 @@ async fn deploy_logs_monitor_and_destroy_survive_a_fifth_of_calls_failing() {
             status_lines.insert(line.trim().to_owned());
         }
         std::thread::sleep(Duration::from_millis(250));
+    }
+    // And it lost no log line nor showed one twice: the pane's count (read first) meets the
+    // group's count in CloudWatch (read after, directly); more on screen than in the group
+    // would be a duplicate, fewer is a line still on its way.
+    let group = format!("/ecs/prefect-tui/{stack}");
+    let on_screen = |s: &str| {
+        s.split(" logs (")
+            .nth(1)
+            .and_then(|r| r.split(" lines)").next())
+            .and_then(|n| n.trim().parse::<usize>().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown_lines = on_screen(&term.contents());
+        let mut in_group = 0usize;
+        let mut pages = aws
+            .logs
+            .filter_log_events()
+            .log_group_name(&group)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            in_group += page.expect("log events").events().len();
+        }
+        match shown_lines {
+            Some(n) if n == in_group => break,
+            Some(n) => assert!(
+                n < in_group && Instant::now() < deadline,
+                "the monitor shows {n} log lines, CloudWatch holds {in_group}"
+            ),
+            None => assert!(Instant::now() < deadline, "no logs pane on screen"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     term.quit();
     assert!(
