@@ -27,6 +27,8 @@ use crate::stack::fargate::{CPU_VALUES, valid_pairs};
 fn asked(e: InquireError) -> CommandError {
     match e {
         InquireError::OperationInterrupted | InquireError::OperationCanceled => {
+            // The prompt leaves the cursor on its help line: start the message below it.
+            println!();
             CommandError::Cancelled
         }
         InquireError::NotTTY => CommandError::bad_input(
