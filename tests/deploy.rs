@@ -193,19 +193,8 @@ async fn fresh_deploy_creates_every_resource_tagged_and_least_privileged() {
         cluster.tags().iter().map(|t| (t.key(), t.value())),
         fresh.as_str()
     ));
-    let sgs = aws
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values(format!("prefect-tui-{fresh}-worker"))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("sg");
-    let sg = sgs.security_groups().first().expect("security group");
+    let sgs = aws.worker_security_groups(&fresh).await;
+    let sg = sgs.first().expect("security group");
     assert_eq!(sg.vpc_id(), Some(vpc.as_str()));
     assert!(sg.ip_permissions().is_empty(), "no ingress");
     assert!(has_stack_tag(

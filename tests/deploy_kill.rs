@@ -98,32 +98,18 @@ async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
         .await
         .expect("secrets");
     assert_eq!(secrets.secret_list().len(), 1, "{when}: one secret");
-    let sgs = aws
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values(format!("prefect-tui-{stack}-worker"))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("sgs");
-    assert_eq!(sgs.security_groups().len(), 1, "{when}: one security group");
-    let tds = aws
-        .ecs
-        .list_task_definitions()
-        .family_prefix(format!("prefect-tui-{stack}-worker"))
-        .status(TaskDefinitionStatus::Active)
-        .send()
-        .await
-        .expect("tds");
     assert_eq!(
-        tds.task_definition_arns().len(),
+        aws.worker_security_groups(stack).await.len(),
         1,
-        "{when}: one task definition revision: {:?}",
-        tds.task_definition_arns()
+        "{when}: one security group"
+    );
+    let tds = aws
+        .task_definition_arns(stack, TaskDefinitionStatus::Active)
+        .await;
+    assert_eq!(
+        tds.len(),
+        1,
+        "{when}: one task definition revision: {tds:?}"
     );
     let services = aws
         .ecs

@@ -133,14 +133,13 @@ fn follow_logs(mut cmd: Command, how_long: Duration) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_logs_monitor_and_destroy_survive_a_fifth_of_calls_failing() {
-    let Some(moto) = common::moto() else { return };
-    let Some(region) = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION") else {
-        return;
-    };
-    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
-        return;
-    };
-    let Some(auth) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+    let Some(common::StandIn {
+        moto,
+        region,
+        prefect,
+        auth,
+    }) = common::stand_in()
+    else {
         return;
     };
     let Some(mitmdump) = common::emulator("PREFECT_TUI_TEST_MITMDUMP") else {

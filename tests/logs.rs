@@ -311,14 +311,13 @@ async fn without_live_tail_it_says_so_once_polls_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_deployment_mid_way_loses_no_line() {
-    let Some(moto) = common::moto() else { return };
-    let Some(region) = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION") else {
-        return;
-    };
-    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
-        return;
-    };
-    let Some(auth) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+    let Some(common::StandIn {
+        moto,
+        region,
+        prefect,
+        auth,
+    }) = common::stand_in()
+    else {
         return;
     };
     let stack = common::unique("redeploy");

@@ -11,14 +11,13 @@ use common::stack::{public_network, text, write_self_hosted_profile};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn monitor_shows_worker_logs_and_a_second_task_after_scaling() {
-    let Some(moto) = common::moto() else { return };
-    let Some(region) = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION") else {
-        return;
-    };
-    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
-        return;
-    };
-    let Some(auth) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+    let Some(common::StandIn {
+        moto,
+        region,
+        prefect,
+        auth,
+    }) = common::stand_in()
+    else {
         return;
     };
     let stack = common::unique("mon");

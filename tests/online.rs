@@ -5,28 +5,9 @@
 
 mod common;
 
+use common::StandIn as Harness;
 use common::stack::{Clients, public_network, run, text, write_self_hosted_profile};
 use serde_json::Value;
-
-struct Harness {
-    moto: String,
-    region: String,
-    prefect: String,
-    auth: String,
-}
-
-fn harness() -> Option<Harness> {
-    let moto = common::moto()?;
-    let region = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION")?;
-    let prefect = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL")?;
-    let auth = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING")?;
-    Some(Harness {
-        moto,
-        region,
-        prefect,
-        auth,
-    })
-}
 
 /// A profile for the harness's self-hosted server, as a path argument.
 fn profile(
@@ -66,7 +47,7 @@ async fn prefect_get(h: &Harness, path: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stack() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("online");
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 80).await;
@@ -111,19 +92,7 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
         .send()
         .await
         .expect("secret");
-    let sgs = aws
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values(format!("prefect-tui-{stack}-worker"))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("sg");
-    let sg = sgs.security_groups()[0]
+    let sg = aws.worker_security_groups(&stack).await[0]
         .group_id()
         .expect("sg id")
         .to_owned();
@@ -259,7 +228,7 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_pointed_at_a_wrong_api_fails_the_gate_with_its_own_log_lines() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("wrongurl");
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 81).await;
@@ -321,7 +290,7 @@ async fn a_worker_pointed_at_a_wrong_api_fails_the_gate_with_its_own_log_lines()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_credential_stops_before_anything_is_made() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("rejected");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 82).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -349,7 +318,7 @@ async fn a_rejected_credential_stops_before_anything_is_made() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_api_is_named_and_does_not_block_aws_work() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("unreach");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 83).await;
     let dir = tempfile::tempdir().expect("tempdir");

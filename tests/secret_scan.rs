@@ -137,14 +137,13 @@ fn keep(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_credential_is_nowhere_but_in_secrets_manager() {
-    let Some(moto) = common::moto() else { return };
-    let Some(region) = common::emulator("PREFECT_TUI_TEST_STANDIN_REGION") else {
-        return;
-    };
-    let Some(prefect) = common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL") else {
-        return;
-    };
-    let Some(credential) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
+    let Some(common::StandIn {
+        moto,
+        region,
+        prefect,
+        auth: credential,
+    }) = common::stand_in()
+    else {
         return;
     };
     let needles = needles(&credential);

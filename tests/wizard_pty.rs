@@ -16,6 +16,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::StandIn as Harness;
 use common::pty::{Terminal, spawn};
 use common::stack::{Clients, public_network, text};
 use serde_json::Value;
@@ -27,22 +28,6 @@ const DOWN: &str = "\x1b[B";
 const CTRL_C: &str = "\x03";
 const CTRL_E: &str = "\x05";
 const CTRL_U: &str = "\x15";
-
-struct Harness {
-    moto: String,
-    region: String,
-    prefect: String,
-    auth: String,
-}
-
-fn harness() -> Option<Harness> {
-    Some(Harness {
-        moto: common::moto()?,
-        region: common::emulator("PREFECT_TUI_TEST_STANDIN_REGION")?,
-        prefect: common::emulator("PREFECT_TUI_TEST_PREFECT_API_URL")?,
-        auth: common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING")?,
-    })
-}
 
 fn pause() {
     std::thread::sleep(Duration::from_millis(150));
@@ -140,7 +125,7 @@ async fn destroy(h: &Harness, config: &std::path::Path, profile: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("wiz");
     let pool = format!("ecs-{stack}");
     let (vpc, _) = public_network(&h.moto, &h.region, 96).await;
@@ -248,7 +233,7 @@ async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn init_plain_reaches_the_same_result_with_line_prompts() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let stack = common::unique("plain");
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 97).await;
@@ -352,7 +337,7 @@ async fn init_plain_reaches_the_same_result_with_line_prompts() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_at_every_step_leaves_the_terminal_as_it_was() {
-    let Some(h) = harness() else { return };
+    let Some(h) = common::stand_in() else { return };
     let (vpc, _) = public_network(&h.moto, &h.region, 98).await;
     for step in 1..=6 {
         let stack = common::unique(&format!("cc{step}"));

@@ -10,8 +10,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::aws::ProgressEvent;
 use crate::tui::board::{Board, past, present};
 
-const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
 /// One line per event.
 pub fn event_line(event: &ProgressEvent) -> String {
     match event {
@@ -116,15 +114,7 @@ fn redraw(out: &mut std::io::Stdout, board: &Board, drawn: usize, tick: usize) -
         - 1;
     let mut lines = 0;
     for (resource, row) in board.rows() {
-        let mark = if row.running {
-            SPINNER[tick % SPINNER.len()]
-        } else if row.failed() {
-            '✗'
-        } else if row.state == "skipped" {
-            '-'
-        } else {
-            '✓'
-        };
+        let mark = row.mark(tick);
         let note = row
             .note
             .as_deref()

@@ -49,9 +49,43 @@ pub struct Row {
     pub note: Option<String>,
 }
 
+/// The frames of the spinner shown next to work in progress.
+pub const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/// Where a row stands, for its mark and colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Running,
+    Failed,
+    Skipped,
+    Done,
+}
+
 impl Row {
     pub fn failed(&self) -> bool {
         self.state == "FAILED"
+    }
+
+    pub fn standing(&self) -> Standing {
+        if self.running {
+            Standing::Running
+        } else if self.failed() {
+            Standing::Failed
+        } else if self.state == "skipped" {
+            Standing::Skipped
+        } else {
+            Standing::Done
+        }
+    }
+
+    /// The mark drawn before the row: a spinner frame while it runs.
+    pub fn mark(&self, tick: usize) -> char {
+        match self.standing() {
+            Standing::Running => SPINNER[tick % SPINNER.len()],
+            Standing::Failed => '✗',
+            Standing::Skipped => '-',
+            Standing::Done => '✓',
+        }
     }
 }
 

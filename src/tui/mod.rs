@@ -11,6 +11,19 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A `width` x `height` rectangle in the middle of `area` (smaller if `area` is), for
+/// pop-ups: help, prompts, confirmations.
+pub fn centered(area: ratatui::layout::Rect, width: u16, height: u16) -> ratatui::layout::Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    ratatui::layout::Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
 /// While a full screen is up, log lines would land in the middle of it and scroll it: they
 /// are held here instead, and printed to stderr when the screen is left.
 static SCREEN_UP: AtomicBool = AtomicBool::new(false);

@@ -29,6 +29,26 @@ pub fn moto() -> Option<String> {
     emulator(MOTO_URL_VAR)
 }
 
+/// Everything a test needs to bring a real worker online: moto, the region the stand-in
+/// for Fargate serves, and the Prefect server with its basic-auth string.
+pub struct StandIn {
+    pub moto: String,
+    pub region: String,
+    pub prefect: String,
+    pub auth: String,
+}
+
+/// The stand-in's emulators, or `None` (after a loud notice) outside the harness; panics
+/// under CI, like `moto()`.
+pub fn stand_in() -> Option<StandIn> {
+    Some(StandIn {
+        moto: moto()?,
+        region: emulator("PREFECT_TUI_TEST_STANDIN_REGION")?,
+        prefect: emulator("PREFECT_TUI_TEST_PREFECT_API_URL")?,
+        auth: emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING")?,
+    })
+}
+
 pub fn emulator(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),

@@ -30,6 +30,45 @@ impl Clients {
     }
 }
 
+impl Clients {
+    /// The security groups named as the stack names its worker's.
+    pub async fn worker_security_groups(
+        &self,
+        stack: &str,
+    ) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
+        self.ec2
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-name")
+                    .values(format!("prefect-tui-{stack}-worker"))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("security groups")
+            .security_groups()
+            .to_vec()
+    }
+
+    /// The ARNs of the stack's task-definition revisions in `status`.
+    pub async fn task_definition_arns(
+        &self,
+        stack: &str,
+        status: aws_sdk_ecs::types::TaskDefinitionStatus,
+    ) -> Vec<String> {
+        self.ecs
+            .list_task_definitions()
+            .family_prefix(format!("prefect-tui-{stack}-worker"))
+            .status(status)
+            .send()
+            .await
+            .expect("task definitions")
+            .task_definition_arns()
+            .to_vec()
+    }
+}
+
 /// A VPC whose two subnets (in two zones) route to an internet gateway: verdict `public`.
 pub async fn public_network(
     endpoint: &str,
@@ -179,19 +218,8 @@ pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
         "no security group of {stack}"
     );
     for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
-        let tds = aws
-            .ecs
-            .list_task_definitions()
-            .family_prefix(format!("prefect-tui-{stack}-worker"))
-            .status(status)
-            .send()
-            .await
-            .expect("tds");
-        assert!(
-            tds.task_definition_arns().is_empty(),
-            "no task definition of {stack}: {:?}",
-            tds.task_definition_arns()
-        );
+        let arns = aws.task_definition_arns(stack, status).await;
+        assert!(arns.is_empty(), "no task definition of {stack}: {arns:?}");
     }
     let services = aws
         .ecs

@@ -307,17 +307,6 @@ fn status_line(app: &MonitorApp) -> Line<'static> {
     Line::from(spans)
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
     let (title, text) = match prompt {
         Prompt::Search(t) => (
@@ -330,7 +319,7 @@ fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
         ),
         Prompt::Confirm { question, .. } => (" confirm ", format!("{question}  [y/N]")),
     };
-    let rect = centered(area, 70, 5);
+    let rect = crate::tui::centered(area, 70, 5);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text)
@@ -345,7 +334,7 @@ fn draw_help(frame: &mut Frame, area: Rect) {
         .into_iter()
         .map(|(k, h)| Line::from(format!("{k:>10}  {h}")))
         .collect();
-    let rect = centered(area, 50, lines.len() as u16 + 2);
+    let rect = crate::tui::centered(area, 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" keys ")),

@@ -7,8 +7,7 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::SPINNER;
-use crate::tui::board::Board;
+use crate::tui::board::{Board, Standing};
 use crate::tui::wizard::app::WizardApp;
 use crate::tui::wizard::forms::ApplyPhase;
 
@@ -16,18 +15,13 @@ pub(super) fn board_lines(board: &Board, tick: usize) -> Vec<Line<'static>> {
     board
         .rows()
         .map(|(resource, row)| {
-            let (mark, style) = if row.running {
-                (
-                    SPINNER[tick % SPINNER.len()].to_string(),
-                    Style::default().fg(Color::Yellow),
-                )
-            } else if row.failed() {
-                ("✗".to_owned(), Style::default().fg(Color::Red))
-            } else if row.state == "skipped" {
-                ("-".to_owned(), Style::default().fg(Color::DarkGray))
-            } else {
-                ("✓".to_owned(), Style::default().fg(Color::Green))
-            };
+            let style = Style::default().fg(match row.standing() {
+                Standing::Running => Color::Yellow,
+                Standing::Failed => Color::Red,
+                Standing::Skipped => Color::DarkGray,
+                Standing::Done => Color::Green,
+            });
+            let mark = row.mark(tick);
             let mut spans = vec![
                 Span::styled(format!(" {mark} "), style),
                 Span::raw(format!("{:<17} {:<34} ", resource.label(), row.name)),

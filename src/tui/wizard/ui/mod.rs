@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{Step, WizardApp};
 use super::help::help_text;
+use crate::tui::board::SPINNER;
 
 mod apply;
 mod aws;
@@ -25,8 +26,6 @@ mod worker;
 pub const MIN_WIDTH: u16 = 80;
 
 pub const MIN_HEIGHT: u16 = 24;
-
-pub(super) const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 pub fn draw(frame: &mut Frame, app: &WizardApp) {
     let area = frame.area();
@@ -178,23 +177,12 @@ fn footer_text(app: &WizardApp) -> Line<'static> {
     Line::from(spans)
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 fn draw_help(frame: &mut Frame, area: Rect, step: Step) {
     let text = help_text(step);
     let mut lines: Vec<Line> = text.iter().map(|l| Line::from(*l)).collect();
     lines.push(Line::default());
     lines.push(Line::from("Any key closes this help.".bold()));
-    let popup = centered(area, 86, lines.len() as u16 + 2);
+    let popup = crate::tui::centered(area, 86, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
@@ -216,7 +204,7 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, profile: &str) {
         Line::default(),
         Line::from("y leaves · any other key stays"),
     ];
-    let popup = centered(area, 64, lines.len() as u16 + 2);
+    let popup = crate::tui::centered(area, 64, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Leave? ")),
