@@ -193,23 +193,14 @@ impl PrefectClient {
             })
     }
 
-    /// Self-hosted servers answer `GET /health` with `true`; a Cloud workspace answers its
-    /// own root. Either way: the API is reachable and accepts the credential.
+    /// The API is reachable and accepts the credential: a self-hosted server's `/health`
+    /// first (so "unreachable" and "refused" read apart), then an authenticated read.
     pub async fn check(&self) -> Result<(), PrefectError> {
-        if self.cloud_workspace {
-            // Any authenticated read of the workspace proves key and workspace together.
-            let _: Option<Value> = self
-                .call(
-                    Method::POST,
-                    "work_pools/filter",
-                    Some(&serde_json::json!({"limit": 1})),
-                    false,
-                )
-                .await?;
-            return Ok(());
+        if !self.cloud_workspace {
+            let _: Option<Value> = self.call(Method::GET, "health", None, false).await?;
         }
-        let _: Option<Value> = self.call(Method::GET, "health", None, false).await?;
-        // /health is open on some servers: read something that needs the credential.
+        // /health is open on some servers, and a Cloud workspace has none: an authenticated
+        // read proves the credential (and, on Cloud, the workspace) together.
         let _: Option<Value> = self
             .call(
                 Method::POST,
