@@ -83,24 +83,13 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> Result<(), CommandEr
         let _ = view.await;
         let outcome = match result {
             Ok(outcome) => outcome,
-            Err(DeployFailure::Apply(ApplyError::Failed { failures })) => {
-                print_out(&engine::what_exists(&prepared.aws, spec, &prepared.identity).await)?;
-                let first = failures.into_iter().next().map(|(_, e)| e);
-                return Err(match first {
-                    Some(e) => CommandError::Aws(e),
-                    None => CommandError::bad_input("the deploy failed", "Run it again to resume."),
-                });
+            Err(e) => {
+                // Something may have been made before the failure: say what.
+                if matches!(e, DeployFailure::Apply(ApplyError::Failed { .. })) {
+                    print_out(&engine::what_exists(&prepared.aws, spec, &prepared.identity).await)?;
+                }
+                return Err(e.into());
             }
-            Err(DeployFailure::Apply(ApplyError::KeyRequired { secret })) => {
-                return Err(CommandError::bad_input(
-                    format!("The API key is needed to create the secret {secret}."),
-                    "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
-                ));
-            }
-            Err(DeployFailure::Apply(ApplyError::Render(e))) => {
-                return Err(CommandError::Render(e));
-            }
-            Err(DeployFailure::Pool(e)) => return Err(e.into()),
         };
         since = outcome.started_at;
         if args.no_wait {

@@ -85,6 +85,30 @@ impl From<crate::engine::EngineError> for CommandError {
     }
 }
 
+impl From<crate::engine::DeployFailure> for CommandError {
+    /// A failed apply: its first AWS failure (the others are on the progress list).
+    fn from(e: crate::engine::DeployFailure) -> Self {
+        use crate::aws::ApplyError;
+        use crate::engine::DeployFailure;
+        match e {
+            DeployFailure::Apply(ApplyError::Failed { failures }) => {
+                match failures.into_iter().next() {
+                    Some((_, e)) => CommandError::Aws(e),
+                    None => {
+                        CommandError::bad_input("The deploy failed.", "Run it again to resume.")
+                    }
+                }
+            }
+            DeployFailure::Apply(ApplyError::KeyRequired { secret }) => CommandError::bad_input(
+                format!("The API key is needed to create the secret {secret}."),
+                "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
+            ),
+            DeployFailure::Apply(ApplyError::Render(e)) => CommandError::Render(e),
+            DeployFailure::Pool(e) => e.into(),
+        }
+    }
+}
+
 impl CommandError {
     pub fn bad_input(message: impl Into<String>, hint: impl Into<String>) -> Self {
         CommandError::BadInput {

@@ -17,7 +17,7 @@ use crate::aws::{AwsContext, AwsSettings, Identity};
 use crate::commands::CommandError;
 use crate::commands::plan::render_plan;
 use crate::commands::progress;
-use crate::engine::{self, DeployFailure};
+use crate::engine;
 use crate::network::DiscoveryReport;
 use crate::prefect::{PrefectAuth, PrefectClient, cloud};
 use crate::profile::{Credential, ProfileStore};
@@ -454,21 +454,7 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> Result<(), Comman
                 "{}",
                 engine::what_exists(&prepared.aws, &spec, &prepared.identity).await
             );
-            return Err(match e {
-                DeployFailure::Apply(crate::aws::ApplyError::Failed { failures }) => {
-                    match failures.into_iter().next() {
-                        Some((_, e)) => CommandError::Aws(e),
-                        None => {
-                            CommandError::bad_input("The deploy failed.", "Run it again to resume.")
-                        }
-                    }
-                }
-                DeployFailure::Apply(crate::aws::ApplyError::Render(e)) => CommandError::Render(e),
-                DeployFailure::Apply(e) => {
-                    CommandError::bad_input(e.to_string(), "Run init again.")
-                }
-                DeployFailure::Pool(e) => e.into(),
-            });
+            return Err(e.into());
         }
     };
     println!("  AWS accepted everything; waiting until the worker is online in Prefect…");

@@ -17,9 +17,9 @@ use tokio::task::JoinHandle;
 use super::app::{Exit, Msg, Start, WizardApp, Work};
 use super::checks::{self, Problem};
 use super::ui;
-use crate::aws::{ApplyError, AwsContext, ProgressEvent};
+use crate::aws::{AwsContext, ProgressEvent};
 use crate::commands::CommandError;
-use crate::engine::{self, DeployFailure, Prepared};
+use crate::engine::{self, Prepared};
 use crate::network::DiscoveryReport;
 use crate::prefect::{PrefectClient, cloud};
 use crate::profile::ProfileStore;
@@ -41,23 +41,6 @@ pub enum Outcome {
 
 fn problem(e: impl Into<CommandError>) -> Problem {
     Problem::from(e.into())
-}
-
-fn deploy_problem(e: DeployFailure) -> Problem {
-    match e {
-        DeployFailure::Apply(ApplyError::Failed { failures }) => {
-            match failures.into_iter().next() {
-                Some((_, e)) => problem(e),
-                None => Problem::new("The deploy failed.", "Press r to resume."),
-            }
-        }
-        DeployFailure::Apply(ApplyError::KeyRequired { secret }) => Problem::new(
-            format!("The API key is needed to create the secret {secret}."),
-            "Go back to the Prefect step and enter the key.",
-        ),
-        DeployFailure::Apply(ApplyError::Render(e)) => problem(e),
-        DeployFailure::Pool(e) => problem(e),
-    }
 }
 
 /// The documents as they will be sent, secrets redacted, as YAML for the review screen.
@@ -200,7 +183,7 @@ async fn apply(
         Ok(outcome) => Ok((prepared, outcome.started_at)),
         Err(e) => {
             let existing = engine::what_exists(&prepared.aws, spec, &prepared.identity).await;
-            Err((deploy_problem(e), existing))
+            Err((problem(e), existing))
         }
     }
 }
