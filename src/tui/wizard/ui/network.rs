@@ -51,7 +51,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
     let [vpcs_area, subnets_area, why_area, _] = Layout::vertical([
         Constraint::Length(vpc_rows + 1),
         Constraint::Max(subnet_rows + 2),
-        Constraint::Length(4),
+        Constraint::Length(5),
         Constraint::Min(0),
     ])
     .areas(area);
