@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use prefect_tui::aws::logs::LogEvent;
-use prefect_tui::engine::StackStatus;
+use prefect_tui::ops::status::StackStatus;
 use prefect_tui::tui::monitor::ui;
 use prefect_tui::tui::monitor::{Action, MonitorApp};
 use ratatui::Terminal;

@@ -32,7 +32,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub aws_profile: Option<String>,
 
-    /// AWS region (default: AWS_REGION, then the profile's region).
+    /// AWS region for `discover` and `init` (default: AWS_REGION, then the region of the
+    /// AWS profile). A command with --profile works in that profile's region: AWS_REGION
+    /// is not used there, and a different --region is refused.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -91,23 +93,45 @@ pub enum Command {
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Shell completions for bash, zsh or fish, on standard output (for example
+    /// `prefect-tui completions bash > ~/.local/share/bash-completion/completions/prefect-tui`).
+    Completions(CompletionsArgs),
+    /// The manual page (roff), on standard output (`prefect-tui man | man -l -`).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
-    #[arg(long, value_enum, default_value_t = DocumentFormat::Yaml)]
+    /// `yaml` or `json` (`--format` is the same flag, kept from earlier versions).
+    #[arg(long = "output", alias = "format", value_enum, default_value_t = DocumentFormat::Yaml)]
     pub format: DocumentFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
     /// `table` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -120,9 +144,10 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
     /// Apply without asking for confirmation.
     #[arg(long)]
@@ -148,9 +173,10 @@ pub struct DeployArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
     /// Destroy without asking for confirmation.
     #[arg(long)]
@@ -163,9 +189,10 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
     /// Keep printing new lines as they arrive (until Ctrl-C).
     #[arg(short, long)]
@@ -205,9 +232,10 @@ pub struct MonitorArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// A saved profile's name, or the path of a profile file.
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
     #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    pub profile: Option<String>,
 
     /// `table` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]

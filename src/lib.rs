@@ -8,10 +8,12 @@
 pub mod aws;
 pub mod cli;
 pub mod commands;
-pub mod engine;
+pub mod error;
 pub mod network;
+pub mod ops;
 pub mod prefect;
 pub mod profile;
 pub mod secret;
 pub mod stack;
+pub mod text;
 pub mod tui;

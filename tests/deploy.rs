@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_ecs::types::{ServiceField, TaskDefinitionField};
 use common::stack::{Clients, public_network, run, text, write_profile};
 use prefect_tui::aws::AwsContext;
-use prefect_tui::engine;
+use prefect_tui::ops;
 use prefect_tui::profile::load_file;
 use prefect_tui::secret::SecretValue;
 use serde_json::Value;
@@ -314,11 +314,11 @@ async fn second_deploy_plans_no_change_and_writes_nothing() {
     );
     assert!(out.status.success(), "{}", text(&out));
 
-    // Through the engine, counting every call the way the program does.
+    // Through the operations, counting every call the way the program does.
     let (_, spec) = load_file(&profile).expect("profile");
     let aws = AwsContext::from_sdk_config(common::sdk_config(&moto, REGION), REGION.to_owned());
     let key = SecretValue::parse(key).expect("key");
-    let prepared = engine::prepare_in(aws.clone(), &spec, Some(&key), false)
+    let prepared = ops::deploy::prepare_in(aws.clone(), &spec, Some(&key), false)
         .await
         .expect("prepare");
     assert!(prepared.plan.is_noop(), "{:#?}", prepared.plan);

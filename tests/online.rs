@@ -339,3 +339,52 @@ async fn an_unreachable_api_is_named_and_does_not_block_aws_work() {
         "{output}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_destroy_a_plan_without_the_credential_names_the_deleted_secret_not_a_bad_key() {
+    let Some(h) = common::stand_in() else { return };
+    // A region the stand-in does not serve: no worker is needed, only the real Prefect
+    // server's refusal of a request that carries no credential.
+    let region = "eu-west-1";
+    let stack = common::unique("afterdestroy");
+    let (vpc, subnets) = public_network(&h.moto, region, 84).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = format!("ecs-{stack}");
+    let path = write_self_hosted_profile(
+        dir.path(),
+        &stack,
+        region,
+        &h.prefect,
+        &pool,
+        &vpc,
+        &subnets,
+        "",
+    )
+    .to_string_lossy()
+    .into_owned();
+    let out = common::program_against(&h.moto, region)
+        .args(["deploy", "--profile", &path, "--yes", "--no-wait"])
+        .env("PREFECT_API_AUTH_STRING", &h.auth)
+        .output()
+        .expect("prefect-tui runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(
+        &h.moto,
+        region,
+        &["destroy", "--profile", &path, "--yes"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&h.moto, region, &["plan", "--profile", &path], None);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{output}");
+    assert!(
+        output.contains(&format!(
+            "the stack's secret prefect-tui/{stack}/api-key is scheduled for deletion"
+        )),
+        "{output}"
+    );
+    assert!(!output.contains("rejected the credential"), "{output}");
+    assert!(output.contains("PREFECT_API_AUTH_STRING"), "{output}");
+}

@@ -6,7 +6,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 
-use super::{AwsError, CallCounter, regions};
+use super::{AwsError, CallCounter};
+use crate::stack::regions;
 
 /// Attempts per AWS call, the first included (see `AwsContext::load`).
 pub const MAX_ATTEMPTS: u32 = 8;

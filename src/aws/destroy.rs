@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
+use aws_sdk_ecs::types::TaskDefinitionStatus;
 
-use super::apply::{Progress, ProgressEvent};
 use super::{AwsContext, AwsError, ErrorKind};
+use crate::ops::progress::{self, Progress, ProgressEvent, emit};
 use crate::stack::observed::Observed;
 use crate::stack::plan::{Action, Resource};
 use crate::stack::{ClusterChoice, StackSpec};
@@ -25,10 +25,7 @@ pub struct DestroyOutcome {
     pub secret_recovery_days: Option<i64>,
 }
 
-fn emit(progress: &Progress, event: ProgressEvent) {
-    let _ = progress.send(event);
-}
-
+/// A destroy step: the shared step helper with the action fixed to `Delete`.
 async fn step<Fut>(
     progress: &Progress,
     resource: Resource,
@@ -38,40 +35,10 @@ async fn step<Fut>(
 where
     Fut: std::future::Future<Output = Result<Option<String>, AwsError>>,
 {
-    emit(
-        progress,
-        ProgressEvent::Started {
-            resource,
-            action: Action::Delete,
-            name: name.to_owned(),
-        },
-    );
-    let started = Instant::now();
-    match work.await {
-        Ok(detail) => {
-            emit(
-                progress,
-                ProgressEvent::Done {
-                    resource,
-                    action: Action::Delete,
-                    elapsed: started.elapsed(),
-                    detail,
-                },
-            );
-            Ok(())
-        }
-        Err(e) => {
-            emit(
-                progress,
-                ProgressEvent::Failed {
-                    resource,
-                    error: e.to_string(),
-                    hint: e.hint(),
-                },
-            );
-            Err((resource, e))
-        }
-    }
+    progress::step(progress, resource, Action::Delete, name, async {
+        work.await.map(|detail| ((), detail))
+    })
+    .await
 }
 
 fn gone(progress: &Progress, resource: Resource, name: String) {
@@ -274,21 +241,6 @@ impl AwsContext {
             );
             tokio::time::sleep(Duration::from_secs(3)).await;
         }
-    }
-
-    /// ARNs of the service's tasks that have not stopped.
-    pub async fn service_tasks(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Vec<String>, AwsError> {
-        Ok(self
-            .describe_service_tasks(cluster, service, DesiredStatus::Running)
-            .await?
-            .iter()
-            .filter(|t| t.last_status() != Some("STOPPED"))
-            .filter_map(|t| t.task_arn().map(str::to_owned))
-            .collect())
     }
 
     async fn destroy_cluster(

@@ -247,15 +247,12 @@ impl AwsError {
                  `region` in the profile's section of ~/.aws/config."
                     .to_owned(),
             ),
-            AwsError::UnknownRegion { suggestion, .. } => {
-                let mut hint = String::new();
-                if let Some(s) = suggestion {
-                    hint.push_str(&format!("Did you mean {s}?\n"));
-                }
-                hint.push_str("Valid regions: ");
-                hint.push_str(&super::regions::KNOWN_REGIONS.join(", "));
-                Some(hint)
-            }
+            // The nearest code, not the whole list: a typo is one edit away from its fix.
+            AwsError::UnknownRegion { suggestion, .. } => Some(match suggestion {
+                Some(s) => format!("Did you mean {s}?"),
+                None => "Use a region code such as us-east-1, eu-west-1 or ap-southeast-2."
+                    .to_owned(),
+            }),
             AwsError::Call { action, kind, .. } => match kind {
                 ErrorKind::AccessDenied => Some(format!(
                     "The identity in use is not allowed to call {action}. Ask an administrator \

@@ -17,10 +17,9 @@ mod identity;
 pub mod logs;
 pub mod profiles;
 pub mod readback;
-pub mod regions;
 pub mod status;
 
-pub use apply::{ApplyError, ApplyOutcome, Progress, ProgressEvent};
+pub use apply::{ApplyError, ApplyOutcome};
 pub use calls::CallCounter;
 pub use config::{AwsContext, AwsSettings};
 pub use destroy::{DEFAULT_RECOVERY_DAYS, DestroyOutcome};

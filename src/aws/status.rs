@@ -104,6 +104,21 @@ impl AwsContext {
         Ok(tasks)
     }
 
+    /// ARNs of the service's tasks that have not stopped.
+    pub async fn service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        Ok(self
+            .describe_service_tasks(cluster, service, DesiredStatus::Running)
+            .await?
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .filter_map(|t| t.task_arn().map(str::to_owned))
+            .collect())
+    }
+
     /// The service, or `None` when it does not exist (or is deleted).
     pub async fn service_status(
         &self,

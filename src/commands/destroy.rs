@@ -2,50 +2,25 @@
 
 use std::io::IsTerminal;
 
-use crate::aws::AwsContext;
 use crate::cli::{DestroyArgs, GlobalArgs};
-use crate::engine;
-use crate::stack::ClusterChoice;
+use crate::ops;
+use crate::text::{self, exists::Next};
 
-use super::{CommandError, confirm, load_profile, print_out, progress};
-use crate::engine::describe_existing;
+use super::{CommandError, confirm, load_profile, print_out};
 
 pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandError> {
-    let loaded = load_profile(global, &args.profile)?;
+    let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = &loaded.spec;
-    let aws = AwsContext::load(&engine::aws_settings_for(spec, &global.aws_settings())?).await?;
-    let identity = aws.identity().await?;
-    let observed = aws.observe(spec, &identity, None).await?;
-    let owned_cluster = matches!(spec.cluster, ClusterChoice::Owned(_))
-        && observed
-            .cluster
-            .as_ref()
-            .is_some_and(|c| c.owned && c.active);
-    let anything = observed
-        .secret
-        .as_ref()
-        .is_some_and(|s| !s.pending_deletion || args.force_delete_secret)
-        || observed.execution_role.is_some()
-        || observed.task_role.is_some()
-        || observed.log_group.is_some()
-        || owned_cluster
-        || observed.security_group.is_some()
-        || observed.task_definition.is_some()
-        || observed
-            .service
-            .as_ref()
-            .is_some_and(|s| s.status != "INACTIVE");
-    if !anything {
+    let ctx = ops::connect::connect(&global.aws_settings(), spec).await?;
+    let survey = ops::destroy::survey(&ctx, spec, args.force_delete_secret);
+    if !survey.anything {
         return print_out(&format!(
             "Nothing to destroy: no resource of stack {} exists in account {} ({}).\n",
-            spec.names.stack, identity.account, spec.region
+            spec.names.stack, ctx.identity.account, spec.region
         ));
     }
-    print_out(&describe_existing(spec, &observed).replace(
-        "Run the same deploy again to finish, or `prefect-tui destroy` to remove what exists.\n",
-        "",
-    ))?;
-    if let ClusterChoice::Existing(name) = &spec.cluster {
+    print_out(&text::exists::render(&survey.existing, Next::Nothing))?;
+    if let Some(name) = &survey.kept_cluster {
         print_out(&format!("The cluster {name} is yours and will be kept.\n"))?;
     }
     let secret_note = if args.force_delete_secret {
@@ -55,11 +30,13 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
          (--force-delete-secret deletes it at once)."
     };
     print_out(&format!("{secret_note}\n"))?;
+    let pool_note = pool_fate(&ctx, &spec.work_pool).await;
+    print_out(&format!("{pool_note}\n"))?;
     if !args.yes
         && !confirm(
             &format!(
                 "Destroy stack {} in account {} ({})?",
-                spec.names.stack, identity.account, spec.region
+                spec.names.stack, ctx.identity.account, spec.region
             ),
             "--yes",
         )?
@@ -69,10 +46,8 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
 
     let live = std::io::stdout().is_terminal();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let view = tokio::spawn(progress::show(rx, live));
-    let result = aws
-        .destroy(spec, &observed, args.force_delete_secret, &tx)
-        .await;
+    let view = tokio::spawn(text::progress::show(rx, live));
+    let result = ops::destroy::destroy(&ctx, spec, args.force_delete_secret, &tx).await;
     drop(tx);
     let _ = view.await;
     match result {
@@ -81,6 +56,7 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
             for kept in &outcome.kept {
                 text.push_str(&format!("Kept: {kept}.\n"));
             }
+            text.push_str(&format!("{pool_note}\n"));
             if let (Some(days), Some(name)) = (outcome.secret_recovery_days, &spec.secret_name) {
                 text.push_str(&format!(
                     "The secret {name} is scheduled for deletion; it can be restored for {days} days \
@@ -89,15 +65,32 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
             }
             print_out(&text)
         }
-        Err(failures) => {
-            if let Ok(now) = aws.observe(spec, &identity, None).await {
-                print_out(&describe_existing(spec, &now).replace("Run the same deploy again to finish, or `prefect-tui destroy` to remove what exists.\n", "Run destroy again to remove what is left.\n"))?;
+        Err(e) => {
+            if let ops::exists::WhatExists::Read(_) = &e.existing {
+                print_out(&text::exists::render(&e.existing, Next::Destroy))?;
             }
-            Err(failures
+            Err(e
+                .failures
                 .into_iter()
                 .next()
                 .map(|(_, e)| CommandError::Aws(e))
                 .unwrap_or(CommandError::Cancelled))
         }
+    }
+}
+
+/// What becomes of the Prefect work pool: destroy never deletes it, because it lives in the
+/// Prefect workspace and may hold deployments, flow-run history and other workers.
+async fn pool_fate(ctx: &ops::connect::StackContext, pool: &str) -> String {
+    match ctx.prefect.work_pool(pool).await {
+        Ok(Some(_)) => format!(
+            "The Prefect work pool {pool} is kept: it lives in your Prefect workspace and may hold \
+             deployments and flow-run history. `prefect work-pool delete {pool}` removes it."
+        ),
+        Ok(None) => format!("The Prefect work pool {pool} does not exist; nothing to keep."),
+        Err(e) => format!(
+            "The Prefect work pool {pool} is kept (destroy never deletes it); it could not be \
+             checked from here: {e}."
+        ),
     }
 }

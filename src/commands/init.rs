@@ -8,7 +8,7 @@ use crate::profile::ProfileStore;
 use crate::tui::monitor::run::run as run_monitor;
 use crate::tui::wizard::app::Start;
 use crate::tui::wizard::plain;
-use crate::tui::wizard::run::{Outcome, run as run_wizard};
+use crate::tui::wizard::run::{Outcome, left_error, run as run_wizard};
 
 use super::CommandError;
 
@@ -41,13 +41,11 @@ pub async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<(), CommandErro
     }
     match run_wizard(start, global.config_dir.clone()).await? {
         Outcome::Cancelled => Err(CommandError::Cancelled),
-        Outcome::Left { profile, existing } => Err(CommandError::Explained {
-            message: "The deploy did not finish.".to_owned(),
-            details: existing.lines().map(str::to_owned).collect(),
-            hint: Some(format!(
-                "`prefect-tui deploy --profile {profile}` resumes it; `prefect-tui destroy --profile {profile}` removes what exists."
-            )),
-        }),
+        Outcome::Left {
+            profile,
+            existing,
+            problem,
+        } => Err(left_error(&profile, &existing, problem)),
         Outcome::Monitor(ctx) => run_monitor(*ctx, DEFAULT_LOG_BUFFER)
             .await
             .map_err(CommandError::Output),

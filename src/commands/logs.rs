@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_smithy_types::date_time::{DateTime, Format};
 use tokio::sync::mpsc::unbounded_channel;
 
+use crate::aws::ErrorKind;
 use crate::aws::logs::{Cadence, LogEvent, LogTail, TailSource, TailUpdate, follow};
-use crate::aws::{AwsContext, ErrorKind};
 use crate::cli::{GlobalArgs, LogFormat, LogsArgs};
-use crate::engine;
+use crate::ops;
 
 use super::{CommandError, load_profile, print_out};
 
@@ -26,9 +26,9 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), CommandErro
             "Use a number and a unit: 30s, 10m, 2h or 1d.",
         )
     })?;
-    let loaded = load_profile(global, &args.profile)?;
+    let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = &loaded.spec;
-    let aws = AwsContext::load(&engine::aws_settings_for(spec, &global.aws_settings())?).await?;
+    let aws = ops::connect::aws_for(&global.aws_settings(), spec).await?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -1,6 +1,6 @@
-//! One thin file per subcommand. Each parses what it was given, calls the engine (`aws`,
-//! `network`, later `stack`), and prints. Errors carry enough to pick an exit code and a
-//! hint; `main` prints them.
+//! One thin file per subcommand. Each parses what it was given, calls the operation in
+//! `ops` (or a read in `aws`), and prints words made from its report (`text`). Errors carry
+//! enough to pick an exit code and a hint; `main` prints them.
 
 mod deploy;
 mod destroy;
@@ -8,154 +8,17 @@ mod discover;
 mod init;
 mod logs;
 mod monitor;
-pub mod plan;
+mod plan;
 mod preview;
 mod profiles;
-pub mod progress;
+mod shell;
 mod status;
 
 use std::io::Write;
 
-use crate::aws::AwsError;
 use crate::cli::{Cli, Command};
-use crate::profile::ProfileError;
+pub use crate::error::CommandError;
 use crate::stack::RenderError;
-
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-    #[error(transparent)]
-    Prefect(#[from] crate::prefect::PrefectError),
-    /// A failure with lines that explain it (a diagnosis), printed under the error.
-    #[error("{message}")]
-    Explained {
-        message: String,
-        details: Vec<String>,
-        hint: Option<String>,
-    },
-    /// The user said no, or pressed Ctrl-C at a question (exit 130).
-    #[error("cancelled")]
-    Cancelled,
-    /// Something the user passed is wrong; they can fix it and run again (exit 2).
-    #[error("{message}")]
-    BadInput {
-        message: String,
-        hint: Option<String>,
-    },
-    #[error("could not write output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-impl From<crate::engine::EngineError> for CommandError {
-    fn from(e: crate::engine::EngineError) -> Self {
-        use crate::engine::EngineError;
-        match e {
-            EngineError::Aws(e) => CommandError::Aws(e),
-            EngineError::BadInput { message, hint } => CommandError::BadInput {
-                message,
-                hint: Some(hint),
-            },
-            EngineError::Conflicts(c) => CommandError::BadInput {
-                message: c.to_string(),
-                hint: None,
-            },
-            EngineError::Render(e) => CommandError::Render(e),
-            EngineError::Prefect(e) => CommandError::Prefect(e),
-            e @ EngineError::NotOnline { .. } => {
-                let details = match &e {
-                    EngineError::NotOnline { diagnosis, .. } => diagnosis.clone(),
-                    _ => Vec::new(),
-                };
-                CommandError::Explained {
-                    message: e.to_string(),
-                    details,
-                    hint: Some(
-                        "Fix what the diagnosis points at (often the profile), then run deploy \
-                         again; `prefect-tui logs` and `status` show more."
-                            .to_owned(),
-                    ),
-                }
-            }
-        }
-    }
-}
-
-impl From<crate::engine::DeployFailure> for CommandError {
-    /// A failed apply: its first AWS failure (the others are on the progress list).
-    fn from(e: crate::engine::DeployFailure) -> Self {
-        use crate::aws::ApplyError;
-        use crate::engine::DeployFailure;
-        match e {
-            DeployFailure::Apply(ApplyError::Failed { failures }) => {
-                match failures.into_iter().next() {
-                    Some((_, e)) => CommandError::Aws(e),
-                    None => {
-                        CommandError::bad_input("The deploy failed.", "Run it again to resume.")
-                    }
-                }
-            }
-            DeployFailure::Apply(ApplyError::KeyRequired { secret }) => CommandError::bad_input(
-                format!("The API key is needed to create the secret {secret}."),
-                "Set PREFECT_API_KEY, or pipe the key in with --api-key-stdin.",
-            ),
-            DeployFailure::Apply(ApplyError::Render(e)) => CommandError::Render(e),
-            DeployFailure::Pool(e) => e.into(),
-        }
-    }
-}
-
-impl CommandError {
-    pub fn bad_input(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        CommandError::BadInput {
-            message: message.into(),
-            hint: Some(hint.into()),
-        }
-    }
-
-    /// 2 for bad usage or bad input, 1 for every other failure (DESIGN.md).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CommandError::Aws(e) if e.is_bad_input() => 2,
-            CommandError::Profile(e) if e.is_bad_input() => 2,
-            CommandError::BadInput { .. } | CommandError::Render(_) => 2,
-            CommandError::Prefect(
-                crate::prefect::PrefectError::Rejected { .. }
-                | crate::prefect::PrefectError::WorkspaceNotFound { .. },
-            ) => 2,
-            CommandError::Cancelled => 130,
-            _ => 1,
-        }
-    }
-
-    /// Lines that explain the error, printed under it.
-    pub fn details(&self) -> &[String] {
-        match self {
-            CommandError::Explained { details, .. } => details,
-            _ => &[],
-        }
-    }
-
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            CommandError::Aws(e) => e.hint(),
-            CommandError::Profile(e) => e.hint(),
-            CommandError::Render(RenderError::Customization(_)) => Some(
-                "Fix or remove that entry under [[customizations]] in the profile; \
-                 `prefect-tui preview` shows the documents it applies to."
-                    .to_owned(),
-            ),
-            CommandError::BadInput { hint, .. } => hint.clone(),
-            CommandError::Prefect(e) => e.hint(),
-            CommandError::Explained { hint, .. } => hint.clone(),
-            CommandError::Render(_) | CommandError::Output(_) | CommandError::Cancelled => None,
-        }
-    }
-}
 
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     let default = Command::Init(crate::cli::InitArgs::default());
@@ -171,6 +34,8 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Monitor(args) => monitor::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
     }
 }
 
@@ -190,8 +55,35 @@ struct LoadedProfile {
     spec: crate::stack::StackSpec,
 }
 
-/// A profile given by name (from the store) or by path (anything with a `/` or `.toml`).
+/// The profile a command was given, or the only saved one (said on stderr) when none was.
 fn load_profile(
+    global: &crate::cli::GlobalArgs,
+    given: Option<&str>,
+) -> Result<LoadedProfile, CommandError> {
+    match given {
+        Some(name_or_path) => load_named_profile(global, name_or_path),
+        None => {
+            let saved = crate::profile::ProfileStore::new(global.config_dir.as_deref()).list()?;
+            match saved.as_slice() {
+                [only] => {
+                    eprintln!("Using profile {only}, the only saved profile.");
+                    load_named_profile(global, only)
+                }
+                [] => Err(CommandError::bad_input(
+                    "No --profile was given, and there is no saved profile.",
+                    "Run `prefect-tui init` to make one, or pass --profile with a profile file.",
+                )),
+                many => Err(CommandError::bad_input(
+                    "No --profile was given, and several profiles are saved; say which.",
+                    format!("Pass --profile with one of: {}.", many.join(", ")),
+                )),
+            }
+        }
+    }
+}
+
+/// A profile given by name (from the store) or by path (anything with a `/` or `.toml`).
+fn load_named_profile(
     global: &crate::cli::GlobalArgs,
     name_or_path: &str,
 ) -> Result<LoadedProfile, CommandError> {

@@ -1,19 +1,17 @@
 //! `prefect-tui plan`: what a deploy would change, read-only.
 
-use std::fmt::Write as _;
-
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
-use crate::engine;
-use crate::stack::plan::{Action, Plan};
+use crate::ops;
+use crate::text::plan::render_plan;
 
 use super::{CommandError, load_profile, print_out, read_credential};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandError> {
-    let loaded = load_profile(global, &args.profile)?;
+    let loaded = load_profile(global, args.profile.as_deref())?;
     let key = read_credential(&loaded.spec, false)?;
-    let prepared = engine::prepare(
+    let prepared = ops::deploy::prepare(
         &global.aws_settings(),
         &loaded.spec,
         key.as_ref(),
@@ -42,31 +40,4 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
         }
     };
     print_out(&text)
-}
-
-/// The plan for people: one line per resource, changed fields indented below.
-pub fn render_plan(plan: &Plan, stack: &str, account: &str, region: &str) -> String {
-    let mut out = format!("Plan for stack {stack} (account {account}, {region}):\n");
-    for change in &plan.changes {
-        let _ = writeln!(
-            out,
-            "  {:<8} {:<16} {}",
-            change.action.as_str(),
-            change.resource.as_str(),
-            change.name
-        );
-        for field in &change.fields {
-            let _ = writeln!(out, "             {field}");
-        }
-    }
-    let count = |a: Action| plan.changes.iter().filter(|c| c.action == a).count();
-    let _ = writeln!(
-        out,
-        "{} to create, {} to update, {} to replace, {} unchanged.",
-        count(Action::Create),
-        count(Action::Update),
-        count(Action::Replace),
-        count(Action::Noop)
-    );
-    out
 }

@@ -10,7 +10,7 @@ use crate::stack::{PatchStep, RenderContext, StackSpec, redact};
 use super::{CommandError, load_profile, print_out};
 
 pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> {
-    let loaded = load_profile(global, &args.profile)?;
+    let loaded = load_profile(global, args.profile.as_deref())?;
     let (name, spec) = (&loaded.name, &loaded.spec);
     let ctx = RenderContext::placeholders(spec, None);
     let rendered = loaded.render(&ctx)?;

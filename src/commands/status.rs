@@ -2,20 +2,17 @@
 
 use std::fmt::Write as _;
 
-use crate::aws::AwsContext;
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
-use crate::engine::{self, StackStatus};
+use crate::ops::{self, status::StackStatus};
 
 use super::{CommandError, load_profile, print_out};
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), CommandError> {
-    let loaded = load_profile(global, &args.profile)?;
+    let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = &loaded.spec;
-    let aws = AwsContext::load(&engine::aws_settings_for(spec, &global.aws_settings())?).await?;
-    let identity = aws.identity().await?;
-    let observed = aws.observe(spec, &identity, None).await?;
-    let prefect = engine::prefect_client(&aws, spec, &observed, None).await?;
-    let status = engine::stack_status(&aws, &prefect, spec, &identity.account).await;
+    let ctx = ops::connect::connect(&global.aws_settings(), spec).await?;
+    let status =
+        ops::status::stack_status(&ctx.aws, &ctx.prefect, spec, &ctx.identity.account).await;
     let text = match args.output {
         OutputFormat::Json => {
             let mut text = serde_json::to_string_pretty(&status)

@@ -13,4 +13,4 @@ mod workers;
 pub use client::{PrefectAuth, PrefectClient, PrefectError};
 pub use cloud::Workspace;
 pub use pools::WorkPool;
-pub use workers::{FlowRun, Worker, WorkerStatus};
+pub use workers::{FlowRun, Worker, WorkerStatus, timestamp_secs};

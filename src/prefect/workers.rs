@@ -60,3 +60,12 @@ impl PrefectClient {
         Ok(found.unwrap_or_default())
     }
 }
+
+/// Seconds since the epoch of a Prefect timestamp (RFC 3339, `Z` or `+00:00`).
+pub fn timestamp_secs(text: &str) -> Option<f64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let normalized = text.replace("+00:00", "Z");
+    DateTime::from_str(&normalized, Format::DateTime)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}

@@ -14,6 +14,7 @@ pub mod policies;
 pub mod pool;
 pub mod prefect_url;
 mod redact;
+pub mod regions;
 mod render;
 mod spec;
 

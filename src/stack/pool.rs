@@ -75,6 +75,15 @@ pub enum PoolField {
 }
 
 impl PoolField {
+    /// The pool variable's name.
+    pub fn name(&self) -> &str {
+        match self {
+            PoolField::Set { name, .. }
+            | PoolField::KeptUserValue { name, .. }
+            | PoolField::Unsupported { name } => name,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             PoolField::Set { name, from: None } => format!("{name}: set"),

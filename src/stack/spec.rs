@@ -7,7 +7,7 @@ use json_patch::PatchOperation;
 use super::fargate;
 use super::names::StackNames;
 use super::prefect_url::PrefectApi;
-use crate::aws::regions;
+use super::regions;
 use crate::profile::{Credential, PatchTarget, Profile, PublicIp};
 
 /// CloudWatch Logs accepts only these retention periods.

@@ -3,9 +3,10 @@
 //! their results back as actions, and the screen is redrawn from state. Nothing here
 //! awaits a network call while handling a key or drawing.
 
-pub mod board;
 pub mod monitor;
 pub mod wizard;
+
+pub use crate::text::board;
 
 use std::io::Write;
 use std::sync::Mutex;

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::aws::logs::{LogEvent, TailSource};
-use crate::engine::StackStatus;
+use crate::ops::status::StackStatus;
 
 /// Everything that can happen to the monitor.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use super::app::{Action, MonitorApp, Work};
 use super::{keys, ui};
 use crate::aws::AwsContext;
 use crate::aws::logs::{Cadence, LogTail, TailUpdate, follow};
-use crate::engine::{self, StackStatus};
+use crate::ops::status::{StackStatus, stack_status};
 use crate::prefect::PrefectClient;
 use crate::stack::StackSpec;
 
@@ -77,7 +77,7 @@ async fn poll_status(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     let mut last: Option<StackStatus> = None;
     let mut seen_failures = ctx.aws.calls.failed_attempts().0;
     loop {
-        let status = engine::stack_status(&ctx.aws, &ctx.prefect, &ctx.spec, &ctx.account).await;
+        let status = stack_status(&ctx.aws, &ctx.prefect, &ctx.spec, &ctx.account).await;
         let busy = rollout_in_progress(&status);
         failures = if status.errors.is_empty() {
             0
@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn heartbeat_ages_alone_are_not_a_change() {
         let mut a = StackStatus::default();
-        a.workers.push(engine::WorkerView {
+        a.workers.push(crate::ops::status::WorkerView {
             name: "w".into(),
             status: "ONLINE".into(),
             heartbeat_age: Some(3),

@@ -9,7 +9,7 @@ use super::app::{Action, MonitorApp};
 use super::ui;
 use crate::aws::logs::LogEvent;
 use crate::aws::status::{DeploymentStatus, ServiceStatus, TaskStatus};
-use crate::engine::{StackStatus, WorkerView};
+use crate::ops::status::{StackStatus, WorkerView};
 use crate::prefect::FlowRun;
 
 fn task(id: &str, status: &str, revision: &str) -> TaskStatus {

@@ -8,9 +8,10 @@ use std::fmt;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::checks::{self, Problem};
-use crate::aws::{AwsContext, AwsSettings, Identity, ProgressEvent};
-use crate::engine::Prepared;
+use crate::aws::{AwsContext, AwsSettings, Identity};
 use crate::network::DiscoveryReport;
+use crate::ops::deploy::Prepared;
+use crate::ops::progress::ProgressEvent;
 use crate::prefect::cloud::Workspace;
 use crate::prefect::{PrefectAuth, PrefectClient};
 use crate::profile::{Credential, Customization, Profile};
@@ -97,20 +98,14 @@ pub enum Work {
     },
     /// Suspends the screen and opens `$EDITOR` on this text.
     Edit(String),
-    /// Saves the profile (when `save` names it), then applies; prepares again first when
-    /// there is no plan (a retry).
+    /// Saves the profile (when `save` names it), then deploys (apply, work pool, online
+    /// gate); prepares again first when there is no plan (a retry).
     Apply {
         save: Option<(String, Box<Profile>)>,
         prepared: Option<Box<Prepared>>,
         aws: AwsContext,
         spec: Box<StackSpec>,
         key: Option<SecretValue>,
-    },
-    /// Wait until the workers are online in Prefect.
-    Gate {
-        prepared: Box<Prepared>,
-        spec: Box<StackSpec>,
-        since: Option<std::time::SystemTime>,
     },
 }
 
@@ -125,7 +120,6 @@ impl fmt::Debug for Work {
             Work::Prepare { .. } => "Work::Prepare",
             Work::Edit(_) => "Work::Edit",
             Work::Apply { .. } => "Work::Apply",
-            Work::Gate { .. } => "Work::Gate",
         })
     }
 }
@@ -149,7 +143,7 @@ pub enum Msg {
     /// A step of the apply or the gate moved.
     Progress(ProgressEvent),
     /// AWS and Prefect accepted everything (and when the deploy started), or the failure
-    /// with what exists.
+    /// with what exists; the deploy then waits for the workers.
     Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
     /// The workers online, or the gate's diagnosis.
     Online(Result<Vec<String>, Problem>),
@@ -441,17 +435,13 @@ impl WizardApp {
                 }
                 return None;
             }
-            Msg::Applied(Ok((prepared, since))) => {
+            // The deploy goes on to the online gate by itself.
+            Msg::Applied(Ok((prepared, _since))) => {
                 self.apply.phase = ApplyPhase::Waiting;
                 self.busy = Some("Waiting for the worker to come online…".into());
-                let spec = self.built.as_ref().map(|(_, s)| s.clone())?;
-                self.prepared = Some(prepared.clone());
+                self.prepared = Some(prepared);
                 self.saved_profiles.push(self.profile_name());
-                return Some(Work::Gate {
-                    prepared,
-                    spec: Box::new(spec),
-                    since,
-                });
+                return None;
             }
             Msg::Applied(Err((problem, existing))) => {
                 self.busy = None;
@@ -520,7 +510,7 @@ impl WizardApp {
                     .as_ref()
                     .map(|(_, s)| s.names.stack.clone())
                     .unwrap_or_default();
-                self.review.plan_text = crate::commands::plan::render_plan(
+                self.review.plan_text = crate::text::plan::render_plan(
                     &prepared.plan,
                     &stack,
                     &prepared.identity.account,

@@ -2,13 +2,13 @@
 //! the plain prompts (`init --plain`) call the same functions, so both refuse the same
 //! things with the same words.
 
-use crate::aws::regions;
 use crate::network::{DiscoveryReport, Egress, VpcReport};
 use crate::profile::{
     AwsSection, Credential, Customization, NetworkSection, PrefectSection, Profile, PublicIp,
     WorkerSection,
 };
 use crate::secret::SecretValue;
+use crate::stack::regions;
 use crate::stack::{PrefectApi, StackSpec, check_stack_name, fargate};
 
 /// A refusal: what is wrong, and what to do about it.
@@ -16,6 +16,9 @@ use crate::stack::{PrefectApi, StackSpec, check_stack_name, fargate};
 pub struct Problem {
     pub message: String,
     pub hint: Option<String>,
+    /// The exit code the program ends with if the user leaves on this problem: the same
+    /// as the command line's for the same failure.
+    pub exit_code: u8,
 }
 
 impl Problem {
@@ -23,12 +26,13 @@ impl Problem {
         Self {
             message: message.into(),
             hint: Some(hint.into()),
+            exit_code: 2,
         }
     }
 }
 
-impl From<crate::commands::CommandError> for Problem {
-    fn from(e: crate::commands::CommandError) -> Self {
+impl From<crate::error::CommandError> for Problem {
+    fn from(e: crate::error::CommandError) -> Self {
         let mut message = e.to_string();
         for line in e.details() {
             message.push('\n');
@@ -37,6 +41,7 @@ impl From<crate::commands::CommandError> for Problem {
         Self {
             message,
             hint: e.hint(),
+            exit_code: e.exit_code(),
         }
     }
 }

@@ -14,15 +14,15 @@ use super::checks::{
 };
 use super::forms::DEFAULT_CHAIN;
 use crate::aws::{AwsContext, AwsSettings, Identity};
-use crate::commands::CommandError;
-use crate::commands::plan::render_plan;
-use crate::commands::progress;
-use crate::engine;
+use crate::error::CommandError;
 use crate::network::DiscoveryReport;
+use crate::ops::deploy::{DeployOptions, Online};
+use crate::ops::{self, gate::GATE_TIMEOUT};
 use crate::prefect::{PrefectAuth, PrefectClient, cloud};
 use crate::profile::{Credential, ProfileStore};
 use crate::secret::SecretValue;
 use crate::stack::fargate::{CPU_VALUES, valid_pairs};
+use crate::text::{self, plan::render_plan};
 
 fn asked(e: InquireError) -> CommandError {
     match e {
@@ -391,7 +391,7 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> Result<(), Comman
     };
     let (profile, spec) = checks::build_profile(&answers)
         .map_err(|p| CommandError::bad_input(p.message, p.hint.unwrap_or_default()))?;
-    let prepared = engine::prepare_in(aws, &spec, key.as_ref(), false).await?;
+    let prepared = ops::deploy::prepare_in(aws, &spec, key.as_ref(), false).await?;
     print!(
         "{}",
         render_plan(
@@ -442,42 +442,29 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> Result<(), Comman
     heading(6, "Deploy");
     let path = store.save(&name, &profile)?;
     println!("  profile saved: {} (no secret in it)", path.display());
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let view = tokio::spawn(progress::show(rx, false));
-    let result = engine::apply_prepared(&prepared, &spec, key.as_ref(), false, &tx).await;
-    drop(tx);
-    let _ = view.await;
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            print!(
-                "{}",
-                engine::what_exists(&prepared.aws, &spec, &prepared.identity).await
-            );
-            return Err(e.into());
-        }
+    println!("  The deploy runs, then waits until the worker is online in Prefect…");
+    let options = DeployOptions {
+        key: key.as_ref(),
+        overwrite_pool_defaults: false,
+        gate_timeout: Some(GATE_TIMEOUT),
     };
-    println!("  AWS accepted everything; waiting until the worker is online in Prefect…");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let view = tokio::spawn(progress::show(rx, false));
-    let gate = engine::online_gate(
-        &prepared.aws,
-        &prepared.prefect,
-        &spec,
-        outcome.started_at,
-        engine::GATE_TIMEOUT,
-        &tx,
-    )
-    .await;
+    let view = tokio::spawn(text::progress::show(rx, false));
+    let result = ops::deploy::deploy(&prepared, &spec, options, &tx).await;
     drop(tx);
     let _ = view.await;
-    let online = gate?;
-    println!(
-        "Worker online: {} in pool {}. Stack {} is deployed.",
-        online.join(", "),
-        spec.work_pool,
-        spec.names.stack
-    );
+    match result?.online {
+        Online::Workers(online) => println!(
+            "Worker online: {} in pool {}. Stack {} is deployed.",
+            online.join(", "),
+            spec.work_pool,
+            spec.names.stack
+        ),
+        Online::Unreachable(note) => println!(
+            "AWS accepted everything; the workers could not be checked: {note}. Check the pool in Prefect."
+        ),
+        Online::NotWaited => {}
+    }
     println!(
         "Next: `prefect-tui monitor --profile {name}` opens the live view; `prefect-tui deploy --profile {name}` repeats this deploy."
     );

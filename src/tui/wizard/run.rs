@@ -16,15 +16,22 @@ use tokio::task::JoinHandle;
 
 use super::app::{Exit, Msg, Start, WizardApp, Work};
 use super::checks::{self, Problem};
+use super::forms::ApplyPhase;
 use super::ui;
-use crate::aws::{AwsContext, ProgressEvent};
-use crate::commands::CommandError;
-use crate::engine::{self, Prepared};
+use crate::aws::AwsContext;
+use crate::error::CommandError;
 use crate::network::DiscoveryReport;
+use crate::ops::{
+    self,
+    deploy::{DeployError, DeployOptions, Online, Prepared},
+    gate::GATE_TIMEOUT,
+    progress::ProgressEvent,
+};
 use crate::prefect::{PrefectClient, cloud};
 use crate::profile::ProfileStore;
 use crate::secret::SecretValue;
 use crate::stack::{StackSpec, redact};
+use crate::text;
 use crate::tui::monitor::run::MonitorContext;
 
 const TICK: Duration = Duration::from_millis(100);
@@ -35,8 +42,39 @@ pub enum Outcome {
     Cancelled,
     /// The worker is online: open the monitor on it.
     Monitor(Box<MonitorContext>),
-    /// The user left during or after a failed deploy; the text says what exists.
-    Left { profile: String, existing: String },
+    /// The user left during or after a failed deploy; the text says what exists, and
+    /// `problem` what failed (none when the user left a deploy still running).
+    Left {
+        profile: String,
+        existing: String,
+        problem: Option<Problem>,
+    },
+}
+
+/// The error the program ends with when the user leaves after a failed deploy: the failure
+/// the screen showed, in the same words and with the same exit code as `deploy` would give,
+/// and what exists; a deploy left while still running is a failure of its own.
+pub fn left_error(profile: &str, existing: &str, problem: Option<Problem>) -> CommandError {
+    let resume = format!(
+        "`prefect-tui deploy --profile {profile}` resumes it; `prefect-tui destroy --profile {profile}` removes what exists."
+    );
+    let details = existing.lines().map(str::to_owned).collect();
+    match problem {
+        Some(problem) => CommandError::Reported {
+            message: problem.message,
+            details,
+            hint: Some(match problem.hint {
+                Some(hint) => format!("{hint} {resume}"),
+                None => resume,
+            }),
+            exit_code: problem.exit_code,
+        },
+        None => CommandError::Explained {
+            message: "The deploy did not finish.".to_owned(),
+            details,
+            hint: Some(resume),
+        },
+    }
 }
 
 fn problem(e: impl Into<CommandError>) -> Problem {
@@ -52,26 +90,6 @@ fn documents(prepared: &Prepared, key: Option<&SecretValue>) -> String {
     let known: Vec<&str> = key.map(|k| vec![k.expose()]).unwrap_or_default();
     redact(&mut docs, &known);
     serde_yaml_ng::to_string(&docs).unwrap_or_else(|e| format!("(cannot show: {e})"))
-}
-
-/// Runs `fut` while forwarding its progress events to the screen, in order.
-async fn with_progress<T>(
-    tx: &UnboundedSender<Msg>,
-    fut: impl AsyncFnOnce(&crate::aws::Progress) -> T,
-) -> T {
-    let (ptx, mut prx) = unbounded_channel::<ProgressEvent>();
-    let work = async move {
-        let out = fut(&ptx).await;
-        drop(ptx);
-        out
-    };
-    let forward = async {
-        while let Some(event) = prx.recv().await {
-            let _ = tx.send(Msg::Progress(event));
-        }
-    };
-    let (out, ()) = tokio::join!(work, forward);
-    out
 }
 
 async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBuf>) {
@@ -111,7 +129,7 @@ async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBu
                 .map_err(problem),
         ),
         Work::Prepare { aws, spec, key } => Msg::Prepared(
-            engine::prepare_in(aws, &spec, key.as_ref(), false)
+            ops::deploy::prepare_in(aws, &spec, key.as_ref(), false)
                 .await
                 .map(|prepared| {
                     let docs = documents(&prepared, key.as_ref());
@@ -127,33 +145,25 @@ async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBu
             aws,
             spec,
             key,
-        } => Msg::Applied(apply(save, prepared, aws, &spec, key, &tx, config_dir).await),
-        Work::Gate {
-            prepared,
-            spec,
-            since,
-        } => Msg::Online(
-            with_progress(&tx, async |progress| {
-                engine::online_gate(
-                    &prepared.aws,
-                    &prepared.prefect,
-                    &spec,
-                    since,
-                    engine::GATE_TIMEOUT,
-                    progress,
-                )
-                .await
-            })
-            .await
-            .map_err(problem),
-        ),
+        } => {
+            // `deploy` sends the results itself: applied, then online (or the failure).
+            deploy(save, prepared, aws, &spec, key, &tx, config_dir).await;
+            return;
+        }
     };
     let _ = tx.send(msg);
 }
 
-type Applied = Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>;
+/// The words of a failed deploy for the screen: the problem, and what exists apart.
+fn deploy_problem(e: DeployError) -> (Problem, String) {
+    let (error, account) = CommandError::from(e).without_account();
+    let existing = account.iter().map(|l| format!("{l}\n")).collect();
+    (Problem::from(error), existing)
+}
 
-async fn apply(
+/// Saves the profile when asked, then runs the one deploy operation, telling the screen
+/// when AWS and Prefect accepted everything and how the online gate ended.
+async fn deploy(
     save: Option<(String, Box<crate::profile::Profile>)>,
     prepared: Option<Box<Prepared>>,
     aws: AwsContext,
@@ -161,31 +171,69 @@ async fn apply(
     key: Option<SecretValue>,
     tx: &UnboundedSender<Msg>,
     config_dir: Option<PathBuf>,
-) -> Applied {
-    if let Some((name, profile)) = save {
-        ProfileStore::new(config_dir.as_deref())
-            .save(&name, &profile)
-            .map_err(|e| (problem(e), "Nothing was created.".to_owned()))?;
+) {
+    if let Some((name, profile)) = save
+        && let Err(e) = ProfileStore::new(config_dir.as_deref()).save(&name, &profile)
+    {
+        let _ = tx.send(Msg::Applied(Err((
+            problem(e),
+            "Nothing was created.".to_owned(),
+        ))));
+        return;
     }
     let prepared = match prepared {
         Some(p) => p,
-        None => Box::new(
-            engine::prepare_in(aws, spec, key.as_ref(), false)
-                .await
-                .map_err(|e| (problem(e), String::new()))?,
-        ),
+        None => match ops::deploy::prepare_in(aws, spec, key.as_ref(), false).await {
+            Ok(p) => Box::new(p),
+            Err(e) => {
+                let _ = tx.send(Msg::Applied(Err((problem(e), String::new()))));
+                return;
+            }
+        },
     };
-    let result = with_progress(tx, async |progress| {
-        engine::apply_prepared(&prepared, spec, key.as_ref(), false, progress).await
-    })
-    .await;
-    match result {
-        Ok(outcome) => Ok((prepared, outcome.started_at)),
-        Err(e) => {
-            let existing = engine::what_exists(&prepared.aws, spec, &prepared.identity).await;
-            Err((problem(e), existing))
+    let options = DeployOptions {
+        key: key.as_ref(),
+        overwrite_pool_defaults: false,
+        gate_timeout: Some(GATE_TIMEOUT),
+    };
+    let applied = std::sync::atomic::AtomicBool::new(false);
+    let (ptx, mut prx) = unbounded_channel::<ProgressEvent>();
+    let work = async {
+        let out = ops::deploy::deploy(&prepared, spec, options, &ptx).await;
+        drop(ptx);
+        out
+    };
+    let forward = async {
+        while let Some(event) = prx.recv().await {
+            if let ProgressEvent::Applied { started_at } = event {
+                applied.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = tx.send(Msg::Applied(Ok((prepared.clone(), started_at))));
+            } else {
+                let _ = tx.send(Msg::Progress(event));
+            }
         }
-    }
+    };
+    let (result, ()) = tokio::join!(work, forward);
+    let msg = match result {
+        Ok(report) => Msg::Online(match report.online {
+            Online::Workers(workers) => Ok(workers),
+            Online::Unreachable(note) => Err(Problem {
+                exit_code: 1,
+                ..Problem::new(
+                    format!("The workers could not be checked: {note}."),
+                    "AWS accepted everything. Check the work pool in Prefect, or run \
+                     `prefect-tui status` from a machine that reaches the API.",
+                )
+            }),
+            Online::NotWaited => Ok(Vec::new()),
+        }),
+        Err(e) if applied.load(std::sync::atomic::Ordering::SeqCst) => {
+            let (problem, _) = deploy_problem(e);
+            Msg::Online(Err(problem))
+        }
+        Err(e) => Msg::Applied(Err(deploy_problem(e))),
+    };
+    let _ = tx.send(msg);
 }
 
 /// Opens `$EDITOR` (else `$VISUAL`, else `vi`) on the text; returns what was saved.
@@ -318,19 +366,152 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
         Some(Exit::LeftAfterFailure(existing)) => Outcome::Left {
             profile: app.profile_name(),
             existing,
+            problem: match &app.apply.phase {
+                ApplyPhase::Failed { problem, .. } => Some(problem.clone()),
+                _ => None,
+            },
         },
         Some(Exit::LeftDuringApply) => {
             let existing = match (&app.ctx, &app.built, &app.aws.identity) {
-                (Some(aws), Some((_, spec)), Some(identity)) => {
-                    engine::what_exists(aws, spec, identity).await
-                }
+                (Some(aws), Some((_, spec)), Some(identity)) => text::exists::render(
+                    &ops::exists::read(aws, spec, identity).await,
+                    text::exists::Next::Deploy,
+                ),
                 _ => String::new(),
             };
             Outcome::Left {
                 profile: app.profile_name(),
                 existing,
+                problem: None,
             }
         }
         Some(Exit::Cancelled) | None => Outcome::Cancelled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! A deploy that fails reads the same from every front end. `deploy` and `init --plain`
+    //! both end with `CommandError::from(DeployError)` (plain.rs returns the operation's
+    //! error with `?`); the wizard shows `deploy_problem` on its screen and, when the user
+    //! leaves, ends with `left_error`. These tables hold the three side by side.
+
+    use std::time::Duration;
+
+    use super::{deploy_problem, left_error};
+    use crate::aws::{ApplyError, AwsError, ErrorKind};
+    use crate::error::CommandError;
+    use crate::ops::deploy::DeployError;
+    use crate::ops::exists::{ExistingResource, Standing, WhatExists};
+    use crate::ops::gate::NotOnline;
+    use crate::stack::plan::Resource;
+
+    fn missing_key() -> DeployError {
+        DeployError::MissingKey {
+            secret: "prefect-tui/prod/api-key".into(),
+            var: "PREFECT_API_KEY",
+        }
+    }
+
+    fn failed_apply() -> DeployError {
+        DeployError::Apply {
+            error: ApplyError::Failed {
+                failures: vec![(
+                    Resource::Service,
+                    AwsError::Call {
+                        action: "ecs:CreateService",
+                        kind: ErrorKind::AccessDenied,
+                        code: Some("AccessDeniedException".into()),
+                        message: Some("not allowed".into()),
+                    },
+                )],
+            },
+            existing: WhatExists::Read(vec![
+                ExistingResource {
+                    resource: Resource::Secret,
+                    name: "prefect-tui/prod/api-key".into(),
+                    standing: Standing::Exists,
+                },
+                ExistingResource {
+                    resource: Resource::Service,
+                    name: "prefect-tui-prod-worker".into(),
+                    standing: Standing::NotCreated,
+                },
+            ]),
+        }
+    }
+
+    fn gate_timeout() -> DeployError {
+        DeployError::NotOnline(NotOnline {
+            pool: "ecs-prod".into(),
+            online: 0,
+            wanted: 1,
+            waited: Duration::from_secs(45),
+            diagnosis: vec!["Task 1a2b stopped: the worker exited with code 1.".into()],
+        })
+    }
+
+    #[test]
+    fn each_failure_has_the_same_words_and_exit_code_on_every_front_end() {
+        for (name, make, code, words) in [
+            (
+                "missing key",
+                missing_key as fn() -> DeployError,
+                2,
+                "does not exist yet, and no API key was given",
+            ),
+            ("failed apply", failed_apply, 1, "ecs:CreateService"),
+            (
+                "gate timeout",
+                gate_timeout,
+                1,
+                "0 of 1 worker(s) came online",
+            ),
+        ] {
+            // The command line and the line prompts.
+            let cli = CommandError::from(make());
+            let cli_message = cli.to_string();
+            assert!(cli_message.contains(words), "{name}: {cli_message}");
+            assert_eq!(cli.exit_code(), code, "{name}");
+            // The wizard: what its screen shows, and how it ends when the user leaves.
+            let (problem, existing) = deploy_problem(make());
+            assert_eq!(
+                problem.message.lines().next(),
+                Some(cli_message.as_str()),
+                "{name}"
+            );
+            assert_eq!(problem.hint, cli.hint(), "{name}");
+            for line in cli.details() {
+                assert!(
+                    problem.message.contains(line.as_str()) || existing.contains(line.as_str()),
+                    "{name}: the wizard leaves out {line:?}"
+                );
+            }
+            let left = left_error("prod", &existing, Some(problem));
+            assert_eq!(left.exit_code(), cli.exit_code(), "{name}");
+            assert!(left.to_string().starts_with(&cli_message), "{name}");
+            let hint = left.hint().unwrap_or_default();
+            assert!(
+                hint.starts_with(&cli.hint().unwrap_or_default()),
+                "{name}: {hint}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_apply_lists_what_exists_on_every_front_end() {
+        let cli = CommandError::from(failed_apply());
+        assert!(
+            cli.details()
+                .iter()
+                .any(|l| l.starts_with("What exists now")),
+            "{:?}",
+            cli.details()
+        );
+        let (_, existing) = deploy_problem(failed_apply());
+        assert!(existing.contains("ECS service"), "{existing}");
+        assert!(existing.contains("not created"), "{existing}");
+        let left = left_error("prod", &existing, deploy_problem(failed_apply()).0.into());
+        assert_eq!(left.details(), cli.details());
+    }
 }

@@ -12,9 +12,10 @@ use super::app::{Msg, Start, Step, WizardApp, Work};
 use super::checks::Problem;
 use super::forms::ApplyPhase;
 use super::ui;
-use crate::aws::{AwsContext, AwsError, Identity, ProgressEvent};
-use crate::commands::CommandError;
+use crate::aws::{AwsContext, AwsError, Identity};
+use crate::error::CommandError;
 use crate::network::{DiscoveryReport, Egress, SubnetReport, VpcReport};
+use crate::ops::progress::ProgressEvent;
 use crate::prefect::{PrefectAuth, PrefectClient, PrefectError};
 use crate::stack::plan::{Action, Change, Plan, Resource};
 
@@ -283,7 +284,7 @@ fn at_review() -> WizardApp {
     // The plan itself comes from AWS; here it is set as the runner would show it.
     app.busy = None;
     app.review.plan_text =
-        crate::commands::plan::render_plan(&plan(), "prod", "123456789012", "us-east-1");
+        crate::text::plan::render_plan(&plan(), "prod", "123456789012", "us-east-1");
     app.step = Step::Review;
     app
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::aws::ProgressEvent;
-use crate::tui::board::{Board, past, present};
+use super::board::{Board, past, present};
+use crate::ops::progress::ProgressEvent;
 
 /// One line per event.
 pub fn event_line(event: &ProgressEvent) -> String {
@@ -60,6 +60,9 @@ pub fn event_line(event: &ProgressEvent) -> String {
         ProgressEvent::Skipped { resource, reason } => {
             format!("skipped    {:<16} {reason}", resource.as_str())
         }
+        ProgressEvent::Applied { .. } => {
+            "applied    AWS and Prefect accepted every change".to_owned()
+        }
     }
 }
 
@@ -77,7 +80,7 @@ pub async fn show(mut events: UnboundedReceiver<ProgressEvent>, live: bool) -> V
                 let Some(event) = event else { break };
                 if live {
                     board.apply(&event);
-                } else {
+                } else if !matches!(event, ProgressEvent::Applied { .. }) {
                     let _ = writeln!(out, "{}", event_line(&event));
                     let _ = out.flush();
                 }

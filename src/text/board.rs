@@ -1,9 +1,10 @@
 //! The state of each resource while a deploy or destroy runs, built from progress events.
 //! The plain commands draw it as lines redrawn in place; the wizard draws it as a list.
+//! The words of each state live here, beside the rows they fill.
 
 use std::collections::BTreeMap;
 
-use crate::aws::ProgressEvent;
+use crate::ops::progress::ProgressEvent;
 use crate::stack::plan::{Action, Resource};
 
 /// The order the stack's resources are listed in.
@@ -178,6 +179,8 @@ impl Board {
                 row.state = "skipped".into();
                 row.note = Some(reason.clone());
             }
+            // A phase of the whole operation, not a row.
+            ProgressEvent::Applied { .. } => {}
         }
     }
 }
