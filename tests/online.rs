@@ -375,6 +375,11 @@ async fn after_destroy_a_plan_without_the_credential_names_the_deleted_secret_no
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("The Prefect work pool {pool} is kept")),
+        "destroy says what becomes of the pool: {}",
+        text(&out)
+    );
 
     let out = run(&h.moto, region, &["plan", "--profile", &path], None);
     let output = text(&out);
