@@ -748,3 +748,81 @@ async fn deploy_refuses_bad_input_with_exit_2_and_leaves_nothing() {
         .await;
     assert!(found.is_err(), "no role was created");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_says_where_a_stopped_workers_log_lines_are_never_an_empty_heading() {
+    // A worker that exited with a code: its own log lines explain it. `status` quotes no
+    // log lines, so it must not print a heading that promises them; it says where they are.
+    let Some(moto) = common::moto() else { return };
+    let stack = common::unique("exited");
+    let (vpc, subnets) = public_network(&moto, REGION, 43).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = write_profile(dir.path(), &stack, REGION, &vpc, &subnets, "");
+    let arg = profile.to_string_lossy().into_owned();
+    let out = run(
+        &moto,
+        REGION,
+        &["deploy", "--profile", &arg, "--yes", "--no-wait"],
+        Some("pnu_exited_key"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A task of the service that stopped the way the stand-in reports an exit (moto keeps
+    // no container exit codes, so the reason carries it, as on Fargate).
+    let aws = Clients::new(&moto, REGION);
+    let cluster = format!("prefect-tui-{stack}");
+    let service = format!("prefect-tui-{stack}-worker");
+    let sg = aws.worker_security_groups(&stack).await[0]
+        .group_id()
+        .expect("sg")
+        .to_owned();
+    let started = aws
+        .ecs
+        .run_task()
+        .cluster(&cluster)
+        .task_definition(&service)
+        .group(format!("service:{service}"))
+        .started_by(&service)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .subnets(&subnets[0])
+                        .security_groups(&sg)
+                        .build()
+                        .expect("awsvpc"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("run task");
+    let task_arn = started.tasks()[0].task_arn().expect("arn").to_owned();
+    let task_id = task_arn.rsplit('/').next().unwrap_or_default().to_owned();
+    aws.ecs
+        .stop_task()
+        .cluster(&cluster)
+        .task(&task_arn)
+        .reason("Essential container in task exited (exit code 1)")
+        .send()
+        .await
+        .expect("stop task");
+
+    let out = run(&moto, REGION, &["status", "--profile", &arg], None);
+    let output = text(&out);
+    let advice = output
+        .lines()
+        .find(|l| l.contains(&format!("The worker in task {task_id} exited with code 1.")))
+        .unwrap_or_else(|| panic!("the stopped task's advice:\n{output}"));
+    assert!(
+        advice.contains(&format!("/ecs/prefect-tui/{stack}"))
+            && advice.contains(&format!("worker/prefect-worker/{task_id}"))
+            && advice.contains("prefect-tui logs"),
+        "it says where the log lines are:\n{output}"
+    );
+    assert!(
+        output.lines().all(|l| !l.trim_end().ends_with("say why:")),
+        "no heading with nothing under it:\n{output}"
+    );
+}

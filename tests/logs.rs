@@ -309,6 +309,97 @@ async fn without_live_tail_it_says_so_once_polls_and_loses_nothing() {
     }
 }
 
+/// The live-tail-to-polling hand-over right after a deploy: the group already holds a
+/// worker's first minutes (more than the overlap window) when `--follow` starts, and the
+/// emulator's live tail answers first with all of it, without event ids. Each event shows
+/// once, in order, with the same id whichever source brought it first.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_older_than_the_overlap_shows_once_across_the_hand_over() {
+    let Some(moto) = common::moto() else { return };
+    let region = "us-east-2";
+    let stack = common::unique("handover");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = write_profile(
+        dir.path(),
+        &stack,
+        region,
+        "vpc-0aaa",
+        &["subnet-0aaa".to_owned()],
+        "",
+    );
+    let aws = Clients::new(&moto, region);
+    let group = format!("/ecs/prefect-tui/{stack}");
+    aws.logs
+        .create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .expect("group");
+    let stream = format!("worker/prefect-worker/task{stack}");
+    aws.logs
+        .create_log_stream()
+        .log_group_name(&group)
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .expect("stream");
+    // Two minutes of history, one line every four seconds: most of it lies before the
+    // overlap window of the first poll.
+    let start = now_ms() - 120_000;
+    let history: Vec<InputLogEvent> = (0..30)
+        .map(|n| {
+            InputLogEvent::builder()
+                .timestamp(start + n * 4_000)
+                .message(format!("h-{n:04}"))
+                .build()
+                .expect("event")
+        })
+        .collect();
+    aws.logs
+        .put_log_events()
+        .log_group_name(&group)
+        .log_stream_name(&stream)
+        .set_log_events(Some(history))
+        .send()
+        .await
+        .expect("PutLogEvents");
+
+    let (mut child, rx) =
+        follow_with_stderr(&moto, region, &profile.to_string_lossy(), Stdio::piped());
+    let stderr = child.stderr.take().expect("stderr");
+    let notes = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    let mut seen = Vec::new();
+    collect_until(&rx, &mut seen, 30, Duration::from_secs(20));
+    // After the hand-over to polling: new lines arrive too.
+    write_events(&aws.logs, &group, &stream, "n", 0, 20).await;
+    collect_until(&rx, &mut seen, 50, Duration::from_secs(30));
+    // Anything past 50 would be shown twice.
+    collect_until(&rx, &mut seen, 51, Duration::from_secs(4));
+    let _ = child.kill();
+    let _ = child.wait();
+    let notes = notes.join().expect("stderr reader");
+
+    assert!(
+        notes.contains("live tail is not available"),
+        "the emulator's live tail answered and ended, so the tail polls: {notes}"
+    );
+    let messages: Vec<&str> = seen
+        .iter()
+        .map(|v| v["message"].as_str().unwrap_or_default())
+        .collect();
+    let expected: Vec<String> = (0..30)
+        .map(|n| format!("h-{n:04}"))
+        .chain((0..20).map(|n| format!("n-{n:04}")))
+        .collect();
+    assert_eq!(messages, expected, "every event exactly once, in order");
+    let ids: HashSet<&str> = seen.iter().filter_map(|v| v["event_id"].as_str()).collect();
+    assert_eq!(ids.len(), 50, "no event id twice");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_deployment_mid_way_loses_no_line() {
     let Some(common::StandIn {

@@ -5,7 +5,7 @@ use aws_sdk_ecs::types::DesiredStatus;
 
 use super::{AwsContext, AwsError};
 use crate::stack::StackSpec;
-use crate::stack::diagnosis::{StoppedTask, advise};
+use crate::stack::diagnosis::{StoppedTask, advise, quoted_log_lines};
 use crate::stack::names::{CONTAINER_NAME, LOG_STREAM_PREFIX};
 
 /// How many log lines a diagnosis quotes.
@@ -111,7 +111,7 @@ impl AwsContext {
                 match &running {
                     Some(id) => advice.push(format!(
                         "Task {id} is running, but its worker has not reached the Prefect API: check \
-                         prefect.api_url in the profile and that the subnets can reach it. Its last log lines:"
+                         prefect.api_url in the profile and that the subnets can reach it."
                     )),
                     None => {
                         advice.push("No task of the service has started yet. The service's latest events:".to_owned());
@@ -123,11 +123,7 @@ impl AwsContext {
         };
         if let Some(task_id) = quoted_task {
             let lines = self.last_log_lines(spec, &task_id).await?;
-            if lines.is_empty() {
-                advice.push(format!("(task {task_id} wrote no log lines)"));
-            } else {
-                advice.extend(lines.into_iter().map(|l| format!("    | {l}")));
-            }
+            advice.extend(quoted_log_lines(&task_id, &spec.names.log_group(), lines));
         }
         Ok(advice)
     }

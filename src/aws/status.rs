@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{AwsContext, AwsError};
 use crate::stack::StackSpec;
-use crate::stack::diagnosis::{StoppedTask, advise};
+use crate::stack::diagnosis::{StoppedTask, advise, explained_by_its_logs, where_its_logs_are};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeploymentStatus {
@@ -214,12 +214,22 @@ impl AwsContext {
                 let container = t.containers().first();
                 let stopped = t.last_status() == Some("STOPPED");
                 let advice = stopped.then(|| {
-                    advise(&StoppedTask {
+                    let task = StoppedTask {
                         task_id: id.clone(),
                         stopped_reason: t.stopped_reason().unwrap_or_default().to_owned(),
                         container_reason: container.and_then(|c| c.reason()).map(str::to_owned),
                         exit_code: container.and_then(|c| c.exit_code()),
-                    })
+                    };
+                    // Status quotes no log lines: it says where they are instead.
+                    if explained_by_its_logs(&task) {
+                        format!(
+                            "{} {}",
+                            advise(&task),
+                            where_its_logs_are(&id, &spec.names.log_group())
+                        )
+                    } else {
+                        advise(&task)
+                    }
                 });
                 TaskStatus {
                     last_status: t.last_status().unwrap_or_default().to_owned(),

@@ -6,6 +6,7 @@
 mod customize;
 pub mod desired;
 pub mod diagnosis;
+pub mod drift;
 pub mod fargate;
 pub mod names;
 pub mod observed;

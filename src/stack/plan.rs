@@ -1,11 +1,18 @@
 //! `plan()`: per resource, create, update, replace, delete or nothing, and which fields
 //! change. Pure: it compares a `StackSpec` (through its `Desired` documents) with what was
 //! `Observed`, and its tests are tables.
+//!
+//! The fields the stack owns are compared by their live values (`drift`), so a change made
+//! outside the profile (a service scaled by hand, a retention period edited in the
+//! console) is planned as an update that puts it back. The spec-hash tags only add what
+//! the read-back values cannot show: fields set by customizations.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::desired::Desired;
+pub use super::drift::diff_fields;
+use super::drift::{self, FieldChange, covered, policy_difference};
 use super::observed::{KeyComparison, Observed, ObservedPool, ObservedRole};
 use super::policies::{self, EXECUTION_INLINE_POLICY, WORKER_INLINE_POLICY};
 use super::pool::{PoolField, merge_defaults};
@@ -86,6 +93,9 @@ pub struct Change {
     pub action: Action,
     /// What changes, in words a person reads (`memory 1024 -> 2048`).
     pub fields: Vec<String>,
+    /// The owned fields whose live value is not the wanted one, as values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<FieldChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,12 +144,14 @@ pub fn plan(
     let mut conflicts = Vec::new();
     let mut changes = Vec::new();
     let mut force_new_deployment = false;
+    let mut values: Vec<(Resource, Vec<FieldChange>)> = Vec::new();
     let mut push = |resource, name: String, action, fields: Vec<String>| {
         changes.push(Change {
             resource,
             name,
             action,
             fields,
+            values: Vec::new(),
         })
     };
 
@@ -186,8 +198,9 @@ pub fn plan(
                 (Some(_), Some(doc)) => InlineWant::Exactly(doc),
                 (Some(_), None) => InlineWant::Pending,
             };
-            let (action, fields) =
+            let (action, fields, changed) =
                 role_change(role.as_ref(), Some(&managed), EXECUTION_INLINE_POLICY, want);
+            values.push((Resource::ExecutionRole, changed));
             push(Resource::ExecutionRole, exec_name, action, fields);
         }
     }
@@ -195,12 +208,13 @@ pub fn plan(
     match &observed.task_role {
         Some(r) if !r.owned => conflict_into(&mut conflicts, "role", &task_name, stack),
         role => {
-            let (action, fields) = role_change(
+            let (action, fields, changed) = role_change(
                 role.as_ref(),
                 None,
                 WORKER_INLINE_POLICY,
                 InlineWant::Exactly(&desired.worker_inline),
             );
+            values.push((Resource::TaskRole, changed));
             push(Resource::TaskRole, task_name, action, fields);
         }
     }
@@ -215,6 +229,14 @@ pub fn plan(
                 .retention_days
                 .map(|d| format!("{d} days"))
                 .unwrap_or_else(|| "forever".into());
+            values.push((
+                Resource::LogGroup,
+                vec![FieldChange::new(
+                    "retentionInDays",
+                    g.retention_days.map(Value::from).unwrap_or(Value::Null),
+                    Value::from(spec.log_retention_days),
+                )],
+            ));
             push(
                 Resource::LogGroup,
                 log_name,
@@ -278,17 +300,26 @@ pub fn plan(
             conflict_into(&mut conflicts, "task definition family", &family, stack);
             Action::Noop
         }
-        Some(td) if td.spec_hash.as_deref() != Some(desired.task_definition_hash.as_str()) => {
-            let mut fields = diff_fields(&desired.rendered.task_definition, &td.summary, &["tags"]);
-            if fields.is_empty() {
-                fields.push("fields set by customizations".to_owned());
+        Some(td) => {
+            let changed = drift::task_definition(&desired.rendered.task_definition, &td.summary);
+            let profile_changed =
+                td.spec_hash.as_deref() != Some(desired.task_definition_hash.as_str());
+            let action = if changed.is_empty() && !profile_changed {
+                Action::Noop
+            } else {
+                Action::Update
+            };
+            let mut fields: Vec<String> = changed.iter().map(FieldChange::describe).collect();
+            if profile_changed {
+                let more = diff_fields(&desired.rendered.task_definition, &td.summary, &["tags"]);
+                fields.extend(more.into_iter().filter(|f| !covered(f, &changed)));
+                if fields.is_empty() {
+                    fields.push("fields set by customizations".to_owned());
+                }
             }
-            push(Resource::TaskDefinition, family, Action::Update, fields);
-            Action::Update
-        }
-        Some(_) => {
-            push(Resource::TaskDefinition, family, Action::Noop, vec![]);
-            Action::Noop
+            values.push((Resource::TaskDefinition, changed));
+            push(Resource::TaskDefinition, family, action, fields);
+            action
         }
     };
 
@@ -301,20 +332,36 @@ pub fn plan(
             push(Resource::Service, service_name, Action::Create, vec![])
         }
         Some(s) => {
-            let mut fields = Vec::new();
+            let mut changed = drift::service(&desired.rendered.service, &s.summary);
+            let mut fields: Vec<String> = changed.iter().map(FieldChange::describe).collect();
             if s.spec_hash.as_deref() != Some(desired.service_hash.as_str()) {
-                fields = diff_fields(
+                let more = diff_fields(
                     &desired.rendered.service,
                     &s.summary,
                     &["tags", "taskDefinition"],
                 );
+                fields.extend(more.into_iter().filter(|f| !covered(f, &changed)));
                 if fields.is_empty() {
                     fields.push("fields set by customizations".to_owned());
                 }
             }
-            if td_action != Action::Noop {
-                fields.push("taskDefinition (new revision)".to_owned());
+            match &observed.task_definition {
+                _ if td_action != Action::Noop => {
+                    fields.push("taskDefinition (new revision)".to_owned())
+                }
+                // The service was pointed at another revision than the family's latest.
+                Some(td) if td.arn != s.task_definition_arn => {
+                    let change = FieldChange::new(
+                        "taskDefinition",
+                        Value::from(s.task_definition_arn.clone()),
+                        Value::from(td.arn.clone()),
+                    );
+                    fields.push(change.describe());
+                    changed.push(change);
+                }
+                _ => {}
             }
+            values.push((Resource::Service, changed));
             if force_new_deployment {
                 fields.push("new deployment (the API key changed)".to_owned());
             }
@@ -367,6 +414,11 @@ pub fn plan(
         }
     }
 
+    for (resource, changed) in values {
+        if let Some(change) = changes.iter_mut().find(|c| c.resource == resource) {
+            change.values = changed;
+        }
+    }
     if conflicts.is_empty() {
         Ok(Plan {
             changes,
@@ -395,26 +447,51 @@ fn role_change(
     managed: Option<&String>,
     inline_name: &str,
     inline: InlineWant<'_>,
-) -> (Action, Vec<String>) {
+) -> (Action, Vec<String>, Vec<FieldChange>) {
     let Some(role) = role else {
-        return (Action::Create, vec![]);
+        return (Action::Create, vec![], vec![]);
     };
     let mut fields = Vec::new();
+    let mut changed = Vec::new();
     if !policies::same_policy(&role.trust, &policies::ecs_tasks_trust()) {
         fields.push("trust policy".to_owned());
+        changed.push(FieldChange::new(
+            "trust policy",
+            role.trust.clone(),
+            policies::ecs_tasks_trust(),
+        ));
     }
     if let Some(arn) = managed
         && !role.managed_policy_arns.contains(arn)
     {
         fields.push(format!("attach {arn}"));
     }
-    match (inline, role.inline.get(inline_name)) {
+    let live = role.inline.get(inline_name);
+    match (inline, live) {
         (InlineWant::Exactly(want), Some(have)) if policies::same_policy(have, want) => {}
-        (InlineWant::Exactly(_), _) => fields.push(format!("inline policy {inline_name}")),
+        (InlineWant::Exactly(want), _) => {
+            let change = FieldChange::new(
+                format!("inline policy {inline_name}"),
+                live.cloned().unwrap_or(Value::Null),
+                want.clone(),
+            );
+            fields.push(format!(
+                "inline policy {inline_name}{}",
+                policy_difference(live, want)
+            ));
+            changed.push(change);
+        }
         (InlineWant::Pending, _) => fields.push(format!(
             "inline policy {inline_name} (once the secret exists)"
         )),
-        (InlineWant::Absent, Some(_)) => fields.push(format!("remove inline policy {inline_name}")),
+        (InlineWant::Absent, Some(have)) => {
+            fields.push(format!("remove inline policy {inline_name}"));
+            changed.push(FieldChange::new(
+                format!("inline policy {inline_name}"),
+                have.clone(),
+                Value::Null,
+            ));
+        }
         (InlineWant::Absent, None) => {}
     }
     let action = if fields.is_empty() {
@@ -422,65 +499,5 @@ fn role_change(
     } else {
         Action::Update
     };
-    (action, fields)
-}
-
-/// Leaf paths of `desired` whose value differs from `observed`, as `a.b[0].c: old -> new`.
-pub fn diff_fields(desired: &Value, observed: &Value, skip: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    diff_into(desired, Some(observed), String::new(), skip, &mut out);
-    out
-}
-
-fn diff_into(
-    desired: &Value,
-    observed: Option<&Value>,
-    path: String,
-    skip: &[&str],
-    out: &mut Vec<String>,
-) {
-    match desired {
-        Value::Object(map) => {
-            for (key, value) in map {
-                if path.is_empty() && skip.contains(&key.as_str()) {
-                    continue;
-                }
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                diff_into(value, observed.and_then(|o| o.get(key)), child, skip, out);
-            }
-        }
-        Value::Array(items) if items.iter().all(Value::is_object) => {
-            for (i, item) in items.iter().enumerate() {
-                diff_into(
-                    item,
-                    observed.and_then(|o| o.get(i)),
-                    format!("{path}[{i}]"),
-                    skip,
-                    out,
-                );
-            }
-        }
-        leaf => {
-            if observed != Some(leaf) {
-                let old = observed.map(short).unwrap_or_else(|| "(unset)".to_owned());
-                out.push(format!("{path}: {old} -> {}", short(leaf)));
-            }
-        }
-    }
-}
-
-fn short(v: &Value) -> String {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.chars().count() > 60 {
-        format!("{}...", text.chars().take(57).collect::<String>())
-    } else {
-        text
-    }
+    (action, fields, changed)
 }

@@ -468,6 +468,192 @@ mod plan_tables {
         );
     }
 
+    /// The service as readback sees it, changed by `edit` (as a person would in the
+    /// console or with the ECS API), its spec-hash tag untouched.
+    fn with_service(spec: &StackSpec, edit: impl FnOnce(&mut serde_json::Value)) -> Observed {
+        let mut observed = deployed(spec);
+        if let Some(s) = observed.service.as_mut() {
+            edit(&mut s.summary);
+        }
+        observed
+    }
+
+    #[test]
+    fn a_service_scaled_outside_the_profile_is_set_back_and_says_how_to_keep_it() {
+        let spec = cloud();
+        let observed = with_service(&spec, |s| s["desiredCount"] = json!(2));
+        let p = plan_of(&spec, &observed);
+        let svc = p.change(Resource::Service).expect("service");
+        assert_eq!(svc.action, Action::Update, "{p:#?}");
+        assert_eq!(svc.values.len(), 1, "{:?}", svc.values);
+        let count = &svc.values[0];
+        assert_eq!(
+            (count.field.as_str(), &count.live, &count.wanted),
+            ("desiredCount", &json!(2), &json!(1))
+        );
+        let keep = count.keep.as_ref().expect("how to keep it");
+        assert_eq!(
+            (keep.profile_key, &keep.value),
+            ("worker.desired_count", &json!(2))
+        );
+        assert!(
+            svc.fields[0].starts_with("desiredCount: 2 -> 1")
+                && svc.fields[0].contains("set desired_count = 2 under [worker]"),
+            "{:?}",
+            svc.fields
+        );
+        assert_eq!(p.action(Resource::TaskDefinition), Action::Noop);
+        let json = serde_json::to_value(svc).expect("json");
+        assert_eq!(json["values"][0]["live"], 2);
+        assert_eq!(json["values"][0]["wanted"], 1);
+    }
+
+    #[test]
+    fn network_drift_is_named_but_order_is_not_drift() {
+        let spec = cloud();
+        let subnets = &spec.subnet_ids;
+        assert!(subnets.len() >= 2, "the example has two subnets");
+        let reversed: Vec<String> = subnets.iter().rev().cloned().collect();
+        let observed = with_service(&spec, |s| {
+            s["networkConfiguration"]["awsvpcConfiguration"]["subnets"] = json!(reversed)
+        });
+        assert!(
+            plan_of(&spec, &observed).is_noop(),
+            "AWS does not keep the order"
+        );
+
+        let observed = with_service(&spec, |s| {
+            let vpc = &mut s["networkConfiguration"]["awsvpcConfiguration"];
+            vpc["subnets"] = json!(["subnet-by-hand"]);
+            vpc["securityGroups"] = json!(["sg-1", "sg-by-hand"]);
+            vpc["assignPublicIp"] = json!("DISABLED");
+        });
+        let p = plan_of(&spec, &observed);
+        let svc = p.change(Resource::Service).expect("service");
+        let fields: Vec<&str> = svc.values.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "networkConfiguration.awsvpcConfiguration.subnets",
+                "networkConfiguration.awsvpcConfiguration.securityGroups",
+                "networkConfiguration.awsvpcConfiguration.assignPublicIp",
+            ]
+        );
+        assert_eq!(svc.values[1].live, json!(["sg-1", "sg-by-hand"]));
+        assert_eq!(svc.values[1].wanted, json!(["sg-1"]));
+        assert_eq!(svc.values[2].wanted, json!("ENABLED"));
+        assert!(svc.values.iter().all(|v| v.keep.is_none()));
+    }
+
+    #[test]
+    fn a_revision_made_outside_the_profile_is_replaced() {
+        // The console's "create new revision" copies the tags, spec hash included: only
+        // the values show what changed.
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(td) = observed.task_definition.as_mut() {
+            let c = &mut td.summary["containerDefinitions"][0];
+            c["image"] = json!("example/other:1");
+            c["memory"] = json!(4096);
+            c["environment"][0]["value"] = json!("https://elsewhere.example/api");
+            c["environment"]
+                .as_array_mut()
+                .expect("environment")
+                .push(json!({"name": "EXTRA", "value": "by hand"}));
+            td.summary["cpu"] = json!("2048");
+        }
+        let p = plan_of(&spec, &observed);
+        let td = p.change(Resource::TaskDefinition).expect("td");
+        assert_eq!(td.action, Action::Update);
+        let got: Vec<(&str, serde_json::Value, serde_json::Value)> = td
+            .values
+            .iter()
+            .map(|v| (v.field.as_str(), v.live.clone(), v.wanted.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("cpu", json!("2048"), json!("512")),
+                (
+                    "containerDefinitions[0].image",
+                    json!("example/other:1"),
+                    json!("prefecthq/prefect-aws:latest")
+                ),
+                ("containerDefinitions[0].memory", json!(4096), json!(1024)),
+                (
+                    "containerDefinitions[0].environment.PREFECT_API_URL",
+                    json!("https://elsewhere.example/api"),
+                    json!(spec.prefect.api_url())
+                ),
+                (
+                    "containerDefinitions[0].environment.EXTRA",
+                    json!("by hand"),
+                    serde_json::Value::Null
+                ),
+            ]
+        );
+        assert!(
+            td.fields.contains(
+                &"containerDefinitions[0].environment.EXTRA: by hand -> (unset)".to_owned()
+            ),
+            "{:?}",
+            td.fields
+        );
+        let svc = p.change(Resource::Service).expect("service");
+        assert_eq!(svc.fields, ["taskDefinition (new revision)"]);
+    }
+
+    #[test]
+    fn a_service_pointed_at_another_revision_is_pointed_back() {
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(s) = observed.service.as_mut() {
+            s.task_definition_arn = "arn:td:0".into();
+        }
+        let p = plan_of(&spec, &observed);
+        let svc = p.change(Resource::Service).expect("service");
+        assert_eq!(svc.action, Action::Update);
+        assert_eq!(svc.fields, ["taskDefinition: arn:td:0 -> arn:td:1"]);
+    }
+
+    #[test]
+    fn retention_and_policies_changed_by_hand_carry_both_values() {
+        let spec = cloud();
+        let mut observed = deployed(&spec);
+        if let Some(g) = observed.log_group.as_mut() {
+            g.retention_days = None;
+        }
+        let mut loose = serde_json::Value::Null;
+        if let Some(r) = observed.task_role.as_mut() {
+            let doc = r
+                .inline
+                .get_mut(policies::WORKER_INLINE_POLICY)
+                .expect("inline");
+            doc["Statement"]
+                .as_array_mut()
+                .expect("statements")
+                .push(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}));
+            loose = doc.clone();
+        }
+        let p = plan_of(&spec, &observed);
+        let log = p.change(Resource::LogGroup).expect("log group");
+        assert_eq!(log.fields, ["retention forever -> 30 days"]);
+        assert_eq!(
+            (log.values[0].live.clone(), log.values[0].wanted.clone()),
+            (serde_json::Value::Null, json!(30))
+        );
+        let role = p.change(Resource::TaskRole).expect("task role");
+        assert_eq!(role.action, Action::Update);
+        assert_eq!(
+            role.fields,
+            [format!(
+                "inline policy {}: live also allows s3:*",
+                policies::WORKER_INLINE_POLICY
+            )]
+        );
+        assert_eq!(role.values[0].live, loose);
+    }
+
     #[test]
     fn someone_elses_resources_are_conflicts_not_changes() {
         let spec = cloud();

@@ -21,12 +21,18 @@ impl AwsContext {
         &self,
         spec: &StackSpec,
         observed: &Observed,
+        plan: &Plan,
         wanted: &Desired,
         progress: &Progress,
     ) -> Result<String, (Resource, AwsError)> {
         let family = spec.names.task_family();
         match &observed.task_definition {
-            Some(td) if td.spec_hash.as_deref() == Some(wanted.task_definition_hash.as_str()) => {
+            // The plan compared the live revision's fields (drift) as well as the spec hash:
+            // a revision made by hand with the tags copied has the hash but not the values.
+            Some(td)
+                if plan.action(Resource::TaskDefinition) == Action::Noop
+                    && td.spec_hash.as_deref() == Some(wanted.task_definition_hash.as_str()) =>
+            {
                 emit(
                     progress,
                     ProgressEvent::Unchanged {
@@ -73,7 +79,9 @@ impl AwsContext {
             None => Action::Create,
             Some(s) if s.status == "INACTIVE" => Action::Create,
             Some(s) => {
-                let changed = s.spec_hash.as_deref() != Some(wanted.service_hash.as_str())
+                // The plan compared the live fields (drift) as well as the spec hash.
+                let changed = plan.action(Resource::Service) != Action::Noop
+                    || s.spec_hash.as_deref() != Some(wanted.service_hash.as_str())
                     || s.task_definition_arn != td_arn
                     || plan.force_new_deployment;
                 if changed {

@@ -204,7 +204,7 @@ impl AwsContext {
 
         // Phase 2: the task definition, with real ARNs.
         let td_arn = self
-            .apply_task_definition(spec, observed, &wanted, progress)
+            .apply_task_definition(spec, observed, plan, &wanted, progress)
             .await
             .map_err(|f| {
                 self.skip_rest(progress, &[Resource::Service]);

@@ -71,7 +71,7 @@ impl LogTail {
         Self {
             group: group.to_owned(),
             window_start: since_ms,
-            seen: Seen::default(),
+            seen: Seen::since(since_ms),
             newest: since_ms,
         }
     }
@@ -246,6 +246,41 @@ mod tests {
         let replay = tail.admit_live(&[live(A, 1_000, "one"), live(A, 1_001, "two")]);
         let messages: Vec<&str> = replay.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages, ["two"]);
+    }
+
+    #[test]
+    fn a_session_opening_with_history_the_poll_already_forgot_adds_nothing() {
+        // The group holds a minute of events when the tail starts. The catch-up poll shows
+        // them all and forgets those older than the overlap window; then the live tail
+        // session opens with the whole history again (as moto's does), without ids.
+        let mut tail = LogTail::new("/ecs/x", 0);
+        let history = [(1_000, "first"), (2_000, "second"), (61_000, "last")];
+        let shown = tail.admit_polled(
+            history
+                .iter()
+                .enumerate()
+                .map(|(i, (ts, m))| polled(&i.to_string(), A, *ts, m))
+                .collect(),
+        );
+        assert_eq!(shown.len(), 3);
+        tail.new_session();
+        let replay: Vec<_> = history.iter().map(|(ts, m)| live(A, *ts, m)).collect();
+        assert!(tail.admit_live(&replay).is_empty(), "each event once");
+        // What comes after the hand-over is new, from either source.
+        assert_eq!(tail.admit_live(&[live(A, 62_000, "next")]).len(), 1);
+        assert_eq!(
+            tail.admit_polled(vec![polled("9", A, 63_000, "later")])
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn nothing_older_than_the_start_shows_from_live_tail() {
+        let mut tail = LogTail::new("/ecs/x", 10_000);
+        let got = tail.admit_live(&[live(A, 9_999, "before"), live(A, 10_000, "at")]);
+        let messages: Vec<&str> = got.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, ["at"]);
     }
 
     #[test]

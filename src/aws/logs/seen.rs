@@ -8,6 +8,13 @@
 //! shown. Two real events with the same content (a worker printing the same line twice in
 //! one millisecond) are both shown, and no source's echo of them is, not even a session
 //! that replays events an earlier one delivered. Within polling, the id alone decides.
+//!
+//! What is remembered is bounded by a horizon: events older than it are forgotten, and an
+//! event older than it is never new again, whichever source brings it. Polling never asks
+//! for them (its window starts there), but a live tail session may deliver them: one that
+//! opens with what the group already holds (moto's does) hands over events polled and
+//! forgotten long ago, with no id to recognise them by. The horizon starts where the tail
+//! starts (`--since`), so nothing older than that shows either.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -45,6 +52,9 @@ pub(super) struct Seen {
     order: VecDeque<(i64, u64, Option<String>)>,
     /// The live tail session now delivering.
     session: u32,
+    /// Events older than this (ms since the epoch) were shown and forgotten, or were
+    /// never asked for: none is new.
+    horizon: i64,
 }
 
 fn content_key(event: &LogEvent) -> u64 {
@@ -54,9 +64,17 @@ fn content_key(event: &LogEvent) -> u64 {
 }
 
 impl Seen {
+    /// Remembers nothing yet; events older than `horizon` are never new.
+    pub fn since(horizon: i64) -> Self {
+        Self {
+            horizon,
+            ..Self::default()
+        }
+    }
+
     /// Records a polled event; true when it was not shown before.
     pub fn admit_polled(&mut self, event: &LogEvent) -> bool {
-        if !self.ids.insert(event.event_id.clone()) {
+        if event.timestamp < self.horizon || !self.ids.insert(event.event_id.clone()) {
             return false;
         }
         let key = content_key(event);
@@ -70,6 +88,9 @@ impl Seen {
 
     /// Records a live tail event; its local id when it was not shown before.
     pub fn admit_live(&mut self, event: &LogEvent) -> Option<String> {
+        if event.timestamp < self.horizon {
+            return None;
+        }
         let key = content_key(event);
         let seen = self.sightings.entry(key).or_default();
         if seen.session != self.session {
@@ -89,8 +110,10 @@ impl Seen {
         self.session += 1;
     }
 
-    /// Forgets events older than `cutoff`: no poll asks for them again.
+    /// Forgets events older than `cutoff`: no poll asks for them again, and no source's
+    /// copy of them is new.
     pub fn forget_before(&mut self, cutoff: i64) {
+        self.horizon = self.horizon.max(cutoff);
         while let Some((ts, _, _)) = self.order.front() {
             if *ts >= cutoff {
                 break;

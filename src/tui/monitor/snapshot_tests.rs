@@ -127,9 +127,11 @@ fn a_task_stopped_with_its_reason() {
     let mut s = status();
     let mut stopped = task("9f8e7d6c5b4a", "STOPPED", "3");
     stopped.stopped_reason = Some("Essential container in task exited (exit code 1)".into());
-    stopped.advice = Some(
-        "The worker in task 9f8e7d6c5b4a exited with code 1. Its last log lines say why:".into(),
-    );
+    // As status words it: the advice, then where the task's log lines are.
+    stopped.advice = Some(format!(
+        "The worker in task 9f8e7d6c5b4a exited with code 1. {}",
+        crate::stack::diagnosis::where_its_logs_are("9f8e7d6c5b4a", "/ecs/prefect-tui/prod")
+    ));
     s.tasks.push(stopped);
     insta::assert_snapshot!(render(&mut app_with(s), 120, 40));
 }

@@ -215,6 +215,7 @@ fn plan() -> Plan {
         name: name.into(),
         action,
         fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        values: Vec::new(),
     };
     Plan {
         changes: vec![
