@@ -3,20 +3,18 @@
 //! Each step keeps its values when the user goes back; a value that changes clears what
 //! was checked from it (a new region forgets the discovered network).
 
-use std::fmt;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::checks::{self, Problem};
-use crate::aws::{AwsContext, AwsSettings, Identity, ProgressEvent};
+use crate::aws::{AwsContext, ProgressEvent};
 use crate::engine::Prepared;
-use crate::network::DiscoveryReport;
-use crate::prefect::cloud::Workspace;
-use crate::prefect::{PrefectAuth, PrefectClient};
-use crate::profile::{Credential, Customization, Profile};
+use crate::prefect::PrefectClient;
+use crate::profile::{Credential, Profile};
 use crate::secret::SecretValue;
 use crate::stack::StackSpec;
 use crate::stack::fargate::CPU_VALUES;
+
+pub use super::work::{Exit, Msg, Work};
 
 use super::forms::{
     ApplyPhase, ApplyView, AwsForm, DEFAULT_CHAIN, NetworkForm, Pane, PrefectField, PrefectForm,
@@ -62,97 +60,6 @@ impl Step {
     fn prev(self) -> Step {
         Step::ALL[self.index().saturating_sub(1)]
     }
-}
-
-/// How the wizard ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
-    /// Ctrl-C before anything was made.
-    Cancelled,
-    /// Ctrl-C during the deploy, confirmed: the runner says what exists.
-    LeftDuringApply,
-    /// After a failure, the user chose to leave things as they are.
-    LeftAfterFailure(String),
-    /// The worker is online: open the monitor.
-    Monitor,
-}
-
-/// Work the runner does in the background.
-pub enum Work {
-    /// Load the AWS configuration and ask STS who it is.
-    Identity(AwsSettings),
-    /// List the Prefect Cloud workspaces the key reaches.
-    Workspaces(SecretValue),
-    /// Check the API URL and the credential with an authenticated read.
-    CheckPrefect { api_url: String, auth: PrefectAuth },
-    /// Read the account's network and judge every subnet.
-    Discover { aws: AwsContext, account: String },
-    /// List the workspace's work pools.
-    Pools(PrefectClient),
-    /// Read what exists and plan (no write).
-    Prepare {
-        aws: AwsContext,
-        spec: Box<StackSpec>,
-        key: Option<SecretValue>,
-    },
-    /// Suspends the screen and opens `$EDITOR` on this text.
-    Edit(String),
-    /// Saves the profile (when `save` names it), then applies; prepares again first when
-    /// there is no plan (a retry).
-    Apply {
-        save: Option<(String, Box<Profile>)>,
-        prepared: Option<Box<Prepared>>,
-        aws: AwsContext,
-        spec: Box<StackSpec>,
-        key: Option<SecretValue>,
-    },
-    /// Wait until the workers are online in Prefect.
-    Gate {
-        prepared: Box<Prepared>,
-        spec: Box<StackSpec>,
-        since: Option<std::time::SystemTime>,
-    },
-}
-
-impl fmt::Debug for Work {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Work::Identity(_) => "Work::Identity",
-            Work::Workspaces(_) => "Work::Workspaces",
-            Work::CheckPrefect { .. } => "Work::CheckPrefect",
-            Work::Discover { .. } => "Work::Discover",
-            Work::Pools(_) => "Work::Pools",
-            Work::Prepare { .. } => "Work::Prepare",
-            Work::Edit(_) => "Work::Edit",
-            Work::Apply { .. } => "Work::Apply",
-            Work::Gate { .. } => "Work::Gate",
-        })
-    }
-}
-
-/// Results of work, back from the runner.
-pub enum Msg {
-    /// The AWS context and who it is, or why not.
-    Identity(Result<(Box<AwsContext>, Identity), Problem>),
-    /// The workspaces the key reaches.
-    Workspaces(Result<Vec<Workspace>, Problem>),
-    /// A client that passed the check.
-    Prefect(Result<PrefectClient, Problem>),
-    /// The account's network, judged.
-    Discovered(Result<DiscoveryReport, Problem>),
-    /// The work pools: (name, type).
-    Pools(Result<Vec<(String, String)>, Problem>),
-    /// The plan, with the documents as they will be sent (secrets redacted).
-    Prepared(Result<(Box<Prepared>, String), Problem>),
-    /// The customizations as saved in the editor.
-    Edited(Result<Vec<Customization>, Problem>),
-    /// A step of the apply or the gate moved.
-    Progress(ProgressEvent),
-    /// AWS and Prefect accepted everything (and when the deploy started), or the failure
-    /// with what exists.
-    Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
-    /// The workers online, or the gate's diagnosis.
-    Online(Result<Vec<String>, Problem>),
 }
 
 /// Where the wizard starts: values from the command line and the environment.

@@ -13,3 +13,4 @@ mod snapshot_tests;
 mod steps;
 pub mod ui;
 pub mod widgets;
+pub mod work;
