@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::checks::{self, Problem};
+use super::checks::{self, PrefectKind, Problem};
 use crate::aws::{AwsContext, ProgressEvent};
 use crate::engine::Prepared;
 use crate::prefect::PrefectClient;
@@ -13,6 +13,7 @@ use crate::profile::{Credential, Profile};
 use crate::secret::SecretValue;
 use crate::stack::StackSpec;
 use crate::stack::fargate::CPU_VALUES;
+use crate::stack::plan::{Plan, Resource, SECRET_NEW_VALUE, SECRET_VALUE};
 
 pub use super::work::{Exit, Msg, Work};
 
@@ -50,6 +51,14 @@ impl Step {
             Step::Worker => "Worker",
             Step::Review => "Review",
             Step::Apply => "Deploy",
+        }
+    }
+
+    /// The title where the step list must be short (an 80-column terminal).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Step::Aws => "AWS",
+            other => other.title(),
         }
     }
 
@@ -91,6 +100,8 @@ pub struct WizardApp {
     pub info: Option<String>,
     pub exit: Option<Exit>,
     pub tick: usize,
+    /// The terminal's size (columns, rows), for keys that move by what is on screen.
+    pub screen: (u16, u16),
     pub saved_profiles: Vec<String>,
     pub(super) endpoint_url: Option<String>,
     pub ctx: Option<AwsContext>,
@@ -140,6 +151,7 @@ impl WizardApp {
                 workspaces: None,
                 workspace_cursor: 0,
                 checked: None,
+                unreachable: None,
             },
             network: NetworkForm {
                 report: None,
@@ -166,6 +178,7 @@ impl WizardApp {
             info: None,
             exit: None,
             tick: 0,
+            screen: (super::ui::MIN_WIDTH, super::ui::MIN_HEIGHT),
             saved_profiles: start.saved_profiles,
             endpoint_url: start.endpoint_url,
             ctx: None,
@@ -246,6 +259,7 @@ impl WizardApp {
             }
             Step::Prefect => {
                 self.prefect.checked = None;
+                self.prefect.unreachable = None;
                 self.client = None;
                 self.key = None;
                 self.worker.pools = None;
@@ -328,10 +342,59 @@ impl WizardApp {
                 )
             }
             Step::Worker if self.worker.pools.is_none() => {
-                let client = self.client.clone()?;
+                let Some(client) = self.client.clone() else {
+                    // Prefect did not answer from here (the user went on anyway).
+                    self.worker.pools = Some(Vec::new());
+                    self.info = Some(
+                        "The work pools cannot be listed from here: the name you type is used as it is."
+                            .into(),
+                    );
+                    return None;
+                };
                 self.start("Reading the work pools…", Work::Pools(client))
             }
             _ => None,
+        }
+    }
+
+    /// The plan as the review step shows it. The secret's value is said in the words of
+    /// this screen: the credential the user just entered.
+    pub(super) fn show_plan(&mut self, plan: &Plan, account: &str, pool_note: Option<&str>) {
+        let what = match self.prefect.credential_value() {
+            Credential::AuthString => "auth string",
+            _ => "API key",
+        };
+        let mut shown = plan.clone();
+        for change in shown
+            .changes
+            .iter_mut()
+            .filter(|c| c.resource == Resource::Secret)
+        {
+            for field in &mut change.fields {
+                if field == SECRET_VALUE {
+                    *field = format!("value: set (the {what} you entered)");
+                } else if field == SECRET_NEW_VALUE {
+                    *field = format!(
+                        "value: replaced by the {what} you entered (a new version; the worker restarts to read it)"
+                    );
+                }
+            }
+        }
+        let stack = self
+            .built
+            .as_ref()
+            .map(|(_, s)| s.names.stack.clone())
+            .unwrap_or_default();
+        self.review.plan_text = crate::commands::plan::render_plan(
+            &shown,
+            &stack,
+            account,
+            self.aws.region.value.trim(),
+        );
+        if let Some(note) = pool_note {
+            self.review.plan_text.push_str(&format!(
+                "Note: the work pool cannot be checked from here ({note}).\n"
+            ));
         }
     }
 
@@ -346,6 +409,17 @@ impl WizardApp {
                     (ApplyPhase::Waiting, _) => {}
                     (_, event) => self.apply.board.apply(&event),
                 }
+                return None;
+            }
+            Msg::Applied(Ok((prepared, _))) if prepared.observed.work_pool_note.is_some() => {
+                // Nothing to wait on: the workers' heartbeats go to an API this machine
+                // cannot reach.
+                self.busy = None;
+                self.apply.phase = ApplyPhase::Unchecked(
+                    prepared.observed.work_pool_note.clone().unwrap_or_default(),
+                );
+                self.prepared = Some(prepared);
+                self.saved_profiles.push(self.profile_name());
                 return None;
             }
             Msg::Applied(Ok((prepared, since))) => {
@@ -395,6 +469,16 @@ impl WizardApp {
                 self.prefect.workspace_cursor = 0;
                 self.info = Some("Choose a workspace with ↑/↓ and press Enter.".into());
             }
+            Msg::Prefect(Err(failure))
+                if failure.unreachable && self.prefect.kind_value() == PrefectKind::SelfHosted =>
+            {
+                let url = self.prefect.url.value.trim().to_owned();
+                self.prefect.unreachable = Some(url);
+                self.fail(Problem::new(
+                    failure.problem.message.lines().next().unwrap_or_default(),
+                    "Enter again goes on without the check (for a server only the VPC reaches); or correct the URL.",
+                ));
+            }
             Msg::Prefect(Ok(client)) => {
                 self.client = Some(client);
                 self.worker.pools = None;
@@ -422,22 +506,11 @@ impl WizardApp {
                 self.info = Some(format!("Could not list the work pools: {}", p.message));
             }
             Msg::Prepared(Ok((prepared, documents))) => {
-                let stack = self
-                    .built
-                    .as_ref()
-                    .map(|(_, s)| s.names.stack.clone())
-                    .unwrap_or_default();
-                self.review.plan_text = crate::commands::plan::render_plan(
+                self.show_plan(
                     &prepared.plan,
-                    &stack,
                     &prepared.identity.account,
-                    &self.aws.region.value,
+                    prepared.observed.work_pool_note.as_deref(),
                 );
-                if let Some(note) = &prepared.observed.work_pool_note {
-                    self.review.plan_text.push_str(&format!(
-                        "Note: the work pool cannot be checked from here ({note}).\n"
-                    ));
-                }
                 self.review.documents = documents;
                 self.review.scroll = 0;
                 self.prepared = Some(prepared);
@@ -449,74 +522,12 @@ impl WizardApp {
             }
             Msg::Identity(Err(p))
             | Msg::Workspaces(Err(p))
-            | Msg::Prefect(Err(p))
             | Msg::Discovered(Err(p))
             | Msg::Prepared(Err(p))
             | Msg::Edited(Err(p)) => self.fail(p),
+            Msg::Prefect(Err(failure)) => self.fail(failure.problem),
             Msg::Progress(_) | Msg::Applied(_) | Msg::Online(_) => {}
         }
         None
-    }
-
-    /// The keys that work on this screen, for the footer.
-    pub fn footer(&self) -> Vec<(&'static str, &'static str)> {
-        let help = if self.typing() { "F1" } else { "?" };
-        let mut keys = match self.step {
-            Step::Aws => vec![
-                ("Tab", "next field"),
-                ("←/→", "change"),
-                ("Enter", "check / continue"),
-            ],
-            Step::Prefect if self.prefect.workspaces.is_some() => {
-                vec![
-                    ("↑/↓", "choose"),
-                    ("Enter", "use workspace"),
-                    ("Esc", "back"),
-                ]
-            }
-            Step::Prefect => vec![
-                ("Tab", "next field"),
-                ("←/→", "change"),
-                ("Ctrl-R", "show/hide key"),
-                ("Enter", "check / continue"),
-                ("Esc", "back"),
-            ],
-            Step::Network => vec![
-                ("Tab", "VPCs/subnets"),
-                ("↑/↓", "move"),
-                ("Space", "choose subnet"),
-                ("Enter", "continue"),
-                ("r", "rediscover"),
-                ("Esc", "back"),
-            ],
-            Step::Worker => vec![
-                ("Tab", "next field"),
-                ("←/→", "change size"),
-                ("Ctrl-N", "next pool"),
-                ("Enter", "plan"),
-                ("Esc", "back"),
-            ],
-            Step::Review => vec![
-                ("Enter", "save & deploy"),
-                ("Ctrl-T", "plan/documents"),
-                ("Ctrl-E", "customize"),
-                ("↑/↓", "scroll"),
-                ("Esc", "back"),
-            ],
-            Step::Apply => match &self.apply.phase {
-                ApplyPhase::Failed { .. } => {
-                    vec![
-                        ("r", "retry (resume)"),
-                        ("q", "leave as it is"),
-                        ("Esc", "back"),
-                    ]
-                }
-                ApplyPhase::Online(_) => vec![("Enter", "open the monitor")],
-                _ => vec![],
-            },
-        };
-        keys.push((help, "help"));
-        keys.push(("Ctrl-C", "quit"));
-        keys
     }
 }

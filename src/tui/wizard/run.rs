@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::app::{Exit, Msg, Start, WizardApp, Work};
 use super::checks::{self, Problem};
 use super::ui;
+use super::work::PrefectFailure;
 use crate::aws::{AwsContext, ProgressEvent};
 use crate::commands::CommandError;
 use crate::engine::{self, Prepared};
@@ -95,7 +96,7 @@ async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBu
                 Ok::<_, crate::prefect::PrefectError>(client)
             }
             .await
-            .map_err(problem),
+            .map_err(PrefectFailure::from),
         ),
         Work::Discover { aws, account } => Msg::Discovered(
             aws.network_snapshot(None)
@@ -227,6 +228,10 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let mut app = WizardApp::new(start);
+    app.screen = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or(app.screen);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut running: Vec<JoinHandle<()>> = Vec::new();
@@ -249,7 +254,8 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
                     app.on_paste(&text);
                     None
                 }
-                Some(Ok(Event::Resize(_, _))) => {
+                Some(Ok(Event::Resize(width, height))) => {
+                    app.screen = (width, height);
                     dirty = true;
                     None
                 }

@@ -10,7 +10,7 @@ use crate::aws::{AwsContext, AwsSettings, Identity, ProgressEvent};
 use crate::engine::Prepared;
 use crate::network::DiscoveryReport;
 use crate::prefect::cloud::Workspace;
-use crate::prefect::{PrefectAuth, PrefectClient};
+use crate::prefect::{PrefectAuth, PrefectClient, PrefectError};
 use crate::profile::{Customization, Profile};
 use crate::secret::SecretValue;
 use crate::stack::StackSpec;
@@ -87,8 +87,8 @@ pub enum Msg {
     Identity(Result<(Box<AwsContext>, Identity), Problem>),
     /// The workspaces the key reaches.
     Workspaces(Result<Vec<Workspace>, Problem>),
-    /// A client that passed the check.
-    Prefect(Result<PrefectClient, Problem>),
+    /// A client that passed the check, or why not.
+    Prefect(Result<PrefectClient, PrefectFailure>),
     /// The account's network, judged.
     Discovered(Result<DiscoveryReport, Problem>),
     /// The work pools: (name, type).
@@ -104,4 +104,22 @@ pub enum Msg {
     Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
     /// The workers online, or the gate's diagnosis.
     Online(Result<Vec<String>, Problem>),
+}
+
+/// Why the Prefect check did not pass.
+#[derive(Debug, Clone)]
+pub struct PrefectFailure {
+    pub problem: Problem,
+    /// Nothing answered at that address (rather than an answer that refused): a server
+    /// reachable only from inside the VPC looks like this from here.
+    pub unreachable: bool,
+}
+
+impl From<PrefectError> for PrefectFailure {
+    fn from(e: PrefectError) -> Self {
+        Self {
+            unreachable: matches!(e, PrefectError::Unreachable { .. }),
+            problem: Problem::from(crate::commands::CommandError::from(e)),
+        }
+    }
 }

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use crate::network::Egress;
 use crate::tui::wizard::app::WizardApp;
@@ -16,6 +16,30 @@ pub(super) fn egress_style(egress: Egress) -> Style {
         Egress::Public | Egress::Nat => Style::default().fg(Color::Green),
         Egress::Endpoints => Style::default().fg(Color::Yellow),
         Egress::Isolated => Style::default().fg(Color::Red),
+    }
+}
+
+/// A pane's top line: the pane with the focus has a thick, coloured line and says so in
+/// its title; the other a thin grey one, so which pane takes ↑/↓ is never in doubt.
+fn pane_block(title: String, focused: bool) -> Block<'static> {
+    if focused {
+        let style = Style::default().fg(Color::Cyan);
+        Block::default()
+            .borders(Borders::TOP)
+            .border_type(BorderType::Thick)
+            .border_style(style)
+            .title(Line::from(vec![
+                Span::styled(format!("▶ {title}"), style.add_modifier(Modifier::BOLD)),
+                Span::styled(" · focus ", style),
+            ]))
+    } else {
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(Style::default().fg(Color::DarkGray))
+            .title(Span::styled(
+                format!("{title} "),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))
     }
 }
 
@@ -56,14 +80,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
     ])
     .areas(area);
 
-    let mut lines = vec![Line::from(Span::styled(
-        "VPCs",
-        Style::default().add_modifier(if form.pane == Pane::Vpcs {
-            Modifier::BOLD | Modifier::UNDERLINED
-        } else {
-            Modifier::BOLD
-        }),
-    ))];
+    let mut lines = Vec::new();
     let start = form.vpc.saturating_sub(vpc_rows.saturating_sub(1) as usize);
     for (i, vpc) in report
         .vpcs
@@ -90,7 +107,10 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         };
         lines.push(Line::from(Span::styled(text, style)));
     }
-    frame.render_widget(Paragraph::new(lines), vpcs_area);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane_block("VPCs".to_owned(), form.pane == Pane::Vpcs)),
+        vpcs_area,
+    );
 
     let Some(vpc) = form.current_vpc() else {
         return;
@@ -147,14 +167,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
     );
     let table = Table::new(rows, widths)
         .header(header)
-        .block(Block::default().title(Span::styled(
-            title,
-            Style::default().add_modifier(if form.pane == Pane::Subnets {
-                Modifier::BOLD | Modifier::UNDERLINED
-            } else {
-                Modifier::BOLD
-            }),
-        )));
+        .block(pane_block(title, form.pane == Pane::Subnets));
     frame.render_widget(table, subnets_area);
 
     let why = match vpc.subnets.get(form.cursor) {
