@@ -89,7 +89,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         .skip(start)
         .take(vpc_rows as usize)
     {
-        let text = format!(
+        let mut text = format!(
             "{} {:<22} {:<18} {:<16} {}{} recommended",
             if i == form.vpc { "▸" } else { " " },
             vpc.id,
@@ -98,6 +98,17 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
             if vpc.is_default { "default, " } else { "" },
             vpc.recommended_subnets.len()
         );
+        if text.chars().count() > area.width as usize {
+            // Narrow: the CIDR gives way (the subnets' CIDRs are in the table below).
+            text = format!(
+                "{} {:<22} {:<18} {}{} recommended",
+                if i == form.vpc { "▸" } else { " " },
+                vpc.id,
+                vpc.name.as_deref().unwrap_or("-"),
+                if vpc.is_default { "default, " } else { "" },
+                vpc.recommended_subnets.len()
+            );
+        }
         let style = if i == form.vpc && form.pane == Pane::Vpcs {
             Style::default().add_modifier(Modifier::REVERSED)
         } else if i == form.vpc {
@@ -183,7 +194,16 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
             Line::from(if vpc.recommended_subnets.is_empty() {
                 "No subnet here can run a worker: give one a NAT gateway or the VPC endpoints, or choose another VPC.".to_owned()
             } else {
-                format!("Recommended: {}", vpc.recommended_subnets.join(", "))
+                let listed = format!("Recommended: {}", vpc.recommended_subnets.join(", "));
+                if listed.chars().count() <= area.width as usize {
+                    listed
+                } else {
+                    // Too many to list in the room left: the table marks each with *.
+                    format!(
+                        "Recommended: the {} subnets marked * in the list.",
+                        vpc.recommended_subnets.len()
+                    )
+                }
             }),
         ]),
         None => Text::from("This VPC has no subnets."),
