@@ -6,6 +6,8 @@
 //! - the full-screen wizard walks every step, customizes the task definition in `$EDITOR`,
 //!   deploys, waits for the worker, and ends in the monitor; the saved profile then deploys
 //!   again with no change;
+//! - a self-hosted server out of reach from this machine is passed after a warning, and
+//!   the deploy does the AWS part;
 //! - `init --plain` reaches the same result with line prompts;
 //! - Ctrl-C at every step leaves the terminal in normal mode (not raw, no alternate screen).
 //!
@@ -228,6 +230,79 @@ async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
         .unwrap_or_default();
     assert_eq!(labels.get("team").map(String::as_str), Some("data"));
 
+    destroy(&h, config.path(), &stack).await;
+}
+
+/// A self-hosted server reachable only from inside the VPC does not answer from here: the
+/// wizard warns, goes on when told to, and the deploy does the AWS part.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_out_of_reach_from_here_goes_on_after_the_warning_and_aws_is_deployed() {
+    let Some(h) = common::stand_in() else { return };
+    let stack = common::unique("wvpc");
+    let pool = format!("ecs-{stack}");
+    let (vpc, _) = public_network(&h.moto, &h.region, 95).await;
+    let config = tempfile::tempdir().expect("config dir");
+    let mut term = wizard(&h, config.path(), &["init"], None);
+    term.wait_for("the AWS step", STEP, |s| s.contains("1 · AWS account"));
+    keys(&mut term, &[ENTER]);
+    term.wait_for("the identity", STEP, |s| {
+        s.contains("✓ account 123456789012")
+    });
+    keys(&mut term, &[ENTER]);
+    term.wait_for("the Prefect step", STEP, |s| s.contains("2 · Prefect"));
+    // Nothing listens on port 9 of this machine.
+    let unreachable = "http://127.0.0.1:9/api";
+    keys(
+        &mut term,
+        &[RIGHT, TAB, unreachable, TAB, RIGHT, TAB, &h.auth, ENTER],
+    );
+    let warned = term.wait_for("the warning", STEP, |s| {
+        s.contains("does not answer from this machine")
+    });
+    assert!(
+        warned.contains("Press Enter again to go on") && warned.contains("2 · Prefect"),
+        "it waits for the user's word:\n{warned}"
+    );
+    keys(&mut term, &[ENTER]);
+    choose_vpc(&mut term, &vpc);
+    worker(&mut term, &stack, &pool);
+    keys(&mut term, &[ENTER]);
+    term.wait_for("the deploy", STEP, |s| s.contains("6 · Deploy"));
+    let done = term.wait_for("the AWS part done", Duration::from_secs(120), |s| {
+        s.contains("AWS accepted everything") || s.contains("The deploy stopped")
+    });
+    assert!(
+        done.contains("AWS accepted everything") && done.contains("cannot be checked from here"),
+        "{done}"
+    );
+    assert!(done.contains("ECS service"), "{done}");
+
+    let aws = Clients::new(&h.moto, &h.region);
+    let services = aws
+        .ecs
+        .describe_services()
+        .cluster(format!("prefect-tui-{stack}"))
+        .services(format!("prefect-tui-{stack}-worker"))
+        .send()
+        .await
+        .expect("describe services");
+    assert_eq!(
+        services
+            .services()
+            .first()
+            .and_then(|s| s.status())
+            .unwrap_or_default(),
+        "ACTIVE",
+        "the service was made: {services:?}"
+    );
+    let saved =
+        std::fs::read_to_string(config.path().join("profiles").join(format!("{stack}.toml")))
+            .expect("the profile is saved");
+    assert!(saved.contains(unreachable), "{saved}");
+    assert!(!saved.contains(&h.auth), "{saved}");
+    keys(&mut term, &[CTRL_C]);
+    term.wait_exit(Duration::from_secs(30));
+    assert!(!term.is_raw(), "the terminal is back in normal mode");
     destroy(&h, config.path(), &stack).await;
 }
 

@@ -134,6 +134,11 @@ fn conflict(label: &str, name: &str, stack: &str) -> String {
     )
 }
 
+/// The secret's field in a plan that creates it: its value, the credential given.
+pub const SECRET_VALUE: &str = "value";
+/// The secret's field when the credential given differs from the one stored.
+pub const SECRET_NEW_VALUE: &str = "value (new version)";
+
 /// Compares what should exist with what does.
 pub fn plan(
     spec: &StackSpec,
@@ -162,7 +167,7 @@ pub fn plan(
                 Resource::Secret,
                 name.clone(),
                 Action::Create,
-                vec!["value".into()],
+                vec![SECRET_VALUE.into()],
             ),
             Some(s) if !s.owned => conflict_into(&mut conflicts, "secret", name, stack),
             Some(s) => {
@@ -171,7 +176,7 @@ pub fn plan(
                     fields.push("restore (it was scheduled for deletion)".to_owned());
                 }
                 if s.key == KeyComparison::Different {
-                    fields.push("value (new version)".to_owned());
+                    fields.push(SECRET_NEW_VALUE.to_owned());
                     force_new_deployment = true;
                 }
                 let action = if fields.is_empty() {

@@ -3,21 +3,20 @@
 //! Each step keeps its values when the user goes back; a value that changes clears what
 //! was checked from it (a new region forgets the discovered network).
 
-use std::fmt;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::checks::{self, Problem};
-use crate::aws::{AwsContext, AwsSettings, Identity};
-use crate::network::DiscoveryReport;
+use super::checks::{self, PrefectKind, Problem};
+use crate::aws::AwsContext;
 use crate::ops::deploy::Prepared;
 use crate::ops::progress::ProgressEvent;
-use crate::prefect::cloud::Workspace;
-use crate::prefect::{PrefectAuth, PrefectClient};
-use crate::profile::{Credential, Customization, Profile};
+use crate::prefect::PrefectClient;
+use crate::profile::{Credential, Profile};
 use crate::secret::SecretValue;
 use crate::stack::StackSpec;
 use crate::stack::fargate::CPU_VALUES;
+use crate::stack::plan::{Plan, Resource, SECRET_NEW_VALUE, SECRET_VALUE};
+
+pub use super::work::{Exit, Msg, Work};
 
 use super::forms::{
     ApplyPhase, ApplyView, AwsForm, DEFAULT_CHAIN, NetworkForm, Pane, PrefectField, PrefectForm,
@@ -56,6 +55,14 @@ impl Step {
         }
     }
 
+    /// The title where the step list must be short (an 80-column terminal).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Step::Aws => "AWS",
+            other => other.title(),
+        }
+    }
+
     pub fn index(self) -> usize {
         Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
@@ -63,90 +70,6 @@ impl Step {
     fn prev(self) -> Step {
         Step::ALL[self.index().saturating_sub(1)]
     }
-}
-
-/// How the wizard ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
-    /// Ctrl-C before anything was made.
-    Cancelled,
-    /// Ctrl-C during the deploy, confirmed: the runner says what exists.
-    LeftDuringApply,
-    /// After a failure, the user chose to leave things as they are.
-    LeftAfterFailure(String),
-    /// The worker is online: open the monitor.
-    Monitor,
-}
-
-/// Work the runner does in the background.
-pub enum Work {
-    /// Load the AWS configuration and ask STS who it is.
-    Identity(AwsSettings),
-    /// List the Prefect Cloud workspaces the key reaches.
-    Workspaces(SecretValue),
-    /// Check the API URL and the credential with an authenticated read.
-    CheckPrefect { api_url: String, auth: PrefectAuth },
-    /// Read the account's network and judge every subnet.
-    Discover { aws: AwsContext, account: String },
-    /// List the workspace's work pools.
-    Pools(PrefectClient),
-    /// Read what exists and plan (no write).
-    Prepare {
-        aws: AwsContext,
-        spec: Box<StackSpec>,
-        key: Option<SecretValue>,
-    },
-    /// Suspends the screen and opens `$EDITOR` on this text.
-    Edit(String),
-    /// Saves the profile (when `save` names it), then deploys (apply, work pool, online
-    /// gate); prepares again first when there is no plan (a retry).
-    Apply {
-        save: Option<(String, Box<Profile>)>,
-        prepared: Option<Box<Prepared>>,
-        aws: AwsContext,
-        spec: Box<StackSpec>,
-        key: Option<SecretValue>,
-    },
-}
-
-impl fmt::Debug for Work {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Work::Identity(_) => "Work::Identity",
-            Work::Workspaces(_) => "Work::Workspaces",
-            Work::CheckPrefect { .. } => "Work::CheckPrefect",
-            Work::Discover { .. } => "Work::Discover",
-            Work::Pools(_) => "Work::Pools",
-            Work::Prepare { .. } => "Work::Prepare",
-            Work::Edit(_) => "Work::Edit",
-            Work::Apply { .. } => "Work::Apply",
-        })
-    }
-}
-
-/// Results of work, back from the runner.
-pub enum Msg {
-    /// The AWS context and who it is, or why not.
-    Identity(Result<(Box<AwsContext>, Identity), Problem>),
-    /// The workspaces the key reaches.
-    Workspaces(Result<Vec<Workspace>, Problem>),
-    /// A client that passed the check.
-    Prefect(Result<PrefectClient, Problem>),
-    /// The account's network, judged.
-    Discovered(Result<DiscoveryReport, Problem>),
-    /// The work pools: (name, type).
-    Pools(Result<Vec<(String, String)>, Problem>),
-    /// The plan, with the documents as they will be sent (secrets redacted).
-    Prepared(Result<(Box<Prepared>, String), Problem>),
-    /// The customizations as saved in the editor.
-    Edited(Result<Vec<Customization>, Problem>),
-    /// A step of the apply or the gate moved.
-    Progress(ProgressEvent),
-    /// AWS and Prefect accepted everything (and when the deploy started), or the failure
-    /// with what exists; the deploy then waits for the workers.
-    Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
-    /// The workers online, or the gate's diagnosis.
-    Online(Result<Vec<String>, Problem>),
 }
 
 /// Where the wizard starts: values from the command line and the environment.
@@ -178,6 +101,8 @@ pub struct WizardApp {
     pub info: Option<String>,
     pub exit: Option<Exit>,
     pub tick: usize,
+    /// The terminal's size (columns, rows), for keys that move by what is on screen.
+    pub screen: (u16, u16),
     pub saved_profiles: Vec<String>,
     pub(super) endpoint_url: Option<String>,
     pub ctx: Option<AwsContext>,
@@ -227,6 +152,7 @@ impl WizardApp {
                 workspaces: None,
                 workspace_cursor: 0,
                 checked: None,
+                unreachable: None,
             },
             network: NetworkForm {
                 report: None,
@@ -253,6 +179,7 @@ impl WizardApp {
             info: None,
             exit: None,
             tick: 0,
+            screen: (super::ui::MIN_WIDTH, super::ui::MIN_HEIGHT),
             saved_profiles: start.saved_profiles,
             endpoint_url: start.endpoint_url,
             ctx: None,
@@ -333,6 +260,7 @@ impl WizardApp {
             }
             Step::Prefect => {
                 self.prefect.checked = None;
+                self.prefect.unreachable = None;
                 self.client = None;
                 self.key = None;
                 self.worker.pools = None;
@@ -415,10 +343,55 @@ impl WizardApp {
                 )
             }
             Step::Worker if self.worker.pools.is_none() => {
-                let client = self.client.clone()?;
+                let Some(client) = self.client.clone() else {
+                    // Prefect did not answer from here (the user went on anyway).
+                    self.worker.pools = Some(Vec::new());
+                    self.info = Some(
+                        "The work pools cannot be listed from here: the name you type is used as it is."
+                            .into(),
+                    );
+                    return None;
+                };
                 self.start("Reading the work pools…", Work::Pools(client))
             }
             _ => None,
+        }
+    }
+
+    /// The plan as the review step shows it. The secret's value is said in the words of
+    /// this screen: the credential the user just entered.
+    pub(super) fn show_plan(&mut self, plan: &Plan, account: &str, pool_note: Option<&str>) {
+        let what = match self.prefect.credential_value() {
+            Credential::AuthString => "auth string",
+            _ => "API key",
+        };
+        let mut shown = plan.clone();
+        for change in shown
+            .changes
+            .iter_mut()
+            .filter(|c| c.resource == Resource::Secret)
+        {
+            for field in &mut change.fields {
+                if field == SECRET_VALUE {
+                    *field = format!("value: set (the {what} you entered)");
+                } else if field == SECRET_NEW_VALUE {
+                    *field = format!(
+                        "value: replaced by the {what} you entered (a new version; the worker restarts to read it)"
+                    );
+                }
+            }
+        }
+        let stack = self
+            .built
+            .as_ref()
+            .map(|(_, s)| s.names.stack.clone())
+            .unwrap_or_default();
+        self.review.plan_text =
+            crate::text::plan::render_plan(&shown, &stack, account, self.aws.region.value.trim());
+        if let Some(note) = pool_note {
+            self.review.plan_text.push_str(&format!(
+                "Note: the work pool cannot be checked from here ({note}).\n"
+            ));
         }
     }
 
@@ -433,6 +406,17 @@ impl WizardApp {
                     (ApplyPhase::Waiting, _) => {}
                     (_, event) => self.apply.board.apply(&event),
                 }
+                return None;
+            }
+            Msg::Applied(Ok((prepared, _))) if prepared.observed.work_pool_note.is_some() => {
+                // Nothing to wait on: the workers' heartbeats go to an API this machine
+                // cannot reach.
+                self.busy = None;
+                self.apply.phase = ApplyPhase::Unchecked(
+                    prepared.observed.work_pool_note.clone().unwrap_or_default(),
+                );
+                self.prepared = Some(prepared);
+                self.saved_profiles.push(self.profile_name());
                 return None;
             }
             // The deploy goes on to the online gate by itself.
@@ -478,6 +462,16 @@ impl WizardApp {
                 self.prefect.workspace_cursor = 0;
                 self.info = Some("Choose a workspace with ↑/↓ and press Enter.".into());
             }
+            Msg::Prefect(Err(failure))
+                if failure.unreachable && self.prefect.kind_value() == PrefectKind::SelfHosted =>
+            {
+                let url = self.prefect.url.value.trim().to_owned();
+                self.prefect.unreachable = Some(url);
+                self.fail(Problem::new(
+                    failure.problem.message.lines().next().unwrap_or_default(),
+                    "Enter again goes on without the check (for a server only the VPC reaches); or correct the URL.",
+                ));
+            }
             Msg::Prefect(Ok(client)) => {
                 self.client = Some(client);
                 self.worker.pools = None;
@@ -505,22 +499,11 @@ impl WizardApp {
                 self.info = Some(format!("Could not list the work pools: {}", p.message));
             }
             Msg::Prepared(Ok((prepared, documents))) => {
-                let stack = self
-                    .built
-                    .as_ref()
-                    .map(|(_, s)| s.names.stack.clone())
-                    .unwrap_or_default();
-                self.review.plan_text = crate::text::plan::render_plan(
+                self.show_plan(
                     &prepared.plan,
-                    &stack,
                     &prepared.identity.account,
-                    &self.aws.region.value,
+                    prepared.observed.work_pool_note.as_deref(),
                 );
-                if let Some(note) = &prepared.observed.work_pool_note {
-                    self.review.plan_text.push_str(&format!(
-                        "Note: the work pool cannot be checked from here ({note}).\n"
-                    ));
-                }
                 self.review.documents = documents;
                 self.review.scroll = 0;
                 self.prepared = Some(prepared);
@@ -532,74 +515,12 @@ impl WizardApp {
             }
             Msg::Identity(Err(p))
             | Msg::Workspaces(Err(p))
-            | Msg::Prefect(Err(p))
             | Msg::Discovered(Err(p))
             | Msg::Prepared(Err(p))
             | Msg::Edited(Err(p)) => self.fail(p),
+            Msg::Prefect(Err(failure)) => self.fail(failure.problem),
             Msg::Progress(_) | Msg::Applied(_) | Msg::Online(_) => {}
         }
         None
-    }
-
-    /// The keys that work on this screen, for the footer.
-    pub fn footer(&self) -> Vec<(&'static str, &'static str)> {
-        let help = if self.typing() { "F1" } else { "?" };
-        let mut keys = match self.step {
-            Step::Aws => vec![
-                ("Tab", "next field"),
-                ("←/→", "change"),
-                ("Enter", "check / continue"),
-            ],
-            Step::Prefect if self.prefect.workspaces.is_some() => {
-                vec![
-                    ("↑/↓", "choose"),
-                    ("Enter", "use workspace"),
-                    ("Esc", "back"),
-                ]
-            }
-            Step::Prefect => vec![
-                ("Tab", "next field"),
-                ("←/→", "change"),
-                ("Ctrl-R", "show/hide key"),
-                ("Enter", "check / continue"),
-                ("Esc", "back"),
-            ],
-            Step::Network => vec![
-                ("Tab", "VPCs/subnets"),
-                ("↑/↓", "move"),
-                ("Space", "choose subnet"),
-                ("Enter", "continue"),
-                ("r", "rediscover"),
-                ("Esc", "back"),
-            ],
-            Step::Worker => vec![
-                ("Tab", "next field"),
-                ("←/→", "change size"),
-                ("Ctrl-N", "next pool"),
-                ("Enter", "plan"),
-                ("Esc", "back"),
-            ],
-            Step::Review => vec![
-                ("Enter", "save & deploy"),
-                ("Ctrl-T", "plan/documents"),
-                ("Ctrl-E", "customize"),
-                ("↑/↓", "scroll"),
-                ("Esc", "back"),
-            ],
-            Step::Apply => match &self.apply.phase {
-                ApplyPhase::Failed { .. } => {
-                    vec![
-                        ("r", "retry (resume)"),
-                        ("q", "leave as it is"),
-                        ("Esc", "back"),
-                    ]
-                }
-                ApplyPhase::Online(_) => vec![("Enter", "open the monitor")],
-                _ => vec![],
-            },
-        };
-        keys.push((help, "help"));
-        keys.push(("Ctrl-C", "quit"));
-        keys
     }
 }

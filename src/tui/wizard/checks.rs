@@ -9,7 +9,9 @@ use crate::profile::{
 };
 use crate::secret::SecretValue;
 use crate::stack::regions;
-use crate::stack::{PrefectApi, StackSpec, check_stack_name, fargate};
+use crate::stack::{StackSpec, check_stack_name, fargate};
+
+pub use super::url_check::{PrefectKind, check_prefect_url};
 
 /// A refusal: what is wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,47 +68,6 @@ pub fn check_region(region: &str) -> Result<String, Problem> {
         format!("{region} is not an AWS region."),
         hint,
     ))
-}
-
-/// Where the worker's Prefect lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrefectKind {
-    Cloud,
-    SelfHosted,
-}
-
-/// The Prefect URL as the API URL the worker will use.
-pub fn check_prefect_url(kind: PrefectKind, url: &str) -> Result<PrefectApi, Problem> {
-    let url = url.trim();
-    if url.is_empty() {
-        return Err(match kind {
-            PrefectKind::Cloud => Problem::new(
-                "No workspace given.",
-                "Paste the workspace URL from your browser, or leave it empty and press Enter to pick from the workspaces your key reaches.",
-            ),
-            PrefectKind::SelfHosted => Problem::new(
-                "No server URL given.",
-                "Type your Prefect server's API URL, for example https://prefect.example.com/api.",
-            ),
-        });
-    }
-    let api = PrefectApi::parse(url).map_err(|e| {
-        Problem::new(
-            e,
-            "Paste the workspace URL from the browser, or the API URL (ending in /api).",
-        )
-    })?;
-    match (kind, api.is_cloud()) {
-        (PrefectKind::Cloud, false) => Err(Problem::new(
-            format!("{url} is not a Prefect Cloud workspace URL."),
-            "Choose \"self-hosted\" for your own server, or paste the URL of a workspace on app.prefect.cloud.",
-        )),
-        (PrefectKind::SelfHosted, true) => Err(Problem::new(
-            format!("{url} is a Prefect Cloud workspace."),
-            "Choose \"Prefect Cloud\" above for Cloud workspaces.",
-        )),
-        _ => Ok(api),
-    }
 }
 
 /// The credential as pasted: trimmed, refused when it has spaces or line breaks inside.
@@ -387,20 +348,6 @@ mod tests {
             check_subnets(&v, &["subnet-nat".to_owned()]),
             Ok(PublicIp::Auto)
         );
-    }
-
-    #[test]
-    fn urls_must_match_the_kind_chosen() {
-        let cloud = "https://app.prefect.cloud/account/0c1d2e3f-1111-4222-8333-444455556666/workspace/9a8b7c6d-aaaa-4bbb-8ccc-dddddddddddd/dashboard";
-        assert!(
-            check_prefect_url(PrefectKind::Cloud, cloud)
-                .expect("ok")
-                .is_cloud()
-        );
-        assert!(check_prefect_url(PrefectKind::SelfHosted, cloud).is_err());
-        assert!(check_prefect_url(PrefectKind::Cloud, "http://localhost:4200/api").is_err());
-        assert!(check_prefect_url(PrefectKind::SelfHosted, "http://localhost:4200/api").is_ok());
-        assert!(check_prefect_url(PrefectKind::SelfHosted, "  ").is_err());
     }
 
     #[test]

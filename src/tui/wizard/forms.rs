@@ -49,6 +49,9 @@ pub struct PrefectForm {
     pub workspace_cursor: usize,
     /// The check's result in words, once it passed.
     pub checked: Option<String>,
+    /// The self-hosted URL that did not answer from this machine; Enter again goes on
+    /// without the check (the server may be reachable only from inside the VPC).
+    pub unreachable: Option<String>,
 }
 
 impl PrefectForm {
@@ -220,7 +223,13 @@ pub enum ApplyPhase {
     Applying,
     Waiting,
     Online(Vec<String>),
-    Failed { problem: Problem, existing: String },
+    /// AWS accepted everything, but the Prefect API cannot be reached from here, so the
+    /// work pool was not checked and the workers cannot be waited for (why, in words).
+    Unchecked(String),
+    Failed {
+        problem: Problem,
+        existing: String,
+    },
 }
 
 #[derive(Debug, Clone)]

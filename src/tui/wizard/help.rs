@@ -26,6 +26,9 @@ pub fn help_text(step: Step) -> &'static [&'static str] {
             "",
             "The key is masked (Ctrl-R shows it) and is checked against the API at once.",
             "It is stored only in AWS Secrets Manager; never in the profile or on disk.",
+            "A server that does not answer from here (one reachable only inside the VPC)",
+            "can be passed after the warning with Enter again: the deploy then does the",
+            "AWS part, and the pool and the worker are not checked from here.",
         ],
         Step::Network => &[
             "Where the worker runs. Each subnet has a verdict:",
@@ -34,6 +37,8 @@ pub fn help_text(step: Step) -> &'static [&'static str] {
             "  endpoints  VPC endpoints for ECR, Logs and Secrets Manager (no internet)",
             "  isolated   nothing: the task could not pull its image or read its secret",
             "",
+            "Tab moves the focus between the VPCs and the subnets: the pane with the thick",
+            "line and \"focus\" in its title takes ↑/↓, and the footer names it.",
             "The recommended subnets are chosen already. Space adds or removes one;",
             "an isolated subnet is refused with the reason.",
             "A worker behind endpoints only reaches a Prefect API inside the VPC.",

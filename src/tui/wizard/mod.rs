@@ -4,12 +4,17 @@
 
 pub mod app;
 pub mod checks;
+pub mod footer;
 pub mod forms;
 pub mod help;
 pub mod plain;
 pub mod run;
 #[cfg(test)]
+mod screen_tests;
+#[cfg(test)]
 mod snapshot_tests;
 mod steps;
 pub mod ui;
+pub mod url_check;
 pub mod widgets;
+pub mod work;

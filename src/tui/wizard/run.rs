@@ -18,6 +18,7 @@ use super::app::{Exit, Msg, Start, WizardApp, Work};
 use super::checks::{self, Problem};
 use super::forms::ApplyPhase;
 use super::ui;
+use super::work::PrefectFailure;
 use crate::aws::AwsContext;
 use crate::error::CommandError;
 use crate::network::DiscoveryReport;
@@ -113,7 +114,7 @@ async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBu
                 Ok::<_, crate::prefect::PrefectError>(client)
             }
             .await
-            .map_err(problem),
+            .map_err(PrefectFailure::from),
         ),
         Work::Discover { aws, account } => Msg::Discovered(
             aws.network_snapshot(None)
@@ -215,18 +216,12 @@ async fn deploy(
     };
     let (result, ()) = tokio::join!(work, forward);
     let msg = match result {
-        Ok(report) => Msg::Online(match report.online {
-            Online::Workers(workers) => Ok(workers),
-            Online::Unreachable(note) => Err(Problem {
-                exit_code: 1,
-                ..Problem::new(
-                    format!("The workers could not be checked: {note}."),
-                    "AWS accepted everything. Check the work pool in Prefect, or run \
-                     `prefect-tui status` from a machine that reaches the API.",
-                )
-            }),
-            Online::NotWaited => Ok(Vec::new()),
-        }),
+        Ok(report) => match report.online {
+            Online::Workers(workers) => Msg::Online(Ok(workers)),
+            // The screen knew at `Applied` (the pool's note) that there is nothing to wait
+            // on from here; and the wizard always waits otherwise.
+            Online::Unreachable(_) | Online::NotWaited => return,
+        },
         Err(e) if applied.load(std::sync::atomic::Ordering::SeqCst) => {
             let (problem, _) = deploy_problem(e);
             Msg::Online(Err(problem))
@@ -275,6 +270,10 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let mut app = WizardApp::new(start);
+    app.screen = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or(app.screen);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut running: Vec<JoinHandle<()>> = Vec::new();
@@ -297,7 +296,8 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
                     app.on_paste(&text);
                     None
                 }
-                Some(Ok(Event::Resize(_, _))) => {
+                Some(Ok(Event::Resize(width, height))) => {
+                    app.screen = (width, height);
                     dirty = true;
                     None
                 }

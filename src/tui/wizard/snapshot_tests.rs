@@ -12,6 +12,7 @@ use super::app::{Msg, Start, Step, WizardApp, Work};
 use super::checks::Problem;
 use super::forms::ApplyPhase;
 use super::ui;
+use super::work::PrefectFailure;
 use crate::aws::{AwsContext, AwsError, Identity};
 use crate::error::CommandError;
 use crate::network::{DiscoveryReport, Egress, SubnetReport, VpcReport};
@@ -19,9 +20,9 @@ use crate::ops::progress::ProgressEvent;
 use crate::prefect::{PrefectAuth, PrefectClient, PrefectError};
 use crate::stack::plan::{Action, Change, Plan, Resource};
 
-const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+pub(super) const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
-fn draw(app: &WizardApp, width: u16, height: u16) -> String {
+pub(super) fn draw(app: &WizardApp, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal.draw(|f| ui::draw(f, app)).expect("draw");
     let buffer = terminal.backend().buffer();
@@ -36,7 +37,7 @@ fn draw(app: &WizardApp, width: u16, height: u16) -> String {
 }
 
 /// Snapshots one state at both sizes, with ids made stable.
-fn snap(name: &str, app: &WizardApp) {
+pub(super) fn snap(name: &str, app: &WizardApp) {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"\b(vpc|subnet|sg|rtb|igw|nat)-[0-9a-f]{8,17}\b", "$1-[id]");
     settings.add_filter(r"\b[0-9]{12}\b", "[account]");
@@ -47,15 +48,15 @@ fn snap(name: &str, app: &WizardApp) {
     });
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(super) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
-fn ctrl(c: char) -> KeyEvent {
+pub(super) fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
-fn typed(app: &mut WizardApp, text: &str) {
+pub(super) fn typed(app: &mut WizardApp, text: &str) {
     for c in text.chars() {
         assert!(app.on_key(key(KeyCode::Char(c))).is_none());
     }
@@ -81,7 +82,7 @@ fn subnet(id: &str, az: &str, cidr: &str, egress: Egress, reason: &str) -> Subne
     }
 }
 
-fn report() -> DiscoveryReport {
+pub(super) fn report() -> DiscoveryReport {
     DiscoveryReport {
         account: "123456789012".into(),
         region: "us-east-1".into(),
@@ -155,7 +156,7 @@ fn start() -> WizardApp {
     })
 }
 
-fn at_aws_checked() -> WizardApp {
+pub(super) fn at_aws_checked() -> WizardApp {
     let mut app = start();
     let work = app.on_key(key(KeyCode::Enter));
     assert!(matches!(work, Some(Work::Identity(_))), "{work:?}");
@@ -164,7 +165,7 @@ fn at_aws_checked() -> WizardApp {
     app
 }
 
-fn at_prefect_filled() -> WizardApp {
+pub(super) fn at_prefect_filled() -> WizardApp {
     let mut app = at_aws_checked();
     assert!(app.on_key(key(KeyCode::Enter)).is_none());
     assert_eq!(app.step, Step::Prefect);
@@ -190,7 +191,7 @@ fn at_prefect_checked() -> WizardApp {
     app
 }
 
-fn at_network() -> WizardApp {
+pub(super) fn at_network() -> WizardApp {
     let mut app = at_prefect_checked();
     let work = app.on_key(key(KeyCode::Enter));
     assert!(matches!(work, Some(Work::Discover { .. })), "{work:?}");
@@ -198,7 +199,7 @@ fn at_network() -> WizardApp {
     app
 }
 
-fn at_worker() -> WizardApp {
+pub(super) fn at_worker() -> WizardApp {
     let mut app = at_network();
     let work = app.on_key(key(KeyCode::Enter));
     assert!(matches!(work, Some(Work::Pools(_))), "{work:?}");
@@ -223,7 +224,7 @@ fn plan() -> Plan {
                 Resource::Secret,
                 "prefect-tui/prod/api-key",
                 Action::Create,
-                &[],
+                &["value"],
             ),
             change(
                 Resource::ExecutionRole,
@@ -273,7 +274,7 @@ fn plan() -> Plan {
     }
 }
 
-fn at_review() -> WizardApp {
+pub(super) fn at_review() -> WizardApp {
     let mut app = at_worker();
     app.on_key(ctrl('u'));
     typed(&mut app, "prod");
@@ -284,8 +285,7 @@ fn at_review() -> WizardApp {
     assert!(matches!(work, Some(Work::Prepare { .. })), "{work:?}");
     // The plan itself comes from AWS; here it is set as the runner would show it.
     app.busy = None;
-    app.review.plan_text =
-        crate::text::plan::render_plan(&plan(), "prod", "123456789012", "us-east-1");
+    app.show_plan(&plan(), "123456789012", None);
     app.step = Step::Review;
     app
 }
@@ -299,7 +299,7 @@ fn event_done(resource: Resource, secs: f64, detail: Option<&str>) -> ProgressEv
     }
 }
 
-fn applying(app: &mut WizardApp) {
+pub(super) fn applying(app: &mut WizardApp) {
     app.step = Step::Apply;
     app.busy = Some("Deploying…".into());
     let started = |resource, name: &str| ProgressEvent::Started {
@@ -338,11 +338,11 @@ fn step_2_prefect_masked_checked_and_rejected() {
 
     let mut rejected = at_prefect_filled();
     rejected.on_key(key(KeyCode::Enter));
-    rejected.on_msg(Msg::Prefect(Err(Problem::from(CommandError::Prefect(
+    rejected.on_msg(Msg::Prefect(Err(PrefectFailure::from(
         PrefectError::Rejected {
             url: "https://prefect.internal.example.com/api".into(),
         },
-    )))));
+    ))));
     assert!(rejected.problem.is_some());
     snap("wizard_2_prefect_key_rejected", &rejected);
 

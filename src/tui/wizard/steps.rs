@@ -1,7 +1,7 @@
 //! Each step's keys: what Tab, ←/→, Space and Enter do on that step's form, and the work
 //! Enter starts. Keys depend on the focused field (a text field takes typed characters),
-//! so they are handled per step rather than from one table; `WizardApp::footer` lists
-//! the same keys per step for the bottom line and is kept beside `on_key`.
+//! so they are handled per step rather than from one table; `footer` lists the same
+//! keys per step for the bottom line and the help overlay.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -98,6 +98,10 @@ impl WizardApp {
             if self.prefect.checked.is_some() && self.client.is_some() {
                 return self.enter(Step::Network);
             }
+            if self.prefect.unreachable.is_some() {
+                // Confirmed after the warning: the deploy does the AWS part.
+                return self.enter(Step::Network);
+            }
             return self.check_prefect();
         }
         let changed = match self.prefect.focused() {
@@ -120,9 +124,24 @@ impl WizardApp {
         None
     }
 
+    /// Checks what was typed, the URL first and then the credential, and starts the live
+    /// check; a Cloud URL left empty asks for the workspaces the key reaches instead.
     pub(super) fn check_prefect(&mut self) -> Option<Work> {
         let kind = self.prefect.kind_value();
         let credential = self.prefect.credential_value();
+        let listing = kind == PrefectKind::Cloud && self.prefect.url.value.trim().is_empty();
+        let api = if listing {
+            None
+        } else {
+            match check_prefect_url(kind, &self.prefect.url.value) {
+                Ok(api) => Some(api),
+                Err(p) => {
+                    self.prefect.focus = 1;
+                    self.fail(p);
+                    return None;
+                }
+            }
+        };
         let key = match check_credential(credential, &self.prefect.secret.value) {
             Ok(k) => k,
             Err(p) => {
@@ -131,20 +150,12 @@ impl WizardApp {
                 return None;
             }
         };
-        if kind == PrefectKind::Cloud && self.prefect.url.value.trim().is_empty() {
+        let Some(api) = api else {
             let key = key?;
             return self.start(
                 "Listing the workspaces this key reaches…",
                 Work::Workspaces(key),
             );
-        }
-        let api = match check_prefect_url(kind, &self.prefect.url.value) {
-            Ok(api) => api,
-            Err(p) => {
-                self.prefect.focus = 1;
-                self.fail(p);
-                return None;
-            }
         };
         let auth = match (credential, key.clone()) {
             (Credential::ApiKey, Some(k)) => PrefectAuth::ApiKey(k),
@@ -179,23 +190,31 @@ impl WizardApp {
                 self.network.report = None;
                 return self.enter(Step::Network);
             }
+            // A new VPC starts a new choice of subnets: refusals of the old one are gone.
             (Pane::Vpcs, KeyCode::Down) if vpcs > 0 => {
-                self.network.select_vpc((self.network.vpc + 1) % vpcs)
+                self.network.select_vpc((self.network.vpc + 1) % vpcs);
+                self.problem = None;
             }
-            (Pane::Vpcs, KeyCode::Up) if vpcs > 0 => self
-                .network
-                .select_vpc((self.network.vpc + vpcs - 1) % vpcs),
+            (Pane::Vpcs, KeyCode::Up) if vpcs > 0 => {
+                self.network
+                    .select_vpc((self.network.vpc + vpcs - 1) % vpcs);
+                self.problem = None;
+            }
             (Pane::Vpcs, KeyCode::Enter | KeyCode::Tab | KeyCode::Right) => {
                 self.network.pane = Pane::Subnets
             }
             (Pane::Subnets, KeyCode::Tab | KeyCode::BackTab | KeyCode::Left) => {
                 self.network.pane = Pane::Vpcs
             }
+            // The reason under the list follows the cursor; a refusal that pointed at it
+            // would now point at another subnet's reason.
             (Pane::Subnets, KeyCode::Down) if subnets > 0 => {
-                self.network.cursor = (self.network.cursor + 1) % subnets
+                self.network.cursor = (self.network.cursor + 1) % subnets;
+                self.problem = None;
             }
             (Pane::Subnets, KeyCode::Up) if subnets > 0 => {
-                self.network.cursor = (self.network.cursor + subnets - 1) % subnets
+                self.network.cursor = (self.network.cursor + subnets - 1) % subnets;
+                self.problem = None;
             }
             (Pane::Subnets, KeyCode::Char(' ')) => self.toggle_subnet(),
             (Pane::Subnets, KeyCode::Enter) => {
@@ -227,7 +246,7 @@ impl WizardApp {
         if !subnet.egress.can_run_worker() {
             self.problem = Some(Problem::new(
                 format!(
-                    "{} is {}: a worker there could not pull its image or read its secret (why: below).",
+                    "{} is {}: a worker there could not pull its image or read its secret (why: under the subnet list).",
                     subnet.id,
                     subnet.egress.as_str()
                 ),
@@ -355,9 +374,13 @@ impl WizardApp {
                 return self.start("Editing the customizations…", Work::Edit(text));
             }
             KeyCode::Up => self.review.scroll = self.review.scroll.saturating_sub(1),
-            KeyCode::Down => self.review.scroll = self.review.scroll.saturating_add(1),
+            KeyCode::Down => {
+                self.review.scroll = self.review_scroll_to(self.review.scroll.saturating_add(1))
+            }
             KeyCode::PageUp => self.review.scroll = self.review.scroll.saturating_sub(10),
-            KeyCode::PageDown => self.review.scroll = self.review.scroll.saturating_add(10),
+            KeyCode::PageDown => {
+                self.review.scroll = self.review_scroll_to(self.review.scroll.saturating_add(10))
+            }
             _ => {
                 if self.review.profile_name.edit(&key) {
                     self.edited();
@@ -365,6 +388,11 @@ impl WizardApp {
             }
         }
         None
+    }
+
+    /// Scrolling stops where the last row of the text is at the bottom of the screen.
+    fn review_scroll_to(&self, row: u16) -> u16 {
+        row.min(super::ui::review_max_scroll(self))
     }
 
     pub(super) fn start_apply(&mut self) -> Option<Work> {
@@ -429,7 +457,7 @@ impl WizardApp {
                 self.exit = Some(Exit::LeftAfterFailure(existing.clone()));
                 None
             }
-            (ApplyPhase::Online(_), KeyCode::Enter) => {
+            (ApplyPhase::Online(_) | ApplyPhase::Unchecked(_), KeyCode::Enter) => {
                 self.exit = Some(Exit::Monitor);
                 None
             }

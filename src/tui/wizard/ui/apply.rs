@@ -80,6 +80,31 @@ pub(super) fn draw_apply(frame: &mut Frame, area: Rect, app: &WizardApp) {
             )),
             Line::from("Press Enter to open the live monitor.".bold()),
         ],
+        ApplyPhase::Unchecked(note) => vec![
+            Line::from(vec![
+                Span::styled(
+                    "✓ AWS accepted everything. ",
+                    Style::default().fg(Color::Green).bold(),
+                ),
+                Span::styled(
+                    "The worker's coming online cannot be checked from here:",
+                    Style::default().fg(Color::Yellow),
+                ),
+            ]),
+            Line::from(format!("  {note}.")),
+            Line::from(format!(
+                "  The worker creates the pool {} when it starts; look for it in Prefect. Deploying again from a machine that reaches the API fills the pool's defaults.",
+                app.worker.pool.value.trim()
+            )),
+            Line::from(format!(
+                "Profile {} is saved: `prefect-tui deploy --profile {}` repeats this deploy.",
+                app.profile_name(),
+                app.profile_name()
+            )),
+            Line::from(
+                "Press Enter to open the live monitor (the tasks and their logs, from AWS).".bold(),
+            ),
+        ],
         ApplyPhase::Failed { problem, existing } => {
             let mut lines = vec![Line::from(vec![
                 Span::styled(

@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{Step, WizardApp};
+use super::footer::FooterKey;
 use super::help::help_text;
 use crate::tui::board::SPINNER;
 
@@ -33,18 +34,9 @@ pub fn draw(frame: &mut Frame, app: &WizardApp) {
         draw_too_small(frame, area);
         return;
     }
+    let [title, steps, main, status, footer] = screen_areas(app, area);
     let status_lines = status_text(app);
-    let status_height = wrapped_height(&status_lines, area.width).min(4);
-    let footer_line = footer_text(app);
-    let footer_height = wrapped_height(std::slice::from_ref(&footer_line), area.width).min(2);
-    let [title, steps, main, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(10),
-        Constraint::Length(status_height),
-        Constraint::Length(footer_height),
-    ])
-    .areas(area);
+    let footer_line = footer_text(app, area.width);
     draw_title(frame, title, app);
     draw_steps(frame, steps, app);
     let block = Block::default().borders(Borders::ALL).title(format!(
@@ -71,11 +63,36 @@ pub fn draw(frame: &mut Frame, app: &WizardApp) {
         footer,
     );
     if app.help {
-        draw_help(frame, main, app.step);
+        draw_help(frame, main, app);
     }
     if app.confirm_quit {
         draw_confirm_quit(frame, main, &app.profile_name());
     }
+}
+
+/// The title, step list, main pane, status and footer rows for this state.
+fn screen_areas(app: &WizardApp, area: Rect) -> [Rect; 5] {
+    let status_height = wrapped_height(&status_text(app), area.width).min(4);
+    let footer_line = footer_text(app, area.width);
+    let footer_height = wrapped_height(std::slice::from_ref(&footer_line), area.width).min(2);
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(status_height),
+        Constraint::Length(footer_height),
+    ])
+    .areas(area)
+}
+
+/// How far the review's text scrolls on the terminal the wizard has now (the same layout
+/// as drawn), so that ↓ stops at the end and ↑ moves at once.
+pub(super) fn review_max_scroll(app: &WizardApp) -> u16 {
+    let (width, height) = app.screen;
+    let area = Rect::new(0, 0, width.max(MIN_WIDTH), height.max(MIN_HEIGHT));
+    let [_, _, main, _, _] = screen_areas(app, area);
+    let inner = Block::default().borders(Borders::ALL).inner(main);
+    review::max_scroll(app, inner)
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect) {
@@ -104,26 +121,56 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &WizardApp) {
     }
 }
 
+/// The step list: "✓ 1 AWS account  ▸ 2 Prefect ..." on a wide terminal, else shorter
+/// titles, else the current step's title alone between the numbers.
 fn draw_steps(frame: &mut Frame, area: Rect, app: &WizardApp) {
     let current = app.step.index();
-    let mut spans = vec![Span::raw(" ")];
-    for step in Step::ALL {
-        let i = step.index();
-        let label = format!("{} {}", i + 1, step.title());
-        let span = if i < current {
-            Span::styled(format!("✓ {label}"), Style::default().fg(Color::Green))
-        } else if i == current {
-            Span::styled(
-                format!("▸ {label}"),
-                Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-            )
-        } else {
-            Span::styled(format!("  {label}"), Style::default().fg(Color::DarkGray))
-        };
-        spans.push(span);
-        spans.push(Span::raw("  "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = |title: &dyn Fn(Step) -> &'static str, gap: &'static str| {
+        let mut spans = vec![Span::raw(" ")];
+        for step in Step::ALL {
+            let i = step.index();
+            let name = title(step);
+            let label = if name.is_empty() {
+                format!("{}", i + 1)
+            } else {
+                format!("{} {name}", i + 1)
+            };
+            let span = if i < current {
+                Span::styled(format!("✓ {label}"), Style::default().fg(Color::Green))
+            } else if i == current {
+                Span::styled(
+                    format!("▸ {label}"),
+                    Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                )
+            } else {
+                Span::styled(format!("  {label}"), Style::default().fg(Color::DarkGray))
+            };
+            if i > 0 {
+                spans.push(Span::raw(gap));
+            }
+            spans.push(span);
+        }
+        Line::from(spans)
+    };
+    let full = |s: Step| s.title();
+    let short = |s: Step| s.short_title();
+    let only_current = |s: Step| if s == app.step { s.title() } else { "" };
+    let candidates = [
+        line(&full, "  "),
+        line(&short, "  "),
+        line(&only_current, " "),
+    ];
+    let width = area.width as usize;
+    let [a, b, c] = candidates;
+    // Below 100 columns the long titles crowd the line even where they fit.
+    let chosen = if a.width() <= width && width >= 100 {
+        a
+    } else if b.width() <= width {
+        b
+    } else {
+        c
+    };
+    frame.render_widget(Paragraph::new(chosen), area);
 }
 
 /// Rows the lines take when wrapped at `width` (at least one).
@@ -162,27 +209,72 @@ fn status_text(app: &WizardApp) -> Vec<Line<'static>> {
     }
 }
 
-fn footer_text(app: &WizardApp) -> Line<'static> {
-    let mut spans = vec![Span::raw(" ")];
-    for (i, (key, what)) in app.footer().into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(" · ", Style::default().fg(Color::DarkGray)));
+/// The footer that fits `width`: every key with its words; else shorter words; else the
+/// most used keys and "all keys" on the help key, which lists them. Never cut.
+fn footer_text(app: &WizardApp, width: u16) -> Line<'static> {
+    let keys = app.footer();
+    let width = width as usize;
+    let line = |keys: &[FooterKey], short: bool, more: bool| {
+        let mut spans = vec![Span::raw(" ")];
+        if let Some(focus) = app.focus_label() {
+            spans.push(Span::styled(
+                format!("[{focus}]"),
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(" "));
         }
-        spans.push(Span::styled(
-            key,
-            Style::default().add_modifier(Modifier::BOLD),
-        ));
-        spans.push(Span::raw(format!(" {what}")));
+        let last = keys.len().saturating_sub(2);
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", Style::default().fg(Color::DarkGray)));
+            }
+            spans.push(Span::styled(
+                key.key,
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+            let what = match (more && i == last, short) {
+                (true, _) => "all keys",
+                (false, true) => key.short,
+                (false, false) => key.what,
+            };
+            spans.push(Span::raw(format!(" {what}")));
+        }
+        Line::from(spans)
+    };
+    for short in [false, true] {
+        let full = line(&keys, short, false);
+        if full.width() <= width {
+            return full;
+        }
     }
-    Line::from(spans)
+    // Drop the least used keys (from the end, before help and quit) until the rest fit.
+    let mut kept = keys.clone();
+    while kept.len() > 2 {
+        kept.remove(kept.len() - 3);
+        let fitted = line(&kept, true, true);
+        if fitted.width() <= width {
+            return fitted;
+        }
+    }
+    line(&kept, true, true)
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, step: Step) {
-    let text = help_text(step);
-    let mut lines: Vec<Line> = text.iter().map(|l| Line::from(*l)).collect();
+fn draw_help(frame: &mut Frame, area: Rect, app: &WizardApp) {
+    let step = app.step;
+    let mut lines: Vec<Line> = help_text(step).iter().map(|l| Line::from(*l)).collect();
     lines.push(Line::default());
+    let keys: Vec<String> = app
+        .footer()
+        .iter()
+        .map(|k| format!("{} {}", k.key, k.what))
+        .collect();
+    lines.push(Line::from(format!("Keys: {}", keys.join(" · "))));
     lines.push(Line::from("Any key closes this help.".bold()));
-    let popup = crate::tui::centered(area, 86, lines.len() as u16 + 2);
+    let width = area.width.min(86);
+    let height = wrapped_height(&lines, width.saturating_sub(2)) + 2;
+    let popup = crate::tui::centered(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

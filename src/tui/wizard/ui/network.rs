@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use crate::network::Egress;
 use crate::tui::wizard::app::WizardApp;
@@ -16,6 +16,30 @@ pub(super) fn egress_style(egress: Egress) -> Style {
         Egress::Public | Egress::Nat => Style::default().fg(Color::Green),
         Egress::Endpoints => Style::default().fg(Color::Yellow),
         Egress::Isolated => Style::default().fg(Color::Red),
+    }
+}
+
+/// A pane's top line: the pane with the focus has a thick, coloured line and says so in
+/// its title; the other a thin grey one, so which pane takes ↑/↓ is never in doubt.
+fn pane_block(title: String, focused: bool) -> Block<'static> {
+    if focused {
+        let style = Style::default().fg(Color::Cyan);
+        Block::default()
+            .borders(Borders::TOP)
+            .border_type(BorderType::Thick)
+            .border_style(style)
+            .title(Line::from(vec![
+                Span::styled(format!("▶ {title}"), style.add_modifier(Modifier::BOLD)),
+                Span::styled(" · focus ", style),
+            ]))
+    } else {
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(Style::default().fg(Color::DarkGray))
+            .title(Span::styled(
+                format!("{title} "),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))
     }
 }
 
@@ -56,14 +80,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
     ])
     .areas(area);
 
-    let mut lines = vec![Line::from(Span::styled(
-        "VPCs",
-        Style::default().add_modifier(if form.pane == Pane::Vpcs {
-            Modifier::BOLD | Modifier::UNDERLINED
-        } else {
-            Modifier::BOLD
-        }),
-    ))];
+    let mut lines = Vec::new();
     let start = form.vpc.saturating_sub(vpc_rows.saturating_sub(1) as usize);
     for (i, vpc) in report
         .vpcs
@@ -72,7 +89,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         .skip(start)
         .take(vpc_rows as usize)
     {
-        let text = format!(
+        let mut text = format!(
             "{} {:<22} {:<18} {:<16} {}{} recommended",
             if i == form.vpc { "▸" } else { " " },
             vpc.id,
@@ -81,6 +98,17 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
             if vpc.is_default { "default, " } else { "" },
             vpc.recommended_subnets.len()
         );
+        if text.chars().count() > area.width as usize {
+            // Narrow: the CIDR gives way (the subnets' CIDRs are in the table below).
+            text = format!(
+                "{} {:<22} {:<18} {}{} recommended",
+                if i == form.vpc { "▸" } else { " " },
+                vpc.id,
+                vpc.name.as_deref().unwrap_or("-"),
+                if vpc.is_default { "default, " } else { "" },
+                vpc.recommended_subnets.len()
+            );
+        }
         let style = if i == form.vpc && form.pane == Pane::Vpcs {
             Style::default().add_modifier(Modifier::REVERSED)
         } else if i == form.vpc {
@@ -90,7 +118,10 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         };
         lines.push(Line::from(Span::styled(text, style)));
     }
-    frame.render_widget(Paragraph::new(lines), vpcs_area);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane_block("VPCs".to_owned(), form.pane == Pane::Vpcs)),
+        vpcs_area,
+    );
 
     let Some(vpc) = form.current_vpc() else {
         return;
@@ -147,14 +178,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
     );
     let table = Table::new(rows, widths)
         .header(header)
-        .block(Block::default().title(Span::styled(
-            title,
-            Style::default().add_modifier(if form.pane == Pane::Subnets {
-                Modifier::BOLD | Modifier::UNDERLINED
-            } else {
-                Modifier::BOLD
-            }),
-        )));
+        .block(pane_block(title, form.pane == Pane::Subnets));
     frame.render_widget(table, subnets_area);
 
     let why = match vpc.subnets.get(form.cursor) {
@@ -170,7 +194,16 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
             Line::from(if vpc.recommended_subnets.is_empty() {
                 "No subnet here can run a worker: give one a NAT gateway or the VPC endpoints, or choose another VPC.".to_owned()
             } else {
-                format!("Recommended: {}", vpc.recommended_subnets.join(", "))
+                let listed = format!("Recommended: {}", vpc.recommended_subnets.join(", "));
+                if listed.chars().count() <= area.width as usize {
+                    listed
+                } else {
+                    // Too many to list in the room left: the table marks each with *.
+                    format!(
+                        "Recommended: the {} subnets marked * in the list.",
+                        vpc.recommended_subnets.len()
+                    )
+                }
             }),
         ]),
         None => Text::from("This VPC has no subnets."),

@@ -75,12 +75,26 @@ pub(super) fn draw_prefect(frame: &mut Frame, area: Rect, app: &WizardApp) {
         lines.push(Line::from(line));
     }
     lines.push(Line::default());
-    match &form.checked {
-        Some(text) => lines.push(Line::from(vec![
+    match (&form.checked, &form.unreachable) {
+        (Some(text), _) => lines.push(Line::from(vec![
             Span::styled("✓ ", Style::default().fg(Color::Green)),
             Span::raw(text.clone()),
         ])),
-        None => lines.push(Line::from(vec![
+        (None, Some(url)) => {
+            let warn = Style::default().fg(Color::Yellow);
+            lines.push(Line::from(Span::styled(
+                format!("! {url} does not answer from this machine."),
+                warn.add_modifier(Modifier::BOLD),
+            )));
+            lines.push(Line::from(
+                "  Reachable only from inside the VPC? Press Enter again to go on: the deploy makes \
+                 the AWS part, but cannot check the credential, the work pool or the worker from here.",
+            ));
+            lines.push(Line::from(
+                "  Otherwise correct the URL (or start the server) and press Enter.",
+            ));
+        }
+        (None, None) => lines.push(Line::from(vec![
             Span::styled("Not checked yet. ", Style::default().fg(Color::DarkGray)),
             Span::raw("Enter checks the URL and the credential against the Prefect API."),
         ])),
