@@ -28,5 +28,48 @@ pub fn render_plan(plan: &Plan, stack: &str, account: &str, region: &str) -> Str
         count(Action::Replace),
         count(Action::Noop)
     );
+    if plan.changes.iter().any(|c| !c.values.is_empty()) {
+        out.push_str(
+            "Drift: `field: a -> b` reads live value -> the profile's; deploy puts the profile's back.\n",
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_plan;
+    use crate::stack::drift::FieldChange;
+    use crate::stack::plan::{Action, Change, Plan, Resource};
+
+    fn plan(values: Vec<FieldChange>) -> Plan {
+        Plan {
+            changes: vec![Change {
+                resource: Resource::Service,
+                name: "prefect-tui-prod-worker".into(),
+                action: if values.is_empty() {
+                    Action::Noop
+                } else {
+                    Action::Update
+                },
+                fields: values.iter().map(FieldChange::describe).collect(),
+                values,
+            }],
+            force_new_deployment: false,
+        }
+    }
+
+    #[test]
+    fn drift_says_which_side_is_live() {
+        let drifted = plan(vec![FieldChange {
+            field: "desired_count".into(),
+            live: serde_json::json!(2),
+            wanted: serde_json::json!(1),
+            keep: None,
+        }]);
+        let text = render_plan(&drifted, "prod", "123456789012", "us-east-1");
+        assert!(text.contains("reads live value -> the profile's"), "{text}");
+        let clean = render_plan(&plan(Vec::new()), "prod", "123456789012", "us-east-1");
+        assert!(!clean.contains("Drift:"), "{clean}");
+    }
 }
