@@ -65,7 +65,7 @@ async fn monitor_shows_worker_logs_and_a_second_task_after_scaling() {
     let first = screen.wait_for("the worker's log lines", Duration::from_secs(60), |s| {
         s.contains(&format!("stack {stack}")) && s.contains("started!") && s.contains("ONLINE")
     });
-    assert!(first.contains("1 desired"), "{first}");
+    assert!(first.contains("/1 running"), "{first}");
 
     // Scale to two, as a person would: s, 2, Enter, y.
     for k in ["s", "2", "\r", "y"] {
@@ -78,10 +78,12 @@ async fn monitor_shows_worker_logs_and_a_second_task_after_scaling() {
         |s| {
             let running = s.matches(" RUNNING ").count();
             let started = s.matches("started!").count();
-            running >= 2 && started >= 2 && s.contains("2 desired")
+            running >= 2 && started >= 2 && s.contains("/2 running")
         },
     );
     assert!(scaled.contains("Scaling to 2 task(s)."), "{scaled}");
+    // The emulator serves no CloudWatch metrics for ECS: the charts say so.
+    assert!(scaled.contains("no metrics here"), "{scaled}");
 
     // Tab to the tasks, the second one selected, its detail on Enter.
     let pause = || std::thread::sleep(Duration::from_millis(300));

@@ -244,11 +244,19 @@ impl AwsContext {
                     private_ip: attachment_detail(t, "privateIPv4Address"),
                     public_ip: None,
                     network_interface: attachment_detail(t, "networkInterfaceId"),
-                    exit_code: container.and_then(|c| c.exit_code()),
-                    container_reason: container.and_then(|c| c.reason()).map(str::to_owned),
+                    // Only a stopped container has an exit code (the emulator says 0 for a
+                    // running one); empty reasons are no reasons.
+                    exit_code: container.and_then(|c| c.exit_code()).filter(|_| stopped),
+                    container_reason: container
+                        .and_then(|c| c.reason())
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
                     az: t.availability_zone().map(str::to_owned),
                     task_definition: revision_of(t.task_definition_arn().unwrap_or_default()),
-                    stopped_reason: t.stopped_reason().map(str::to_owned),
+                    stopped_reason: t
+                        .stopped_reason()
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
                     advice,
                     id,
                 }

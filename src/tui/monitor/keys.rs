@@ -7,11 +7,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::app::Action;
 use super::panes::Pane;
 
+/// A footer hint and the panes it applies in.
+type FooterHint = (&'static str, fn(Pane) -> bool);
+
 pub struct Binding {
     pub keys: &'static str,
     pub help: &'static str,
     /// The footer's short form, for the panes where it applies; `None` for help only.
-    footer: Option<(&'static str, fn(Pane) -> bool)>,
+    footer: Option<FooterHint>,
     matches: fn(&KeyEvent) -> bool,
     action: Action,
 }

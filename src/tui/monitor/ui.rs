@@ -168,7 +168,7 @@ fn status_lines(app: &MonitorApp, width: usize) -> Vec<Line<'static>> {
 fn presence_sentence(presence: &Presence) -> Option<String> {
     match presence {
         Presence::Gone { service } => Some(format!(
-            "The ECS service {service} is gone: the stack was destroyed (or its cluster deleted). Nothing runs the worker; `prefect-tui deploy` brings it back."
+            "The ECS service {service} is gone: the stack was destroyed. Nothing runs the worker; `prefect-tui deploy` brings it back."
         )),
         Presence::Going { service } => Some(format!(
             "The ECS service {service} is being deleted (DRAINING): its tasks are stopping."
