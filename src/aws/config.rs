@@ -34,6 +34,7 @@ pub struct AwsContext {
     pub(super) iam: aws_sdk_iam::Client,
     pub(super) secrets: aws_sdk_secretsmanager::Client,
     pub(super) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(super) cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl AwsContext {
@@ -124,6 +125,11 @@ impl AwsContext {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Self {
             sdk,
             region,
@@ -134,6 +140,7 @@ impl AwsContext {
             iam,
             secrets,
             logs,
+            cloudwatch,
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The service and its tasks as ECS reports them, in batched calls: one DescribeServices,
 //! the task lists, and DescribeTasks for up to 100 tasks per call. Shared by `status` and
-//! the monitor.
+//! the monitor. `metrics` reads the service's CPU and memory from CloudWatch for the
+//! monitor's charts.
+
+pub mod metrics;
 
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;
@@ -41,7 +44,18 @@ pub struct TaskStatus {
     pub desired_status: String,
     pub health: String,
     pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
     pub az: Option<String>,
+    /// The essential container's image, as the task runs it.
+    pub image: Option<String>,
+    /// From the task's elastic network interface attachment.
+    pub private_ip: Option<String>,
+    /// The interface's public address (EC2 knows it, ECS does not); `None` without one.
+    pub public_ip: Option<String>,
+    pub network_interface: Option<String>,
+    /// The essential container's exit code and ECS's reason for it, once it stopped.
+    pub exit_code: Option<i32>,
+    pub container_reason: Option<String>,
     /// `family:revision`.
     pub task_definition: String,
     pub stopped_reason: Option<String>,
@@ -51,6 +65,17 @@ pub struct TaskStatus {
 
 fn revision_of(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+/// A value of the task's elastic network interface attachment (awsvpc tasks have one).
+fn attachment_detail(task: &aws_sdk_ecs::types::Task, name: &str) -> Option<String> {
+    task.attachments()
+        .iter()
+        .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
+        .flat_map(|a| a.details())
+        .find(|d| d.name() == Some(name))
+        .and_then(|d| d.value())
+        .map(str::to_owned)
 }
 
 fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
@@ -202,7 +227,7 @@ impl AwsContext {
             .collect();
         stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at().map(|d| d.secs())));
         stopped.truncate(stopped_limit);
-        Ok(running
+        let mut statuses: Vec<TaskStatus> = running
             .into_iter()
             .chain(stopped)
             .map(|t| {
@@ -239,14 +264,73 @@ impl AwsContext {
                         .map(|h| h.as_str().to_owned())
                         .unwrap_or_else(|| "UNKNOWN".to_owned()),
                     started_at: time(t.started_at()),
+                    stopped_at: time(t.stopped_at()),
+                    image: container.and_then(|c| c.image()).map(str::to_owned),
+                    private_ip: attachment_detail(t, "privateIPv4Address"),
+                    public_ip: None,
+                    network_interface: attachment_detail(t, "networkInterfaceId"),
+                    // Only a stopped container has an exit code (the emulator says 0 for a
+                    // running one); empty reasons are no reasons.
+                    exit_code: container.and_then(|c| c.exit_code()).filter(|_| stopped),
+                    container_reason: container
+                        .and_then(|c| c.reason())
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
                     az: t.availability_zone().map(str::to_owned),
                     task_definition: revision_of(t.task_definition_arn().unwrap_or_default()),
-                    stopped_reason: t.stopped_reason().map(str::to_owned),
+                    stopped_reason: t
+                        .stopped_reason()
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
                     advice,
                     id,
                 }
             })
-            .collect())
+            .collect();
+        self.fill_public_ips(&mut statuses).await;
+        Ok(statuses)
+    }
+
+    /// Public addresses of the running tasks' interfaces, in one DescribeNetworkInterfaces.
+    /// Only for the detail view: a failure leaves them unknown and is not an error of the
+    /// status (the interfaces of tasks that just stopped may already be gone).
+    async fn fill_public_ips(&self, tasks: &mut [TaskStatus]) {
+        let enis: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.last_status != "STOPPED")
+            .filter_map(|t| t.network_interface.clone())
+            .collect();
+        if enis.is_empty() {
+            return;
+        }
+        let found: Result<Vec<_>, _> = self
+            .ec2
+            .describe_network_interfaces()
+            .set_network_interface_ids(Some(enis))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        match found {
+            Ok(interfaces) => {
+                for eni in interfaces {
+                    let public = eni
+                        .association()
+                        .and_then(|a| a.public_ip())
+                        .map(str::to_owned);
+                    for t in tasks.iter_mut() {
+                        if t.network_interface.as_deref() == eni.network_interface_id() {
+                            t.public_ip = public.clone();
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(
+                "ec2:DescribeNetworkInterfaces for the tasks' public addresses: {}",
+                aws_sdk_ec2::error::DisplayErrorContext(&e)
+            ),
+        }
     }
 }
 

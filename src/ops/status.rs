@@ -68,17 +68,22 @@ pub async fn stack_status(
                 Vec::new()
             })
             .into_iter()
-            .map(|w| WorkerView {
-                heartbeat_age: w
+            .map(|w| {
+                let heartbeat_age = w
                     .last_heartbeat_time
                     .as_deref()
                     .and_then(timestamp_secs)
-                    .map(|t| (now - t).max(0.0) as u64),
-                status: match w.status {
-                    crate::prefect::WorkerStatus::Online => "ONLINE".to_owned(),
-                    crate::prefect::WorkerStatus::Offline => "OFFLINE".to_owned(),
-                },
-                name: w.name,
+                    .map(|t| (now - t).max(0.0) as u64);
+                // Prefect's own offline rule, applied now rather than at its next pass.
+                let status = match w.status_given(heartbeat_age) {
+                    crate::prefect::WorkerStatus::Online => "ONLINE",
+                    crate::prefect::WorkerStatus::Offline => "OFFLINE",
+                };
+                WorkerView {
+                    heartbeat_age,
+                    status: status.to_owned(),
+                    name: w.name,
+                }
             })
             .collect(),
         flow_runs: flow_runs.unwrap_or_else(|e| {

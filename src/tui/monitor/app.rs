@@ -1,9 +1,11 @@
 //! Monitor state and its transitions. `update` never does I/O: it returns the `Work` the
-//! runner should start (scale, redeploy, stop a task).
+//! runner should start (scale, redeploy, stop a task). The logs pane's own state is in
+//! `logview`, the focus and the selected rows in `panes`.
 
-use std::collections::VecDeque;
-
+use super::logview::LogView;
+use super::panes::{Pane, Selection};
 use crate::aws::logs::{LogEvent, TailSource};
+use crate::aws::status::metrics::ServiceMetrics;
 use crate::ops::status::StackStatus;
 
 /// Everything that can happen to the monitor.
@@ -15,27 +17,45 @@ pub enum Action {
     ToggleHelp,
     /// Keep the newest log line in view, or stop doing so.
     ToggleFollow,
-    /// Scroll the logs one line towards older lines.
-    ScrollUp,
-    /// Scroll the logs one line towards newer lines.
-    ScrollDown,
-    /// Scroll the logs a page towards older lines.
+    /// One up: the selection in a list pane, the logs or the open detail one line.
+    Up,
+    /// One down: the selection, the logs or the open detail.
+    Down,
+    /// A page up in the focused pane or the open detail.
     PageUp,
-    /// Scroll the logs a page towards newer lines.
+    /// A page down in the focused pane or the open detail.
     PageDown,
+    /// To the first row, the oldest log line or the top of the detail.
+    Top,
+    /// To the last row, the newest log line (following again) or the end of the detail.
+    Bottom,
+    /// Give the keys to the next pane.
+    FocusNext,
+    /// Give the keys to the previous pane.
+    FocusPrev,
+    /// Open (or close) the detail of the selected row.
+    ToggleDetail,
     /// Wrap long log lines, or cut them.
     ToggleWrap,
     /// Show log timestamps, or hide them.
     ToggleTimestamps,
     /// Show only the next task's logs (then all again).
     CycleTaskFilter,
+    /// Show only the selected task's logs, in the logs pane.
+    LogsOfSelectedTask,
     /// Start typing a search.
     StartSearch,
+    /// Go to the next match of the search.
+    NextMatch,
+    /// Go to the previous match of the search.
+    PrevMatch,
+    /// Start typing a filter: only lines containing it stay.
+    StartFilter,
     /// Ask for a new desired count.
     AskScale,
     /// Ask before forcing a new deployment.
     AskRedeploy,
-    /// Ask before stopping the newest running task.
+    /// Ask before stopping the selected task.
     AskStopTask,
     /// A character typed into the search or a prompt.
     Input(char),
@@ -43,7 +63,7 @@ pub enum Action {
     Backspace,
     /// Accept the search or the prompt.
     Submit,
-    /// Close the search, the prompt or the help.
+    /// Close the detail, the prompt or the help; else clear the search, then the filter.
     Cancel,
     /// Fresh state of the stack arrived.
     StatusLoaded(Box<StackStatus>),
@@ -55,6 +75,8 @@ pub enum Action {
     LogsFailed(String),
     /// The logs now come from live tail, or from polling (and why).
     LogSource(TailSource),
+    /// The service's CPU and memory over the last hour, or why there are none.
+    MetricsLoaded(Result<ServiceMetrics, String>),
     /// An action on the stack finished; the text says what happened.
     WorkDone(String),
     /// An action on the stack failed.
@@ -73,31 +95,80 @@ pub enum Work {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
     Search(String),
-    ScaleTo(String),
-    Confirm { question: String, work: Work },
+    Filter(String),
+    /// The typed count, and what was wrong with the last one submitted.
+    ScaleTo {
+        text: String,
+        error: Option<String>,
+    },
+    Confirm {
+        question: String,
+        work: Work,
+    },
+}
+
+/// The row whose detail is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    Task(String),
+    Worker(String),
+    FlowRun(String),
+    Event(usize),
+}
+
+/// What the charts can show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Metrics {
+    #[default]
+    Waiting,
+    Loaded(ServiceMetrics),
+    /// The endpoint could not answer; the text says what failed.
+    Unavailable(String),
+}
+
+/// Whether the stack is there, as the last successful read of the service says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Presence {
+    #[default]
+    Unknown,
+    Deployed,
+    /// ECS is deleting the service (DRAINING): its tasks are stopping.
+    Going {
+        service: String,
+    },
+    /// The service was seen and is no longer there (deleted, or its cluster is).
+    Gone {
+        service: String,
+    },
+    /// No service has been seen since the monitor started.
+    NotDeployed,
 }
 
 #[derive(Debug, Clone)]
 pub struct MonitorApp {
     pub status: Option<StackStatus>,
-    pub logs: VecDeque<LogEvent>,
-    pub max_logs: usize,
-    pub follow: bool,
-    /// Lines up from the newest (0 = bottom).
-    pub scroll: usize,
+    pub logs: LogView,
     pub wrap: bool,
     pub timestamps: bool,
-    pub task_filter: Option<String>,
-    pub search: Option<String>,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    pub focus: Pane,
+    pub selection: Selection,
+    pub detail: Option<Detail>,
+    /// Lines from the top of the detail, and (set by the drawing) its length and height.
+    pub detail_scroll: usize,
+    pub detail_size: (usize, usize),
+    /// Rows each list pane shows, set by the drawing, for paging.
+    pub list_page: usize,
+    pub metrics: Metrics,
+    pub presence: Presence,
+    /// The last service seen, to name it once it is gone.
+    seen_service: Option<String>,
     /// The last refresh, as shown ("refreshed 12:00:01").
     pub refreshed: Option<String>,
     /// The latest error or result, shown in the status line.
     pub message: Option<(bool, String)>,
     pub quit: bool,
-    /// Lines the logs pane shows, set by the drawing, for paging.
-    pub page: usize,
     /// Where the logs come from, once known.
     pub log_source: Option<TailSource>,
 }
@@ -106,49 +177,30 @@ impl MonitorApp {
     pub fn new(max_logs: usize) -> Self {
         Self {
             status: None,
-            logs: VecDeque::new(),
-            max_logs: max_logs.max(1),
-            follow: true,
-            scroll: 0,
+            logs: LogView::new(max_logs),
             wrap: false,
             timestamps: true,
-            task_filter: None,
-            search: None,
             prompt: None,
             help: false,
+            focus: Pane::default(),
+            selection: Selection::default(),
+            detail: None,
+            detail_scroll: 0,
+            detail_size: (0, 10),
+            list_page: 5,
+            metrics: Metrics::default(),
+            presence: Presence::default(),
+            seen_service: None,
             refreshed: None,
             message: None,
             quit: false,
-            page: 10,
             log_source: None,
         }
     }
 
-    /// The log lines the current filter lets through, oldest first.
-    pub fn visible_logs(&self) -> impl Iterator<Item = &LogEvent> {
-        self.logs
-            .iter()
-            .filter(move |e| self.task_filter.as_ref().is_none_or(|t| &e.task == t))
-    }
-
-    fn tasks_with_logs(&self) -> Vec<String> {
-        let mut tasks: Vec<String> = Vec::new();
-        for e in &self.logs {
-            if !tasks.contains(&e.task) {
-                tasks.push(e.task.clone());
-            }
-        }
-        tasks
-    }
-
-    fn newest_running_task(&self) -> Option<String> {
-        self.status
-            .as_ref()?
-            .tasks
-            .iter()
-            .rev()
-            .find(|t| t.last_status == "RUNNING")
-            .map(|t| t.id.clone())
+    fn selected_task(&self) -> Option<&crate::aws::status::TaskStatus> {
+        let id = self.selection.task.as_ref()?;
+        self.status.as_ref()?.tasks.iter().find(|t| &t.id == id)
     }
 
     /// Applies one action; returns the work to start, if any.
@@ -156,38 +208,64 @@ impl MonitorApp {
         if let Some(prompt) = self.prompt.clone() {
             return self.update_prompt(prompt, action);
         }
+        if self.detail.is_some() && self.update_detail(&action) {
+            return None;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.help = !self.help,
-            Action::Cancel => {
-                self.help = false;
-                self.search = None;
-            }
-            Action::ToggleFollow => {
-                self.follow = !self.follow;
-                if self.follow {
-                    self.scroll = 0;
-                }
-            }
-            Action::ScrollUp => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(self.page.max(1)),
-            Action::ScrollDown => self.scroll_down(1),
-            Action::PageDown => self.scroll_down(self.page.max(1)),
+            Action::Cancel if self.help => self.help = false,
+            Action::Cancel if self.logs.search.is_some() => self.logs.clear_search(),
+            Action::Cancel => self.logs.set_text_filter(None),
+            Action::ToggleFollow => self.logs.toggle_follow(),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-self.page()),
+            Action::PageDown => self.move_by(self.page()),
+            Action::Top => match self.focus {
+                Pane::Logs => self.logs.top(),
+                pane => self.selection.first(self.status.as_ref(), pane),
+            },
+            Action::Bottom => match self.focus {
+                Pane::Logs => self.logs.bottom(),
+                pane => self.selection.last(self.status.as_ref(), pane),
+            },
+            Action::FocusNext => self.focus = self.focus.next(),
+            Action::FocusPrev => self.focus = self.focus.prev(),
+            Action::ToggleDetail => self.open_detail(),
             Action::ToggleWrap => self.wrap = !self.wrap,
             Action::ToggleTimestamps => self.timestamps = !self.timestamps,
             Action::CycleTaskFilter => {
-                let tasks = self.tasks_with_logs();
-                self.task_filter = match &self.task_filter {
+                let tasks = self.logs.tasks();
+                let next = match &self.logs.task_filter {
                     None => tasks.first().cloned(),
                     Some(current) => tasks
                         .iter()
                         .position(|t| t == current)
                         .and_then(|i| tasks.get(i + 1).cloned()),
                 };
-                self.scroll = 0;
+                self.logs.set_task_filter(next);
             }
+            Action::LogsOfSelectedTask => match self.selection.task.clone() {
+                Some(id) => {
+                    self.logs.set_task_filter(Some(id));
+                    self.focus = Pane::Logs;
+                }
+                None => self.message = Some((true, "No task selected.".to_owned())),
+            },
             Action::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
-            Action::AskScale => self.prompt = Some(Prompt::ScaleTo(String::new())),
+            Action::StartFilter => {
+                let current = self.logs.text_filter.clone().unwrap_or_default();
+                self.prompt = Some(Prompt::Filter(current));
+            }
+            Action::NextMatch => self.logs.next_match(),
+            Action::PrevMatch => self.logs.prev_match(),
+            Action::AskScale => {
+                self.prompt = Some(Prompt::ScaleTo {
+                    text: String::new(),
+                    error: None,
+                })
+            }
             Action::AskRedeploy => {
                 self.prompt = Some(Prompt::Confirm {
                     question: "Force a new deployment of the service (new tasks replace the old)?"
@@ -195,32 +273,13 @@ impl MonitorApp {
                     work: Work::Redeploy,
                 })
             }
-            Action::AskStopTask => match self.newest_running_task() {
-                Some(id) => {
-                    self.prompt = Some(Prompt::Confirm {
-                        question: format!("Stop task {id}? The service starts a replacement."),
-                        work: Work::StopTask(id),
-                    })
-                }
-                None => self.message = Some((true, "No running task to stop.".to_owned())),
-            },
-            Action::StatusLoaded(status) => {
-                // A read error is shown until a read succeeds; what an action did stays.
-                match status.errors.first() {
-                    Some(e) => self.message = Some((true, format!("Could not read {e}"))),
-                    None if self.message.as_ref().is_some_and(|(error, _)| *error) => {
-                        self.message = None
-                    }
-                    None => {}
-                }
-                self.status = Some(*status);
-                self.refreshed = Some(clock());
-            }
+            Action::AskStopTask => self.ask_stop_task(),
+            Action::StatusLoaded(status) => self.status_loaded(*status),
             Action::StatusFailed(e) | Action::LogsFailed(e) | Action::WorkFailed(e) => {
                 self.message = Some((true, e))
             }
             Action::WorkDone(text) => self.message = Some((false, text)),
-            Action::LogsArrived(events) => self.add_logs(events),
+            Action::LogsArrived(events) => self.logs.add(events),
             Action::LogSource(source) => {
                 // Said once, when the tail falls back; the status line keeps the mode.
                 if let TailSource::Polling(why) = &source {
@@ -231,9 +290,128 @@ impl MonitorApp {
                 }
                 self.log_source = Some(source);
             }
+            Action::MetricsLoaded(result) => {
+                self.metrics = match result {
+                    Ok(m) => Metrics::Loaded(m),
+                    Err(e) => Metrics::Unavailable(e),
+                }
+            }
             Action::Input(_) | Action::Backspace | Action::Submit => {}
         }
         None
+    }
+
+    fn page(&self) -> isize {
+        let rows = match self.focus {
+            Pane::Logs => self.logs.page,
+            _ => self.list_page,
+        };
+        rows.max(1) as isize
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            // The logs count lines up from the newest.
+            Pane::Logs if delta < 0 => self.logs.up(delta.unsigned_abs()),
+            Pane::Logs => self.logs.down(delta.unsigned_abs()),
+            pane => self.selection.step(self.status.as_ref(), pane, delta),
+        }
+    }
+
+    /// Keys while a detail is open: it scrolls, and Esc or Enter closes it. Returns whether
+    /// the key was the detail's.
+    fn update_detail(&mut self, action: &Action) -> bool {
+        let (len, page) = self.detail_size;
+        let last = len.saturating_sub(page.max(1));
+        let scroll = &mut self.detail_scroll;
+        match action {
+            Action::Cancel | Action::ToggleDetail => self.detail = None,
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll = (*scroll + 1).min(last),
+            Action::PageUp => *scroll = scroll.saturating_sub(page.max(1)),
+            Action::PageDown => *scroll = (*scroll + page.max(1)).min(last),
+            Action::Top => *scroll = 0,
+            Action::Bottom => *scroll = last,
+            _ => return false,
+        }
+        true
+    }
+
+    fn open_detail(&mut self) {
+        let status = self.status.as_ref();
+        let detail = match self.focus {
+            Pane::Tasks => self.selection.task.clone().map(Detail::Task),
+            Pane::Workers => self.selection.worker.clone().map(Detail::Worker),
+            Pane::FlowRuns => self.selection.flow_run.clone().map(Detail::FlowRun),
+            Pane::Events => self
+                .selection
+                .index(status, Pane::Events)
+                .map(Detail::Event),
+            Pane::Logs => {
+                self.message = Some((
+                    true,
+                    "Tab to the tasks, workers, flow runs or events, then Enter on a row."
+                        .to_owned(),
+                ));
+                return;
+            }
+        };
+        match detail {
+            Some(d) => {
+                self.detail = Some(d);
+                self.detail_scroll = 0;
+            }
+            None => self.message = Some((true, format!("No {} to show.", self.focus.name()))),
+        }
+    }
+
+    fn ask_stop_task(&mut self) {
+        let Some(task) = self.selected_task() else {
+            self.message = Some((true, "No task selected: Tab to the tasks.".to_owned()));
+            return;
+        };
+        if task.last_status == "STOPPED" || task.desired_status == "STOPPED" {
+            self.message = Some((true, format!("Task {} is already stopping.", task.id)));
+            return;
+        }
+        let id = task.id.clone();
+        self.prompt = Some(Prompt::Confirm {
+            question: format!("Stop task {id}? The service starts a replacement."),
+            work: Work::StopTask(id),
+        });
+    }
+
+    fn status_loaded(&mut self, status: StackStatus) {
+        // A read error is shown until a read succeeds; what an action did stays.
+        match status.errors.first() {
+            Some(e) => self.message = Some((true, format!("Could not read {e}"))),
+            None if self.message.as_ref().is_some_and(|(error, _)| *error) => self.message = None,
+            None => {}
+        }
+        let service_read = !status.errors.iter().any(|e| e.starts_with("service:"));
+        if service_read {
+            self.presence = match (&status.service, &self.seen_service) {
+                (Some(s), _) if s.status == "DRAINING" => Presence::Going {
+                    service: s.name.clone(),
+                },
+                (Some(_), _) => Presence::Deployed,
+                (None, Some(name)) => Presence::Gone {
+                    service: name.clone(),
+                },
+                (None, None) => Presence::NotDeployed,
+            };
+        }
+        if let Some(s) = &status.service {
+            self.seen_service = Some(s.name.clone());
+        }
+        self.selection.refresh(&status);
+        if let Some(Detail::Event(i)) = self.detail
+            && status.service.as_ref().is_none_or(|s| i >= s.events.len())
+        {
+            self.detail = None;
+        }
+        self.status = Some(status);
+        self.refreshed = Some(clock());
     }
 
     fn update_prompt(&mut self, prompt: Prompt, action: Action) -> Option<Work> {
@@ -245,6 +423,7 @@ impl MonitorApp {
                 | Action::LogsArrived(_)
                 | Action::LogsFailed(_)
                 | Action::LogSource(_)
+                | Action::MetricsLoaded(_)
                 | Action::WorkDone(_)
                 | Action::WorkFailed(_)
         ) {
@@ -264,31 +443,43 @@ impl MonitorApp {
                 self.prompt = Some(Prompt::Search(text));
             }
             (Prompt::Search(text), Action::Submit) => {
-                self.search = (!text.is_empty()).then_some(text);
+                self.logs.search_for(text);
                 self.prompt = None;
             }
-            (Prompt::ScaleTo(mut text), Action::Input(c))
-                if c.is_ascii_digit() && text.len() < 3 =>
-            {
+            (Prompt::Filter(mut text), Action::Input(c)) => {
                 text.push(c);
-                self.prompt = Some(Prompt::ScaleTo(text));
+                self.prompt = Some(Prompt::Filter(text));
             }
-            (Prompt::ScaleTo(mut text), Action::Backspace) => {
+            (Prompt::Filter(mut text), Action::Backspace) => {
                 text.pop();
-                self.prompt = Some(Prompt::ScaleTo(text));
+                self.prompt = Some(Prompt::Filter(text));
             }
-            (Prompt::ScaleTo(text), Action::Submit) => match text.parse::<u32>() {
-                Ok(n) if n <= 100 => {
-                    self.prompt = Some(Prompt::Confirm {
+            (Prompt::Filter(text), Action::Submit) => {
+                self.logs.set_text_filter(Some(text));
+                self.prompt = None;
+            }
+            (Prompt::ScaleTo { mut text, .. }, Action::Input(c)) => {
+                if text.chars().count() < 12 {
+                    text.push(c);
+                }
+                self.prompt = Some(Prompt::ScaleTo { text, error: None });
+            }
+            (Prompt::ScaleTo { mut text, .. }, Action::Backspace) => {
+                text.pop();
+                self.prompt = Some(Prompt::ScaleTo { text, error: None });
+            }
+            (Prompt::ScaleTo { text, .. }, Action::Submit) => {
+                self.prompt = Some(match scale_count(&text) {
+                    Ok(n) => Prompt::Confirm {
                         question: format!("Scale the service to {n} task(s)?"),
                         work: Work::Scale(n),
-                    })
-                }
-                _ => {
-                    self.prompt = None;
-                    self.message = Some((true, "Type a number of tasks from 0 to 100.".to_owned()));
-                }
-            },
+                    },
+                    Err(error) => Prompt::ScaleTo {
+                        text,
+                        error: Some(error),
+                    },
+                })
+            }
             (Prompt::Confirm { work, .. }, Action::Input('y' | 'Y')) => {
                 self.prompt = None;
                 self.message = Some((false, "Working...".to_owned()));
@@ -299,29 +490,26 @@ impl MonitorApp {
         }
         None
     }
+}
 
-    fn add_logs(&mut self, events: Vec<LogEvent>) {
-        let added = events.len();
-        self.logs.extend(events);
-        while self.logs.len() > self.max_logs {
-            self.logs.pop_front();
-        }
-        // Reading older lines: keep them in place while new ones arrive below.
-        if !self.follow {
-            self.scroll = (self.scroll + added).min(self.logs.len());
-        }
+/// The most tasks the scale dialog sets; more is likely a typo, and the profile's
+/// `desired_count` can go higher.
+const MAX_SCALE: u32 = 100;
+
+/// The scale dialog's text as a desired count, or what is wrong with it.
+fn scale_count(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("Type a number of tasks from 0 to {MAX_SCALE}."));
     }
-
-    fn scroll_by(&mut self, n: usize) {
-        self.follow = false;
-        self.scroll = (self.scroll + n).min(self.logs.len().saturating_sub(1));
-    }
-
-    fn scroll_down(&mut self, n: usize) {
-        self.scroll = self.scroll.saturating_sub(n);
-        if self.scroll == 0 {
-            self.follow = true;
-        }
+    match text.parse::<u32>() {
+        Ok(n) if n <= MAX_SCALE => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} is more than {MAX_SCALE}: type a number of tasks from 0 to {MAX_SCALE}."
+        )),
+        Err(_) => Err(format!(
+            "\"{text}\" is not a number: type a number of tasks from 0 to {MAX_SCALE}."
+        )),
     }
 }
 
@@ -334,148 +522,5 @@ fn clock() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(task: &str, n: usize) -> LogEvent {
-        LogEvent {
-            timestamp: n as i64,
-            ingested: n as i64,
-            stream: format!("worker/prefect-worker/{task}"),
-            task: task.into(),
-            message: format!("line {n}"),
-            event_id: format!("{task}-{n}"),
-        }
-    }
-
-    #[test]
-    fn the_log_buffer_is_bounded_and_keeps_the_newest() {
-        let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived(
-            (0..250).map(|n| event("a", n)).collect(),
-        ));
-        assert_eq!(app.logs.len(), 100);
-        assert_eq!(
-            app.logs.front().map(|e| e.message.as_str()),
-            Some("line 150")
-        );
-    }
-
-    #[test]
-    fn scrolling_up_stops_following_and_the_bottom_resumes_it() {
-        let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived(
-            (0..50).map(|n| event("a", n)).collect(),
-        ));
-        app.update(Action::ScrollUp);
-        assert!(!app.follow);
-        app.update(Action::LogsArrived(vec![event("a", 50)]));
-        assert_eq!(app.scroll, 2, "the line being read stays in place");
-        app.update(Action::ScrollDown);
-        app.update(Action::ScrollDown);
-        assert!(app.follow && app.scroll == 0);
-    }
-
-    #[test]
-    fn task_filter_cycles_through_tasks_then_all() {
-        let mut app = MonitorApp::new(100);
-        app.update(Action::LogsArrived(vec![
-            event("a", 0),
-            event("b", 1),
-            event("a", 2),
-        ]));
-        app.update(Action::CycleTaskFilter);
-        assert_eq!(app.visible_logs().count(), 2);
-        app.update(Action::CycleTaskFilter);
-        assert_eq!(app.task_filter.as_deref(), Some("b"));
-        app.update(Action::CycleTaskFilter);
-        assert_eq!(app.task_filter, None);
-        assert_eq!(app.visible_logs().count(), 3);
-    }
-
-    #[test]
-    fn scaling_asks_for_a_number_then_for_confirmation() {
-        let mut app = MonitorApp::new(10);
-        app.update(Action::AskScale);
-        app.update(Action::Input('2'));
-        app.update(Action::Input('x'));
-        assert_eq!(app.update(Action::Submit), None);
-        assert!(matches!(
-            &app.prompt,
-            Some(Prompt::Confirm {
-                work: Work::Scale(2),
-                ..
-            })
-        ));
-        assert_eq!(app.update(Action::Input('y')), Some(Work::Scale(2)));
-        assert!(app.prompt.is_none());
-        app.update(Action::AskRedeploy);
-        assert_eq!(
-            app.update(Action::Input('n')),
-            None,
-            "anything but y declines"
-        );
-        assert!(app.prompt.is_none());
-    }
-
-    #[test]
-    fn search_is_typed_and_cancelled() {
-        let mut app = MonitorApp::new(10);
-        app.update(Action::StartSearch);
-        for c in "err".chars() {
-            app.update(Action::Input(c));
-        }
-        app.update(Action::Backspace);
-        app.update(Action::Submit);
-        assert_eq!(app.search.as_deref(), Some("er"));
-        app.update(Action::Cancel);
-        assert_eq!(app.search, None);
-    }
-
-    #[test]
-    fn falling_back_to_polling_is_said_once_and_then_kept_as_the_mode() {
-        let mut app = MonitorApp::new(10);
-        app.update(Action::LogSource(TailSource::Polling(
-            "the endpoint ended the session".into(),
-        )));
-        assert_eq!(
-            app.log_source,
-            Some(TailSource::Polling("the endpoint ended the session".into()))
-        );
-        let said = app.message.clone();
-        assert!(
-            said.as_ref()
-                .is_some_and(|(error, text)| !error && text.contains("polling")),
-            "{said:?}"
-        );
-        // Fresh state does not repeat it, and a later result replaces it.
-        app.update(Action::StatusLoaded(Box::default()));
-        assert_eq!(app.message, said);
-        app.update(Action::WorkDone("Scaling to 2 task(s).".into()));
-        app.update(Action::LogsArrived(vec![event("a", 1)]));
-        assert_eq!(app.message, Some((false, "Scaling to 2 task(s).".into())));
-        app.update(Action::LogSource(TailSource::Live));
-        assert_eq!(app.message, Some((false, "Scaling to 2 task(s).".into())));
-    }
-
-    #[test]
-    fn errors_show_in_the_status_line_without_losing_state() {
-        let mut app = MonitorApp::new(10);
-        app.update(Action::LogsArrived(vec![event("a", 0)]));
-        app.update(Action::StatusFailed(
-            "AWS throttled ecs:DescribeServices".into(),
-        ));
-        assert_eq!(
-            app.message,
-            Some((true, "AWS throttled ecs:DescribeServices".into()))
-        );
-        assert_eq!(app.logs.len(), 1);
-        app.update(Action::WorkDone("Scaling to 2 task(s).".into()));
-        app.update(Action::StatusLoaded(Box::default()));
-        assert_eq!(
-            app.message,
-            Some((false, "Scaling to 2 task(s).".into())),
-            "results stay"
-        );
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

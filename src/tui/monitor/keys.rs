@@ -1,15 +1,20 @@
 //! The monitor's keys, in one table: it maps keys to actions and feeds the help overlay
-//! and the footer, so the three never disagree.
+//! and the footer, so the three never disagree. What a key does in a pane (↑ selects a
+//! row in the tasks, scrolls in the logs) is the state's business, not the table's.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::Action;
+use super::panes::Pane;
+
+/// A footer hint and the panes it applies in.
+type FooterHint = (&'static str, fn(Pane) -> bool);
 
 pub struct Binding {
     pub keys: &'static str,
     pub help: &'static str,
-    /// Shown in the footer (the most used ones).
-    pub footer: bool,
+    /// The footer's short form, for the panes where it applies; `None` for help only.
+    footer: Option<FooterHint>,
     matches: fn(&KeyEvent) -> bool,
     action: Action,
 }
@@ -18,112 +23,193 @@ fn char_key(e: &KeyEvent, c: char) -> bool {
     e.code == KeyCode::Char(c) && !e.modifiers.contains(KeyModifiers::CONTROL)
 }
 
+fn everywhere(_: Pane) -> bool {
+    true
+}
+
+fn rows(p: Pane) -> bool {
+    p.has_rows()
+}
+
+fn logs(p: Pane) -> bool {
+    p == Pane::Logs
+}
+
+fn tasks(p: Pane) -> bool {
+    p == Pane::Tasks
+}
+
+/// The table, in the order of the help overlay; the footer takes hints in the same order
+/// while they fit.
 pub fn bindings() -> Vec<Binding> {
     vec![
         Binding {
-            keys: "q",
-            help: "quit",
-            footer: true,
-            matches: |e| char_key(e, 'q'),
-            action: Action::Quit,
-        },
-        Binding {
-            keys: "?",
-            help: "help",
-            footer: true,
-            matches: |e| char_key(e, '?'),
-            action: Action::ToggleHelp,
-        },
-        Binding {
-            keys: "f",
-            help: "follow on/off",
-            footer: true,
-            matches: |e| char_key(e, 'f'),
-            action: Action::ToggleFollow,
-        },
-        Binding {
-            keys: "↑/↓",
-            help: "scroll logs",
-            footer: true,
-            matches: |e| e.code == KeyCode::Up || char_key(e, 'k'),
-            action: Action::ScrollUp,
+            keys: "Tab/S-Tab",
+            help: "next / previous pane",
+            footer: Some(("Tab pane", everywhere)),
+            matches: |e| e.code == KeyCode::Tab,
+            action: Action::FocusNext,
         },
         Binding {
             keys: "",
             help: "",
-            footer: false,
+            footer: None,
+            matches: |e| e.code == KeyCode::BackTab,
+            action: Action::FocusPrev,
+        },
+        Binding {
+            keys: "↑/↓ k/j",
+            help: "select a row; scroll the logs or a detail",
+            footer: Some(("↑/↓ select", rows)),
+            matches: |e| e.code == KeyCode::Up || char_key(e, 'k'),
+            action: Action::Up,
+        },
+        Binding {
+            keys: "",
+            help: "",
+            footer: Some(("↑/↓ scroll", logs)),
             matches: |e| e.code == KeyCode::Down || char_key(e, 'j'),
-            action: Action::ScrollDown,
+            action: Action::Down,
         },
         Binding {
             keys: "PgUp/PgDn",
-            help: "scroll a page",
-            footer: false,
+            help: "a page up / down",
+            footer: None,
             matches: |e| e.code == KeyCode::PageUp,
             action: Action::PageUp,
         },
         Binding {
             keys: "",
             help: "",
-            footer: false,
+            footer: None,
             matches: |e| e.code == KeyCode::PageDown,
             action: Action::PageDown,
         },
         Binding {
+            keys: "g/G",
+            help: "to the first / last (newest) line",
+            footer: None,
+            matches: |e| char_key(e, 'g') || e.code == KeyCode::Home,
+            action: Action::Top,
+        },
+        Binding {
+            keys: "",
+            help: "",
+            footer: None,
+            matches: |e| char_key(e, 'G') || e.code == KeyCode::End,
+            action: Action::Bottom,
+        },
+        Binding {
+            keys: "Enter",
+            help: "details of the selected row",
+            footer: Some(("Enter details", rows)),
+            matches: |e| e.code == KeyCode::Enter,
+            action: Action::ToggleDetail,
+        },
+        Binding {
+            keys: "x",
+            help: "stop the selected task",
+            footer: Some(("x stop", tasks)),
+            matches: |e| char_key(e, 'x'),
+            action: Action::AskStopTask,
+        },
+        Binding {
+            keys: "l",
+            help: "logs of the selected task only",
+            footer: Some(("l logs", tasks)),
+            matches: |e| char_key(e, 'l'),
+            action: Action::LogsOfSelectedTask,
+        },
+        Binding {
             keys: "/",
-            help: "search (highlighted)",
-            footer: true,
+            help: "search the logs",
+            footer: Some(("/ search", logs)),
             matches: |e| char_key(e, '/'),
             action: Action::StartSearch,
         },
         Binding {
+            keys: "n/N",
+            help: "next / previous match",
+            footer: Some(("n/N match", logs)),
+            matches: |e| char_key(e, 'n'),
+            action: Action::NextMatch,
+        },
+        Binding {
+            keys: "",
+            help: "",
+            footer: None,
+            matches: |e| char_key(e, 'N'),
+            action: Action::PrevMatch,
+        },
+        Binding {
+            keys: "&",
+            help: "filter: only lines containing a text",
+            footer: Some(("& filter", logs)),
+            matches: |e| char_key(e, '&'),
+            action: Action::StartFilter,
+        },
+        Binding {
             keys: "t",
-            help: "filter by task",
-            footer: true,
+            help: "logs of one task, the next, then all",
+            footer: Some(("t task", logs)),
             matches: |e| char_key(e, 't'),
             action: Action::CycleTaskFilter,
         },
         Binding {
+            keys: "f",
+            help: "follow the newest line on/off",
+            footer: Some(("f follow", logs)),
+            matches: |e| char_key(e, 'f'),
+            action: Action::ToggleFollow,
+        },
+        Binding {
             keys: "w",
-            help: "wrap lines",
-            footer: false,
+            help: "wrap long log lines",
+            footer: None,
             matches: |e| char_key(e, 'w'),
             action: Action::ToggleWrap,
         },
         Binding {
             keys: "T",
             help: "timestamps on/off",
-            footer: false,
+            footer: None,
             matches: |e| char_key(e, 'T'),
             action: Action::ToggleTimestamps,
         },
         Binding {
             keys: "s",
             help: "scale the service",
-            footer: true,
+            footer: Some(("s scale", everywhere)),
             matches: |e| char_key(e, 's'),
             action: Action::AskScale,
         },
         Binding {
             keys: "d",
             help: "force a new deployment",
-            footer: false,
+            footer: None,
             matches: |e| char_key(e, 'd'),
             action: Action::AskRedeploy,
         },
         Binding {
-            keys: "x",
-            help: "stop the newest task",
-            footer: false,
-            matches: |e| char_key(e, 'x'),
-            action: Action::AskStopTask,
-        },
-        Binding {
             keys: "Esc",
-            help: "close",
-            footer: false,
+            help: "close; clear the search, then the filter",
+            footer: None,
             matches: |e| e.code == KeyCode::Esc,
             action: Action::Cancel,
+        },
+        Binding {
+            keys: "?",
+            help: "this help",
+            footer: None,
+            matches: |e| char_key(e, '?'),
+            action: Action::ToggleHelp,
+        },
+        Binding {
+            keys: "q",
+            help: "quit",
+            footer: None,
+            matches: |e| char_key(e, 'q'),
+            action: Action::Quit,
         },
     ]
 }
@@ -148,14 +234,24 @@ pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// `q quit  ? help  ...` for the footer.
-pub fn footer() -> String {
-    bindings()
-        .iter()
-        .filter(|b| b.footer)
-        .map(|b| format!("{} {}", b.keys, b.help))
-        .collect::<Vec<_>>()
-        .join("  ")
+/// The footer for the focused pane, as many hints as fit in `width`: first which pane has
+/// the keys, last `? help  q quit` (always), and between them the pane's hints in the
+/// table's order while they fit.
+pub fn footer(focus: Pane, width: usize) -> String {
+    let head = format!("[{}]", focus.name());
+    let tail = "? help  q quit";
+    let mut hints: Vec<&str> = Vec::new();
+    let mut used = head.chars().count() + 2 + tail.chars().count();
+    for (hint, applies) in bindings().iter().filter_map(|b| b.footer) {
+        let cost = hint.chars().count() + 2;
+        if applies(focus) && used + cost <= width {
+            hints.push(hint);
+            used += cost;
+        }
+    }
+    hints.insert(0, &head);
+    hints.push(tail);
+    hints.join("  ")
 }
 
 /// (keys, what they do) for the help overlay.
@@ -181,7 +277,21 @@ mod tests {
             action_for(&key(KeyCode::Char('q')), false),
             Some(Action::Quit)
         );
-        assert_eq!(action_for(&key(KeyCode::Up), false), Some(Action::ScrollUp));
+        assert_eq!(action_for(&key(KeyCode::Up), false), Some(Action::Up));
+        assert_eq!(
+            action_for(&key(KeyCode::Tab), false),
+            Some(Action::FocusNext)
+        );
+        let back_tab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(action_for(&back_tab, false), Some(Action::FocusPrev));
+        assert_eq!(
+            action_for(&key(KeyCode::Enter), false),
+            Some(Action::ToggleDetail)
+        );
+        assert_eq!(
+            action_for(&key(KeyCode::Char('N')), false),
+            Some(Action::PrevMatch)
+        );
         assert_eq!(
             action_for(&key(KeyCode::Char('q')), true),
             Some(Action::Input('q'))
@@ -189,11 +299,57 @@ mod tests {
         assert_eq!(action_for(&key(KeyCode::Enter), true), Some(Action::Submit));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&ctrl_c, true), Some(Action::Quit));
-        assert!(footer().starts_with("q quit  ? help"));
         assert!(
             help_lines()
                 .iter()
                 .any(|(k, h)| *k == "s" && h.contains("scale"))
         );
+    }
+
+    #[test]
+    fn every_key_in_the_help_is_one_the_table_maps() {
+        // A key named in the help that does nothing would be a lie in the overlay.
+        for (keys, _) in help_lines() {
+            let first = keys.split(' ').next().unwrap_or_default();
+            let first = match first.split_once('/') {
+                Some((before, _)) if !before.is_empty() => before,
+                _ => first,
+            };
+            let code = match first {
+                "Tab" => KeyCode::Tab,
+                "↑" => KeyCode::Up,
+                "PgUp" => KeyCode::PageUp,
+                "Enter" => KeyCode::Enter,
+                "Esc" => KeyCode::Esc,
+                c => KeyCode::Char(c.chars().next().unwrap_or(' ')),
+            };
+            assert!(action_for(&key(code), false).is_some(), "{keys}");
+        }
+    }
+
+    #[test]
+    fn the_footer_names_the_focused_pane_and_shortens_to_fit() {
+        let wide = footer(Pane::Tasks, 120);
+        assert!(wide.starts_with("[tasks]"), "{wide}");
+        assert!(
+            wide.contains("x stop") && wide.contains("Enter details"),
+            "{wide}"
+        );
+        assert!(wide.ends_with("? help  q quit"), "{wide}");
+        assert!(
+            !wide.contains("/ search"),
+            "logs-only hints stay off: {wide}"
+        );
+        let logs = footer(Pane::Logs, 120);
+        assert!(
+            logs.contains("/ search") && logs.contains("n/N match"),
+            "{logs}"
+        );
+        for width in [40, 60, 80] {
+            let short = footer(Pane::Logs, width);
+            assert!(short.chars().count() <= width, "{width}: {short}");
+            assert!(short.ends_with("? help  q quit"), "{short}");
+        }
+        assert!(footer(Pane::Logs, 40).chars().count() < logs.chars().count());
     }
 }

@@ -1,5 +1,5 @@
-//! The monitor's terminal and background work. A poller for the stack's state and a
-//! follower of the logs send actions over a channel; keys become actions; the screen is
+//! The monitor's terminal and background work. A poller for the stack's state, one for
+//! the service's CPU and memory, and a follower of the logs send actions over a channel; keys become actions; the screen is
 //! redrawn when something changed, at most every 50 ms, and not otherwise. Leaving stops every background task and
 //! restores the terminal (on panic too: `ratatui::init` installs that hook).
 
@@ -8,11 +8,12 @@ use std::time::Duration;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinSet;
 
 use super::app::{Action, MonitorApp, Work};
 use super::{keys, ui};
-use crate::aws::AwsContext;
 use crate::aws::logs::{Cadence, LogTail, TailUpdate, follow};
+use crate::aws::{AwsContext, AwsError, ErrorKind};
 use crate::ops::status::{StackStatus, stack_status};
 use crate::prefect::PrefectClient;
 use crate::stack::StackSpec;
@@ -26,6 +27,9 @@ const LOG_POLL: Cadence = Cadence {
     busy: Duration::from_secs(1),
     quiet: Duration::from_secs(3),
 };
+/// CloudWatch's ECS service metrics have one point a minute; reading more often shows
+/// nothing new.
+const METRICS_EVERY: Duration = Duration::from_secs(60);
 /// How far back the logs pane starts.
 const LOG_HISTORY_MS: i64 = 30 * 60 * 1000;
 
@@ -134,6 +138,39 @@ async fn follow_logs(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     }
 }
 
+/// Why the charts are empty, in words, from the failed read.
+fn metrics_unavailable(e: &AwsError) -> String {
+    match e {
+        AwsError::Call {
+            kind: ErrorKind::AccessDenied,
+            ..
+        } => "not allowed to call cloudwatch:GetMetricData.".to_owned(),
+        AwsError::Call {
+            kind: ErrorKind::Unreachable,
+            ..
+        } => "CloudWatch is unreachable.".to_owned(),
+        _ => "the endpoint does not serve them.".to_owned(),
+    }
+}
+
+/// Reads the service's CPU and memory now and then every minute.
+async fn poll_metrics(ctx: MonitorContext, tx: UnboundedSender<Action>) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let result = ctx.aws.service_metrics(&ctx.spec, now).await.map_err(|e| {
+            tracing::debug!("service metrics: {e}");
+            metrics_unavailable(&e)
+        });
+        if tx.send(Action::MetricsLoaded(result)).is_err() {
+            return;
+        }
+        tokio::time::sleep(METRICS_EVERY).await;
+    }
+}
+
 async fn do_work(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
     let result = match &work {
         Work::Scale(n) => ctx
@@ -163,10 +200,11 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
     let mut terminal = ratatui::init();
     crate::tui::screen_taken();
     let (tx, mut rx) = unbounded_channel();
-    let pollers = [
-        tokio::spawn(poll_status(ctx.clone(), tx.clone())),
-        tokio::spawn(follow_logs(ctx.clone(), tx.clone())),
-    ];
+    // Every background task is held here and aborted when the monitor is left.
+    let mut background = JoinSet::new();
+    background.spawn(poll_status(ctx.clone(), tx.clone()));
+    background.spawn(poll_metrics(ctx.clone(), tx.clone()));
+    background.spawn(follow_logs(ctx.clone(), tx.clone()));
     let mut app = MonitorApp::new(buffer);
     let mut events = EventStream::new();
     // Drawn when something changed, at most once per FRAME; with nothing changed there is
@@ -179,7 +217,7 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     if let Some(action) = keys::action_for(&key, app.prompt.is_some()) {
                         if let Some(work) = app.update(action) {
-                            tokio::spawn(do_work(ctx.clone(), work, tx.clone()));
+                            background.spawn(do_work(ctx.clone(), work, tx.clone()));
                         }
                         dirty = true;
                     }
@@ -189,6 +227,8 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
                 Some(Err(e)) => break Err(e),
                 None => break Ok(()),
             },
+            // Reaps finished work so the set holds only what still runs.
+            Some(_) = background.join_next(), if !background.is_empty() => {}
             Some(action) = rx.recv() => {
                 app.update(action);
                 dirty = true;
@@ -205,9 +245,7 @@ pub async fn run(ctx: MonitorContext, buffer: usize) -> std::io::Result<()> {
             break Ok(());
         }
     };
-    for poller in pollers {
-        poller.abort();
-    }
+    background.abort_all();
     ratatui::restore();
     crate::tui::screen_released();
     result

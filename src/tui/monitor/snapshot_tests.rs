@@ -1,6 +1,8 @@
-//! The monitor drawn on a fixed-size `TestBackend`, pinned with snapshots: tasks running, a
-//! task stopped with its reason, a rollout in progress, an AWS error in the status line,
-//! and the help overlay.
+//! The monitor drawn on a fixed-size `TestBackend`, pinned with snapshots at 120x40 and
+//! 80x24: tasks running, a task stopped with its reason, a rollout in progress, an AWS
+//! error in the status line, the help overlay, focus and selection, the detail view,
+//! search with its count, the filter, the service events, the charts and their absence,
+//! the scale dialog's error, and a stack that is gone.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -8,6 +10,7 @@ use ratatui::backend::TestBackend;
 use super::app::{Action, MonitorApp};
 use super::ui;
 use crate::aws::logs::LogEvent;
+use crate::aws::status::metrics::ServiceMetrics;
 use crate::aws::status::{DeploymentStatus, ServiceStatus, TaskStatus};
 use crate::ops::status::{StackStatus, WorkerView};
 use crate::prefect::FlowRun;
@@ -23,7 +26,14 @@ fn task(id: &str, status: &str, revision: &str) -> TaskStatus {
         },
         health: "HEALTHY".into(),
         started_at: Some("2026-11-23T12:00:00Z".into()),
+        stopped_at: None,
         az: Some("us-east-1a".into()),
+        image: Some("prefecthq/prefect-aws:latest".into()),
+        private_ip: Some("10.0.1.23".into()),
+        public_ip: Some("54.210.1.17".into()),
+        network_interface: Some("eni-0a1b2c3d4e5f60718".into()),
+        exit_code: None,
+        container_reason: None,
         task_definition: format!("prefect-tui-prod-worker:{revision}"),
         stopped_reason: None,
         advice: None,
@@ -187,7 +197,179 @@ fn the_status_line_says_where_the_logs_come_from() {
         .find(|l| l.contains("refreshed"))
         .unwrap_or_default();
     assert!(status.contains("logs polled"), "{status}");
-    assert!(status.contains("Live tail is not available"), "{status}");
+    // The message is longer than the line: it wraps below it, whole.
+    assert!(
+        screen.contains("Live tail is not available (the endpoint ended the live tail"),
+        "{screen}"
+    );
     app.update(Action::LogSource(crate::aws::logs::TailSource::Live));
     assert!(render(&mut app, 120, 40).contains("logs live"));
+}
+
+/// The same state at the two sizes the monitor promises to fit.
+fn both(name: &str, app: &mut MonitorApp) {
+    insta::assert_snapshot!(format!("{name}_120x40"), render(app, 120, 40));
+    insta::assert_snapshot!(format!("{name}_80x24"), render(app, 80, 24));
+}
+
+fn stopped_task() -> TaskStatus {
+    let mut stopped = task("9f8e7d6c5b4a", "STOPPED", "3");
+    stopped.health = "UNKNOWN".into();
+    stopped.stopped_at = Some("2026-11-23T12:04:10Z".into());
+    stopped.public_ip = None;
+    stopped.exit_code = Some(1);
+    stopped.stopped_reason = Some(
+        "Essential container in task exited: the worker process ended with exit code 1 after failing to reach the Prefect API at https://prefect.internal.example.com/api".into(),
+    );
+    stopped.container_reason =
+        Some("OutOfMemoryError: Container killed due to memory usage".into());
+    stopped.advice = Some(
+        "The worker in task 9f8e7d6c5b4a exited with code 1. Its last log lines say why: look for the first error above 'Worker stopped'. If it could not reach Prefect, check the subnet's route and the security group's egress.".into(),
+    );
+    stopped
+}
+
+fn busy_status() -> StackStatus {
+    let mut s = status();
+    s.tasks.push(task("0f1e2d3c4b5a", "RUNNING", "3"));
+    s.tasks.push(stopped_task());
+    s.workers.push(WorkerView {
+        name: "ECSWorker 9a8b7c6d-0000-4000-8000-0000cafef00d".into(),
+        status: "ONLINE".into(),
+        heartbeat_age: Some(3),
+    });
+    s.flow_runs.push(FlowRun {
+        name: "quiet-otter".into(),
+        state_name: Some("Running".into()),
+        start_time: Some("2026-11-23T12:01:00Z".into()),
+    });
+    if let Some(svc) = s.service.as_mut() {
+        svc.events = vec![
+            (
+                "2026-11-23T12:04:30Z".into(),
+                "(service prefect-tui-prod-worker) has started 1 tasks: (task 5e6f7a8b9c0d).".into(),
+            ),
+            (
+                "2026-11-23T12:04:10Z".into(),
+                "(service prefect-tui-prod-worker) has stopped 1 running tasks: (task 9f8e7d6c5b4a).".into(),
+            ),
+            (
+                "2026-11-23T12:00:00Z".into(),
+                "(service prefect-tui-prod-worker) has reached a steady state.".into(),
+            ),
+        ];
+    }
+    s
+}
+
+fn metrics() -> ServiceMetrics {
+    let at = |m: i64| 1_795_953_600 + m * 60;
+    ServiceMetrics {
+        cpu: (0..60)
+            .map(|m| (at(m), 5.0 + ((m * 7) % 30) as f64))
+            .collect(),
+        memory: (0..60).map(|m| (at(m), 40.0 + (m / 10) as f64)).collect(),
+    }
+}
+
+#[test]
+fn focus_and_selection() {
+    let mut app = app_with(busy_status());
+    app.update(Action::MetricsLoaded(Ok(metrics())));
+    app.update(Action::FocusNext);
+    app.update(Action::Down);
+    both("focus_on_the_tasks_second_row_selected", &mut app);
+    app.update(Action::FocusNext);
+    app.update(Action::Down);
+    both("focus_on_the_workers", &mut app);
+}
+
+#[test]
+fn the_detail_view_of_a_stopped_task() {
+    let mut app = app_with(busy_status());
+    app.update(Action::FocusNext);
+    app.update(Action::Bottom);
+    app.update(Action::ToggleDetail);
+    both("detail_of_a_stopped_task", &mut app);
+    // At 80x24 it does not all fit: it scrolls to the end.
+    render(&mut app, 80, 24);
+    app.update(Action::Bottom);
+    insta::assert_snapshot!(
+        "detail_of_a_stopped_task_scrolled_80x24",
+        render(&mut app, 80, 24)
+    );
+}
+
+#[test]
+fn the_detail_view_of_a_running_task() {
+    let mut app = app_with(busy_status());
+    app.update(Action::FocusNext);
+    app.update(Action::ToggleDetail);
+    insta::assert_snapshot!("detail_of_a_running_task_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn search_with_a_count_and_next_match() {
+    let mut app = app_with(status());
+    app.update(Action::StartSearch);
+    for c in "(2".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    app.update(Action::PrevMatch);
+    app.update(Action::PrevMatch);
+    both("search_2_with_a_count", &mut app);
+}
+
+#[test]
+fn a_filter_hides_other_lines() {
+    let mut app = app_with(status());
+    app.update(Action::StartFilter);
+    for c in "(1".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    both("filter_1", &mut app);
+}
+
+#[test]
+fn the_service_events_newest_first_with_times() {
+    let mut app = app_with(busy_status());
+    app.update(Action::FocusPrev);
+    both("events_focused", &mut app);
+}
+
+#[test]
+fn charts_and_no_metrics() {
+    let mut app = app_with(status());
+    app.update(Action::MetricsLoaded(Ok(metrics())));
+    both("charts", &mut app);
+    app.update(Action::MetricsLoaded(Ok(ServiceMetrics::default())));
+    both("no_metrics", &mut app);
+    app.update(Action::MetricsLoaded(Err(
+        "the endpoint does not serve them.".into(),
+    )));
+    insta::assert_snapshot!("metrics_unavailable_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn a_wrong_count_in_the_scale_dialog() {
+    let mut app = app_with(status());
+    app.update(Action::AskScale);
+    for c in "abc".chars() {
+        app.update(Action::Input(c));
+    }
+    app.update(Action::Submit);
+    both("scale_abc", &mut app);
+}
+
+#[test]
+fn a_stack_that_is_gone() {
+    let mut app = app_with(status());
+    let mut gone = status();
+    gone.service = None;
+    gone.tasks.clear();
+    app.update(Action::StatusLoaded(Box::new(gone)));
+    app.refreshed = Some("12:01:00".into());
+    both("stack_gone", &mut app);
 }

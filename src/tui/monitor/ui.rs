@@ -1,4 +1,10 @@
-//! Drawing the monitor from its state. No I/O; snapshot-tested on a `TestBackend`.
+//! Drawing the monitor from its state: the layout, the header, the status line, the
+//! footer and the overlays (prompt, help, detail). The panes are in `ui_panes`. No I/O;
+//! snapshot-tested on a `TestBackend`.
+//!
+//! Everything must fit at 80x24: the header drops its least useful parts, the footer its
+//! hints, and what does not fit in a pane is cut with `…` and readable in full in the
+//! detail view (Enter) or by scrolling.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,20 +12,15 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{MonitorApp, Prompt};
-use super::keys;
+use super::app::{MonitorApp, Presence, Prompt};
+use super::detail::{fields, wrap};
+use super::{keys, ui_panes};
 use crate::aws::logs::TailSource;
 
 const MIN_WIDTH: u16 = 60;
 const MIN_HEIGHT: u16 = 16;
-const TASK_COLOURS: [Color; 6] = [
-    Color::Cyan,
-    Color::Magenta,
-    Color::Yellow,
-    Color::Green,
-    Color::Blue,
-    Color::LightRed,
-];
+/// The most lines the status line grows to for a long message.
+const STATUS_LINES: usize = 3;
 
 pub fn draw(frame: &mut Frame, app: &mut MonitorApp) {
     let area = frame.area();
@@ -31,298 +32,189 @@ pub fn draw(frame: &mut Frame, app: &mut MonitorApp) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [header, panes, logs, status, footer] = Layout::vertical([
+    let tall = area.height >= 34;
+    let status = status_lines(app, area.width as usize);
+    let [header, top, middle, logs, status_area, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(9),
+        Constraint::Length(if tall { 9 } else { 6 }),
+        Constraint::Length(if tall { 8 } else { 5 }),
         Constraint::Min(4),
-        Constraint::Length(1),
+        Constraint::Length(status.len() as u16),
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(header_line(app)), header);
-    let [service, tasks, workers] = Layout::horizontal([
-        Constraint::Percentage(34),
-        Constraint::Percentage(36),
-        Constraint::Percentage(30),
-    ])
-    .areas(panes);
-    frame.render_widget(service_pane(app), service);
-    frame.render_widget(tasks_pane(app), tasks);
-    frame.render_widget(workers_pane(app), workers);
-    app.page = logs.height.saturating_sub(2) as usize;
-    frame.render_widget(logs_pane(app, logs.height.saturating_sub(2) as usize), logs);
-    frame.render_widget(Paragraph::new(status_line(app)), status);
     frame.render_widget(
-        Paragraph::new(keys::footer()).style(Style::default().fg(Color::DarkGray)),
+        Paragraph::new(header_line(app, header.width as usize)),
+        header,
+    );
+    ui_panes::draw_top(frame, app, top);
+    ui_panes::draw_middle(frame, app, middle);
+    ui_panes::draw_logs(frame, app, logs);
+    frame.render_widget(Paragraph::new(status), status_area);
+    frame.render_widget(
+        Paragraph::new(keys::footer(app.focus, footer.width as usize))
+            .style(Style::default().fg(Color::DarkGray)),
         footer,
     );
     if let Some(prompt) = &app.prompt {
         draw_prompt(frame, prompt, area);
+    } else if app.detail.is_some() {
+        draw_detail(frame, app, area);
     } else if app.help {
         draw_help(frame, area);
     }
 }
 
-fn header_line(app: &MonitorApp) -> Line<'static> {
+/// `stack prod  account …  region  cluster …  pool … (n online)`, dropping the account and
+/// then the cluster where the line would not fit.
+fn header_line(app: &MonitorApp, width: usize) -> Line<'static> {
     let Some(s) = &app.status else {
         return Line::from("prefect-tui monitor: reading the stack...");
     };
     let online = s.workers.iter().filter(|w| w.status == "ONLINE").count();
-    Line::from(vec![
-        Span::styled(
-            format!("stack {}", s.stack),
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(format!(
-            "  account {}  {}  cluster {}  pool {} ({online} online)",
-            s.account, s.region, s.cluster, s.work_pool
-        )),
-    ])
-}
-
-fn service_pane(app: &MonitorApp) -> Paragraph<'static> {
-    let mut lines = Vec::new();
-    match app.status.as_ref().and_then(|s| s.service.as_ref()) {
-        None => lines.push(Line::from("not deployed")),
-        Some(svc) => {
-            lines.push(Line::from(format!(
-                "{} desired  {} running  {} pending",
-                svc.desired, svc.running, svc.pending
-            )));
-            for d in &svc.deployments {
-                let rollout = d.rollout_state.as_deref().unwrap_or("-");
-                let style = if rollout == "IN_PROGRESS" {
-                    Style::default().fg(Color::Yellow)
-                } else {
-                    Style::default()
-                };
-                lines.push(Line::styled(
-                    format!("{} {} {rollout}", d.status, d.task_definition),
-                    style,
-                ));
-            }
-            for (_, message) in svc.events.iter().take(3) {
-                lines.push(Line::styled(
-                    message.clone(),
-                    Style::default().fg(Color::DarkGray),
-                ));
-            }
-        }
-    }
-    Paragraph::new(lines)
-        .block(Block::bordered().title(" service "))
-        .wrap(Wrap { trim: true })
-}
-
-fn tasks_pane(app: &MonitorApp) -> Paragraph<'static> {
-    let mut lines = Vec::new();
-    let tasks = app
-        .status
-        .as_ref()
-        .map(|s| s.tasks.as_slice())
-        .unwrap_or_default();
-    if tasks.is_empty() {
-        lines.push(Line::from("no tasks"));
-    }
-    for t in tasks {
-        let short: String = t.id.chars().take(8).collect();
-        let colour = match t.last_status.as_str() {
-            "RUNNING" => Color::Green,
-            "STOPPED" => Color::Red,
-            _ => Color::Yellow,
-        };
-        lines.push(Line::from(vec![
-            Span::raw(format!("{short} ")),
-            Span::styled(t.last_status.clone(), Style::default().fg(colour)),
-            Span::raw(format!(
-                " {} {}",
-                t.health.to_lowercase(),
-                t.task_definition
-            )),
-        ]));
-        if let Some(reason) = &t.stopped_reason {
-            lines.push(Line::styled(
-                format!("  {reason}"),
-                Style::default().fg(Color::Red),
-            ));
-        }
-        if let Some(advice) = &t.advice {
-            lines.push(Line::from(format!("  {advice}")));
-        }
-    }
-    Paragraph::new(lines)
-        .block(Block::bordered().title(" tasks "))
-        .wrap(Wrap { trim: true })
-}
-
-fn workers_pane(app: &MonitorApp) -> Paragraph<'static> {
-    let mut lines = Vec::new();
-    let (workers, runs) = app
-        .status
-        .as_ref()
-        .map(|s| (s.workers.as_slice(), s.flow_runs.as_slice()))
-        .unwrap_or_default();
-    if workers.is_empty() {
-        lines.push(Line::from("no worker yet"));
-    }
-    for w in workers {
-        let age = w
-            .heartbeat_age
-            .map(|a| format!("{a}s ago"))
-            .unwrap_or_else(|| "never".into());
-        let colour = if w.status == "ONLINE" {
-            Color::Green
-        } else {
-            Color::Red
-        };
-        let short: String = w
-            .name
-            .chars()
-            .rev()
-            .take(8)
-            .collect::<String>()
-            .chars()
-            .rev()
-            .collect();
-        lines.push(Line::from(vec![
-            Span::raw(format!("…{short} ")),
-            Span::styled(w.status.clone(), Style::default().fg(colour)),
-            Span::raw(format!(" beat {age}")),
-        ]));
-    }
-    lines.push(Line::styled(
-        "flow runs",
-        Style::default().add_modifier(Modifier::BOLD),
-    ));
-    if runs.is_empty() {
-        lines.push(Line::from("none yet"));
-    }
-    for r in runs.iter().take(4) {
-        lines.push(Line::from(format!(
-            "{} {}",
-            r.name,
-            r.state_name.as_deref().unwrap_or("-")
-        )));
-    }
-    Paragraph::new(lines)
-        .block(Block::bordered().title(" workers "))
-        .wrap(Wrap { trim: true })
-}
-
-fn task_colour(task: &str) -> Color {
-    // A stable colour per task without remembering tasks: a small hash of the id.
-    let hash = task
-        .bytes()
-        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-    TASK_COLOURS[hash % TASK_COLOURS.len()]
-}
-
-fn logs_pane(app: &MonitorApp, height: usize) -> Paragraph<'static> {
-    // Only the lines on screen are looked at: from the newest back, past the scroll.
-    let mut window: Vec<&crate::aws::logs::LogEvent> = app
-        .logs
-        .iter()
-        .rev()
-        .filter(|e| app.task_filter.as_ref().is_none_or(|t| &e.task == t))
-        .skip(app.scroll)
-        .take(height)
-        .collect();
-    window.reverse();
-    let lines: Vec<Line> = window
-        .iter()
-        .map(|e| {
-            let short: String = e.task.chars().take(8).collect();
-            let mut spans = Vec::new();
-            if app.timestamps {
-                let time = aws_smithy_types::DateTime::from_millis(e.timestamp)
-                    .fmt(aws_smithy_types::date_time::Format::DateTime)
-                    .ok()
-                    .and_then(|t| t.get(11..19).map(str::to_owned))
-                    .unwrap_or_default();
-                spans.push(Span::styled(
-                    format!("{time} "),
-                    Style::default().fg(Color::DarkGray),
-                ));
-            }
-            spans.push(Span::styled(
-                format!("{short} "),
-                Style::default().fg(task_colour(&e.task)),
-            ));
-            spans.extend(highlight(&e.message, app.search.as_deref()));
-            Line::from(spans)
-        })
-        .collect();
-    let title = match &app.task_filter {
-        Some(t) => format!(" logs: task {} ", t.chars().take(8).collect::<String>()),
-        None => format!(" logs ({} lines) ", app.logs.len()),
+    let stack = format!("stack {}", s.stack);
+    let pool = match &app.presence {
+        Presence::Gone { .. } => format!("pool {}", s.work_pool),
+        _ => format!("pool {} ({online} online)", s.work_pool),
     };
-    let mut p = Paragraph::new(lines).block(Block::bordered().title(title));
-    if app.wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
-    p
-}
-
-/// The message with every match of the search reversed.
-fn highlight(message: &str, search: Option<&str>) -> Vec<Span<'static>> {
-    let Some(needle) = search.filter(|s| !s.is_empty()) else {
-        return vec![Span::raw(message.to_owned())];
+    let tag = match &app.presence {
+        Presence::Gone { .. } => Some("STACK GONE"),
+        Presence::Going { .. } => Some("STACK BEING DELETED"),
+        _ => None,
     };
-    let mut spans = Vec::new();
-    let mut rest = message;
-    while let Some(i) = rest.find(needle) {
-        spans.push(Span::raw(rest[..i].to_owned()));
+    let optional = [
+        format!("account {}", s.account),
+        s.region.clone(),
+        format!("cluster {}", s.cluster),
+    ];
+    let fixed =
+        stack.chars().count() + 2 + pool.chars().count() + tag.map_or(0, |t| t.chars().count() + 2);
+    // Keep the region and cluster before the account: they say where to look.
+    let mut keep = [false; 3];
+    let mut used = fixed;
+    for i in [1, 2, 0] {
+        let cost = optional[i].chars().count() + 2;
+        if used + cost <= width {
+            keep[i] = true;
+            used += cost;
+        }
+    }
+    let mut middle = String::new();
+    for (i, part) in optional.iter().enumerate() {
+        if keep[i] {
+            middle.push_str("  ");
+            middle.push_str(part);
+        }
+    }
+    let mut spans = vec![
+        Span::styled(stack, Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("{middle}  {pool}")),
+    ];
+    if let Some(tag) = tag {
         spans.push(Span::styled(
-            needle.to_owned(),
-            Style::default().add_modifier(Modifier::REVERSED),
+            format!("  {tag}"),
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
         ));
-        rest = &rest[i + needle.len()..];
-    }
-    spans.push(Span::raw(rest.to_owned()));
-    spans
-}
-
-fn status_line(app: &MonitorApp) -> Line<'static> {
-    let mut spans = vec![Span::raw(format!(
-        "refreshed {}  follow {}",
-        app.refreshed.as_deref().unwrap_or("never"),
-        if app.follow { "on" } else { "off" }
-    ))];
-    match &app.log_source {
-        Some(TailSource::Live) => spans.push(Span::raw("  logs live")),
-        Some(TailSource::Polling(_)) => spans.push(Span::raw("  logs polled")),
-        None => {}
-    }
-    if let Some(search) = &app.search {
-        spans.push(Span::raw(format!("  search \"{search}\"")));
-    }
-    if let Some((is_error, text)) = &app.message {
-        let style = if *is_error {
-            Style::default().fg(Color::Red)
-        } else {
-            Style::default().fg(Color::Green)
-        };
-        spans.push(Span::styled(format!("  {text}"), style));
     }
     Line::from(spans)
 }
 
-fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
-    let (title, text) = match prompt {
-        Prompt::Search(t) => (
-            " search ",
-            format!("/{t}_   (Enter to search, Esc to close)"),
-        ),
-        Prompt::ScaleTo(t) => (
-            " scale ",
-            format!("Desired number of tasks: {t}_   (Enter, Esc)"),
-        ),
-        Prompt::Confirm { question, .. } => (" confirm ", format!("{question}  [y/N]")),
+/// The status line, wrapped to at most `STATUS_LINES` lines (a long error shows whole).
+fn status_lines(app: &MonitorApp, width: usize) -> Vec<Line<'static>> {
+    let mut text = format!(
+        "refreshed {}  follow {}",
+        app.refreshed.as_deref().unwrap_or("never"),
+        if app.logs.follow { "on" } else { "off" }
+    );
+    match &app.log_source {
+        Some(TailSource::Live) => text.push_str("  logs live"),
+        Some(TailSource::Polling(_)) => text.push_str("  logs polled"),
+        None => {}
+    }
+    // While the stack is gone or going that is the news, ahead of any other message.
+    let presence = presence_sentence(&app.presence);
+    let Some((is_error, message)) = presence
+        .as_ref()
+        .map(|p| (&true, p))
+        .or(app.message.as_ref().map(|(e, m)| (e, m)))
+    else {
+        return vec![Line::from(text)];
     };
-    let rect = crate::tui::centered(area, 70, 5);
+    let style = if *is_error {
+        Style::default().fg(Color::Red)
+    } else {
+        Style::default().fg(Color::Green)
+    };
+    let lead = text.chars().count() + 2;
+    let mut lines: Vec<Line> = Vec::new();
+    if lead + message.chars().count() <= width {
+        return vec![Line::from(vec![
+            Span::raw(text),
+            Span::styled(format!("  {message}"), style),
+        ])];
+    }
+    lines.push(Line::from(text));
+    let mut wrapped = wrap(message, width);
+    if wrapped.len() > STATUS_LINES - 1 {
+        wrapped.truncate(STATUS_LINES - 1);
+        if let Some(last) = wrapped.last_mut() {
+            *last = ui_panes::fit(&format!("{last} …"), width);
+        }
+    }
+    lines.extend(wrapped.into_iter().map(|l| Line::styled(l, style)));
+    lines
+}
+
+fn presence_sentence(presence: &Presence) -> Option<String> {
+    match presence {
+        Presence::Gone { service } => Some(format!(
+            "The ECS service {service} is gone: the stack was destroyed. Nothing runs the worker; `prefect-tui deploy` brings it back."
+        )),
+        Presence::Going { service } => Some(format!(
+            "The ECS service {service} is being deleted (DRAINING): its tasks are stopping."
+        )),
+        Presence::NotDeployed => Some(
+            "This stack has no ECS service: it is not deployed. `prefect-tui deploy` creates it."
+                .to_owned(),
+        ),
+        Presence::Deployed | Presence::Unknown => None,
+    }
+}
+
+fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
+    let (title, mut lines) = match prompt {
+        Prompt::Search(t) => (
+            " search the logs ",
+            vec![Line::from(format!(
+                "/{t}_   (Enter: search, then n / N; Esc: close)"
+            ))],
+        ),
+        Prompt::Filter(t) => (
+            " filter the logs ",
+            vec![Line::from(format!(
+                "Only lines containing: {t}_   (Enter; empty shows all; Esc)"
+            ))],
+        ),
+        Prompt::ScaleTo { text, .. } => (
+            " scale ",
+            vec![Line::from(format!(
+                "Desired number of tasks: {text}_   (Enter, Esc)"
+            ))],
+        ),
+        Prompt::Confirm { question, .. } => {
+            (" confirm ", vec![Line::from(format!("{question}  [y/N]"))])
+        }
+    };
+    if let Prompt::ScaleTo {
+        error: Some(error), ..
+    } = prompt
+    {
+        lines.push(Line::styled(error.clone(), Style::default().fg(Color::Red)));
+    }
+    let rect = crate::tui::centered(area, 70, 6);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text)
+        Paragraph::new(lines)
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(title)),
         rect,
@@ -330,14 +222,86 @@ fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
 }
 
 fn draw_help(frame: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = keys::help_lines()
-        .into_iter()
-        .map(|(k, h)| Line::from(format!("{k:>10}  {h}")))
-        .collect();
-    let rect = crate::tui::centered(area, 50, lines.len() as u16 + 2);
+    let entries = keys::help_lines();
+    let line = |(k, h): &(&str, &str)| format!("{k:>10}  {h}");
+    let rows = entries.len() as u16 + 2;
+    // Two columns where one would not fit the height.
+    let (lines, width): (Vec<Line>, u16) = if rows <= area.height {
+        (entries.iter().map(|e| Line::from(line(e))).collect(), 56)
+    } else {
+        let half = entries.len().div_ceil(2);
+        let lines = (0..half)
+            .map(|i| {
+                let left = line(&entries[i]);
+                let right = entries.get(i + half).map(line).unwrap_or_default();
+                Line::from(format!("{left:<38}{right}"))
+            })
+            .collect();
+        (lines, area.width)
+    };
+    let rect = crate::tui::centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" keys ")),
+        Paragraph::new(lines).block(Block::bordered().title(" keys (Esc closes) ")),
+        rect,
+    );
+}
+
+/// The selected row in full, each value wrapped under its label, scrolled by ↑/↓.
+fn draw_detail(frame: &mut Frame, app: &mut MonitorApp, area: Rect) {
+    let Some(detail) = app.detail.clone() else {
+        return;
+    };
+    let rect = crate::tui::centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(4),
+    );
+    let inner_width = rect.width.saturating_sub(2) as usize;
+    let label_width = 14;
+    let value_width = inner_width.saturating_sub(label_width).max(10);
+    let (title, lines) = match app.status.as_ref().and_then(|s| fields(s, &detail)) {
+        Some((title, rows)) => {
+            let mut lines = Vec::new();
+            for (label, value) in rows {
+                for (i, part) in wrap(&value, value_width).into_iter().enumerate() {
+                    let label = if i == 0 { label } else { "" };
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            format!("{label:<label_width$}"),
+                            Style::default().fg(Color::DarkGray),
+                        ),
+                        Span::raw(part),
+                    ]));
+                }
+            }
+            (title, lines)
+        }
+        None => (
+            "detail".to_owned(),
+            vec![Line::from(
+                "This row is no longer there (the last refresh dropped it).",
+            )],
+        ),
+    };
+    let page = rect.height.saturating_sub(2) as usize;
+    app.detail_size = (lines.len(), page);
+    app.detail_scroll = app.detail_scroll.min(lines.len().saturating_sub(page));
+    let first = app.detail_scroll + 1;
+    let last = (app.detail_scroll + page).min(lines.len());
+    let position = format!(
+        " lines {first}-{last} of {}  ↑/↓ scroll  Esc close ",
+        lines.len()
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((app.detail_scroll as u16, 0))
+            .block(
+                Block::bordered()
+                    .title(format!(" {title} "))
+                    .title_bottom(position),
+            ),
         rect,
     );
 }
