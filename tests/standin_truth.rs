@@ -56,7 +56,10 @@ fn status_until(
         if done(&s) {
             return s;
         }
-        assert!(Instant::now() < deadline, "{what} within {timeout:?}: {s:#}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} within {timeout:?}: {s:#}"
+        );
         std::thread::sleep(Duration::from_secs(2));
     }
 }
@@ -119,8 +122,15 @@ async fn status_agrees_with_the_tasks_and_a_stopped_task_ends_and_is_replaced() 
     assert_eq!(tasks.len(), 1, "{steady:#}");
     assert_eq!(service["desired"], 1, "{steady:#}");
     assert_eq!(service["pending"], 0, "{steady:#}");
-    let deployments = service["deployments"].as_array().cloned().unwrap_or_default();
-    assert_eq!(deployments.len(), 1, "one deployment once steady: {steady:#}");
+    let deployments = service["deployments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        deployments.len(),
+        1,
+        "one deployment once steady: {steady:#}"
+    );
     let primary = &deployments[0];
     assert_eq!(primary["status"], "PRIMARY", "{steady:#}");
     assert_eq!(primary["desired"], service["desired"], "{steady:#}");

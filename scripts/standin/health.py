@@ -120,5 +120,6 @@ class HealthMonitor:
                 pass
             proc.communicate()
             return False, f"timed out after {self.check.timeout:g} s"
-        text = out.decode("utf-8", "replace").strip()[-500:]
-        return proc.returncode == 0, text or f"exit code {proc.returncode}"
+        # The last line says why (a traceback's last line is its error).
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        return proc.returncode == 0, f"exit code {proc.returncode}" + (f": {lines[-1][:300]}" if lines else "")
