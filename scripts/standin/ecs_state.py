@@ -414,7 +414,8 @@ def _after_list_tasks(backend: Any, tasks: list[Any], _saved: Any, *args, **kwar
 
 def _after_update_service(backend: Any, service: Any, _saved: Any, *_args, **_kwargs) -> Any:
     # ECS answers with the full ARN even when given `family` or `family:revision`.
-    service.task_definition = backend.describe_task_definition(service.task_definition).arn
+    if service.task_definition:
+        service.task_definition = backend.describe_task_definition(service.task_definition).arn
     refresh_service(backend, service)
     return service
 
