@@ -5,10 +5,13 @@
 # The tool under test talks to AWS (ECS, EC2, IAM, STS, ...) and to a Prefect
 # API. Instead of mocks, the tests use real servers on loopback: moto's server
 # for AWS and a real `prefect server` with its own throwaway SQLite database,
-# behind basic auth like a self-hosted server. moto runs no containers, so
-# scripts/fargate_standin.py plays Fargate for one region of the plain moto
-# server: it runs the command of each ECS service's task definition as a local
-# process (a real `prefect worker`), logging to moto's CloudWatch Logs.
+# behind basic auth like a self-hosted server. moto runs no containers, so the
+# plain moto server runs in one process with a stand-in for Fargate
+# (scripts/fargate_standin.py, package scripts/standin/) that plays Fargate for
+# one region: it runs the command of each ECS service's task definition as a
+# local process (a real `prefect worker`), logging to moto's CloudWatch Logs,
+# runs its health check, and keeps ECS's counts, deployments, health and stop
+# reasons true to those processes.
 # This file is a library; scripts/test and scripts/sandbox source it:
 #
 #     source "$(dirname "$0")/emulators.sh"
@@ -29,6 +32,9 @@
 #       PREFECT_TUI_TEST_STANDIN_REGION           the region whose ECS services the
 #                                                   stand-in runs; callers may set it
 #                                                   before emulators_start (default us-west-2)
+#       PREFECT_TUI_TEST_STANDIN_LOG              the stand-in's log: "started task ID (pid N)",
+#                                                   "task ID exited with code N" and every
+#                                                   line its tasks printed
 #       PREFECT_TUI_TEST_VENV                     absolute path of .venv
 #       PREFECT_TUI_TEST_MITMDUMP                 mitmproxy's mitmdump, from .venv-faults
 #                                                   (tests/faults.rs runs it with
@@ -37,10 +43,11 @@
 #
 # On the auth server only the denied user's keys are valid: any other key gets
 # InvalidClientTokenId / AuthFailure. Do not POST /moto-api/reset to it: that
-# would delete the user. On the plain server, ECS tasks stay RUNNING until
-# stopped (the stand-in turns off moto's habit of advancing a task one state per
-# DescribeTasks call). Logs live in $EMULATORS_DIR (kept when the caller exits
-# non-zero); standin.log also has the output of every task it ran. Each server
+# would delete the user. On the plain server, ECS tasks move only as their
+# processes do (the stand-in turns off moto's habit of advancing a task one state
+# per DescribeTasks call). Logs live in $EMULATORS_DIR (kept when the caller
+# exits non-zero): standin.log has the stand-in's own lines and the output of
+# every task it ran, moto.log the plain server's requests. Each server
 # also dies by itself once the shell that started it is gone, so a killed test
 # run leaves nothing behind.
 #
@@ -224,8 +231,8 @@ if (without, with_auth) != (401, 200):
 PY
 }
 
-# _emu_wait_standin TIMEOUT: until the stand-in says it is watching (it has
-# reached moto); fails early if it exits.
+# _emu_wait_standin TIMEOUT: until the stand-in says it is watching (its moto
+# server answers and it schedules); fails early if it exits.
 _emu_wait_standin() {
     local _
     for _ in $(seq 1 $(($1 * 10))); do
@@ -257,8 +264,14 @@ emulators_start() {
         read -r prefect_port
     } <<<"$ports"
 
-    _emu_spawn moto env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
-        "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" || { emulators_stop; return 1; }
+    # The plain moto server and the stand-in for Fargate: one process. TMPDIR: the
+    # tasks' home directories go with $EMULATORS_DIR, even if it is killed before
+    # it can remove them. Stop timeout 10 s (Fargate's is 30) keeps stops and
+    # shutdowns quick; a container's own stopTimeout still wins.
+    _emu_spawn standin env MOTO_IAM_LOAD_MANAGED_POLICIES=true TMPDIR="$EMULATORS_DIR" \
+        "$_EMU_VENV/bin/python" -u "$_EMU_ROOT/scripts/fargate_standin.py" \
+        --host 127.0.0.1 --port "$moto_port" --region "$standin_region" \
+        --default-stop-timeout 10 --request-log "$EMULATORS_DIR/moto.log" || { emulators_stop; return 1; }
     _emu_spawn moto-auth env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$auth_port" || { emulators_stop; return 1; }
     # Basic auth, as a self-hosted server would have. Hex, so no ':' or
@@ -277,7 +290,8 @@ emulators_start() {
         || { emulators_stop; return 1; }
 
     # GET /api/health is exempt from the server's auth; the check after it is not.
-    _emu_wait moto "http://127.0.0.1:$moto_port/moto-api/" "" 30 &&
+    _emu_wait standin "http://127.0.0.1:$moto_port/moto-api/" "" 30 &&
+        _emu_wait_standin 30 &&
         _emu_wait moto-auth "http://127.0.0.1:$auth_port/moto-api/" "" 30 &&
         _emu_wait prefect "http://127.0.0.1:$prefect_port/api/health" true 120 ||
         { emulators_stop 1; return 1; }
@@ -286,14 +300,6 @@ emulators_start() {
         emulators_stop 1
         return 1
     fi
-
-    # TMPDIR: the tasks' home directories go with $EMULATORS_DIR, even if the
-    # stand-in is killed before it can remove them.
-    _emu_spawn standin env TMPDIR="$EMULATORS_DIR" \
-        "$_EMU_VENV/bin/python" -u "$_EMU_ROOT/scripts/fargate_standin.py" \
-        --endpoint "http://127.0.0.1:$moto_port" --region "$standin_region" &&
-        _emu_wait_standin 30 ||
-        { emulators_stop 1; return 1; }
 
     if ! seeded="$(_emu_seed_denied_user "http://127.0.0.1:$auth_port" 2>"$EMULATORS_DIR/seed.log")"; then
         _emu_say "could not create the IAM user on the auth moto server:"
@@ -309,6 +315,7 @@ emulators_start() {
     export PREFECT_TUI_TEST_PREFECT_API_URL="http://127.0.0.1:$prefect_port/api"
     export PREFECT_TUI_TEST_PREFECT_AUTH_STRING="$auth_string"
     export PREFECT_TUI_TEST_STANDIN_REGION="$standin_region"
+    export PREFECT_TUI_TEST_STANDIN_LOG="$EMULATORS_DIR/standin.log"
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
     export PREFECT_TUI_TEST_MITMDUMP="$_EMU_FAULTS_VENV/bin/mitmdump"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
@@ -339,8 +346,9 @@ _emu_stop_group() {
 emulators_stop() {
     local rc=$? keep="${1:-0}" f
     [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]] || return 0
-    # The stand-in first, while moto is still up to record its tasks stopping.
-    # It gives its workers 10 s to exit after SIGTERM, hence its longer wait.
+    # The stand-in (with the plain moto server) first: it records its tasks
+    # stopping before its server goes. It gives its workers 10 s to exit after
+    # SIGTERM, hence its longer wait.
     _emu_stop_group standin 150
     for f in "$EMULATORS_DIR"/*.pgid; do
         [[ -s "$f" ]] || continue
@@ -357,7 +365,7 @@ emulators_stop() {
     fi
     EMULATORS_DIR=""
     unset PREFECT_TUI_TEST_MOTO_URL PREFECT_TUI_TEST_MOTO_AUTH_URL PREFECT_TUI_TEST_PREFECT_API_URL \
-        PREFECT_TUI_TEST_PREFECT_AUTH_STRING PREFECT_TUI_TEST_STANDIN_REGION \
+        PREFECT_TUI_TEST_PREFECT_AUTH_STRING PREFECT_TUI_TEST_STANDIN_REGION PREFECT_TUI_TEST_STANDIN_LOG \
         PREFECT_TUI_TEST_MITMDUMP PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     return 0

@@ -41,8 +41,8 @@ async fn fresh_deploy_creates_every_resource_tagged_and_least_privileged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = write_profile(dir.path(), &fresh, REGION, &vpc, &subnets, "");
     let key = "pnu_fresh_deploy_key_0123456789";
-    // Through a recording relay: the emulator drops some fields the tool sends (see the
-    // circuit breaker below), and the recording shows what AWS itself would receive.
+    // Through a recording relay: the recording shows what AWS itself would receive (the
+    // circuit breaker asked for, the key sent once).
     let recording = common::slow_proxy::Recording::default();
     let relay =
         common::slow_proxy::start_recording(&moto, Duration::ZERO, Some(recording.clone())).await;
@@ -269,13 +269,17 @@ async fn fresh_deploy_creates_every_resource_tagged_and_least_privileged() {
     assert_eq!(net.subnets(), subnets.as_slice());
     assert_eq!(net.security_groups(), [sg_id]);
     assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("ENABLED"));
-    // Emulator gap (moto 5.2.5): CreateService accepts deploymentConfiguration but never
-    // returns it, so the circuit breaker is checked in the request on the wire. When the
-    // emulator starts returning it, this test says so and should check it there instead.
-    assert!(
-        service.deployment_configuration().is_none(),
-        "the emulator now returns deploymentConfiguration"
-    );
+    // The service keeps the deployment configuration it was created with (the stand-in
+    // for Fargate stores it; moto alone drops it), and the request on the wire asks for it.
+    let deployment = service
+        .deployment_configuration()
+        .expect("the service's deploymentConfiguration");
+    let breaker = deployment
+        .deployment_circuit_breaker()
+        .expect("a circuit breaker");
+    assert!(breaker.enable() && breaker.rollback(), "{deployment:?}");
+    assert_eq!(deployment.maximum_percent(), Some(200));
+    assert_eq!(deployment.minimum_healthy_percent(), Some(100));
     let create_service = sent
         .split("AmazonEC2ContainerServiceV20141113.CreateService")
         .nth(1)

@@ -1,0 +1,430 @@
+"""ecs_state: what ECS says about the stand-in's tasks and services, kept in moto's backend.
+
+moto stores ECS services and tasks but runs nothing, so on its own it reports numbers that
+never move: a service's runningCount is whatever UpdateService last set, its deployments
+keep their first counts, ListTasks ignores serviceName, StopTask jumps straight to STOPPED.
+This module keeps those objects true to the tasks the stand-in really runs, the way ECS
+does, by writing moto's own Service, Task and Container objects in this process. Every
+write happens under `lock`, which the server also holds while it answers an ECS request,
+so no response ever shows half of a change.
+
+Emulated here:
+  - a task's lifecycle: PENDING while its process starts, RUNNING once started,
+    DEACTIVATING after StopTask, STOPPING once signalled, STOPPED once its process is gone;
+    createdAt, startedAt, stoppingAt, stoppedAt, stopCode, stoppedReason, the container's
+    lastStatus, exitCode and healthStatus, and the task's healthStatus;
+  - a service's runningCount and pendingCount, counted from its tasks;
+  - deployments: UpdateService with a new task definition (or forceNewDeployment) makes a
+    new PRIMARY deployment and turns the old one ACTIVE; each deployment's desired, running,
+    pending and failed counts; rolloutState IN_PROGRESS until its tasks run (and, with a
+    health check, are HEALTHY) and no older deployment is left, then COMPLETED; drained
+    deployments leave the list, as INACTIVE ones do in ECS;
+  - service events worded as ECS words them, newest first, at most 100;
+  - the service's deploymentConfiguration as CreateService gave it (moto drops it), with
+    ECS's defaults (200 / 100 percent) when none was given;
+  - StopTask: the task stays DEACTIVATING until the stand-in has ended its process, its
+    stoppedReason is the reason given or "Task stopped by user", stopCode UserInitiated;
+  - ListTasks with serviceName lists that service's tasks only.
+Not emulated: task sets, load balancers, placement, capacity providers, the circuit
+breaker, task state change events, tasks started by RunTask outside a service (moto keeps
+its own behaviour for those).
+
+Must not: start or signal processes (scheduler.py does), or block while holding `lock`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from typing import Any, Callable
+
+from moto.core.utils import utcnow
+from moto.ecs import models as ecs_models
+from moto.ecs import responses as ecs_responses
+from moto.ecs.models import ecs_backends
+from moto.moto_api import state_manager
+
+# Held while an ECS request is answered and while this module writes ECS state.
+lock = threading.RLock()
+# Set whenever something the scheduler should act on now happened (a StopTask call).
+wake = threading.Event()
+
+MAX_EVENTS = 100  # DescribeServices returns at most the 100 newest events
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+# Task states: ECS counts PROVISIONING, PENDING and ACTIVATING tasks as pending.
+PENDING_STATES = ("PROVISIONING", "PENDING", "ACTIVATING")
+
+
+# Finding things in the backend
+
+
+def backends_in(region: str) -> list[Any]:
+    """The ECS backends of every account that has one in `region` (none is created)."""
+    found = []
+    for regional in list(ecs_backends.values()):
+        backend = dict.get(regional, region)
+        if backend is not None:
+            found.append(backend)
+    return found
+
+
+def active_services(region: str) -> list[tuple[Any, Any]]:
+    """(backend, service) for every ACTIVE service in the region."""
+    return [(backend, service) for backend in backends_in(region)
+            for service in list(backend.services.values()) if service.status == "ACTIVE"]
+
+
+def find_task(region: str, arn: str) -> tuple[Any, Any] | None:
+    """(backend, task) for a task ARN, or None if the emulator no longer has it (reset)."""
+    for backend in backends_in(region):
+        for tasks in backend.tasks.values():
+            if arn in tasks:
+                return backend, tasks[arn]
+    return None
+
+
+def service_of(backend: Any, task: Any) -> Any | None:
+    group = task.group or ""
+    if not group.startswith("service:"):
+        return None
+    return backend.services.get(f"{task.cluster_name}:{group[len('service:'):]}")
+
+
+def service_tasks(backend: Any, service: Any) -> list[Any]:
+    group = f"service:{service.name}"
+    return [t for t in backend.tasks.get(service.cluster_name, {}).values() if t.group == group]
+
+
+def deployment_configuration(service: Any) -> dict:
+    config = dict(DEFAULT_DEPLOYMENT_CONFIGURATION)
+    config.update(getattr(service, "deployment_configuration", None) or {})
+    return config
+
+
+def health_check_of(backend: Any, task_definition_arn: str) -> dict | None:
+    """The essential container's healthCheck in a task definition, if it has one."""
+    try:
+        definition = backend.describe_task_definition(task_definition_arn)
+    except Exception:  # deleted: nothing to wait for
+        return None
+    for container in definition.container_definitions:
+        if container.get("essential", True):
+            return container.get("healthCheck")
+    return None
+
+
+# A task's lifecycle
+
+
+def place_task(backend: Any, service: Any, deployment_id: str) -> Any:
+    """Registers one PENDING task of the service's deployment, as the scheduler placing it."""
+    with lock:
+        tags = list(service.tags) if service.propagate_tags == "SERVICE" else []
+        task = backend.run_task(
+            service.cluster_name, service.task_definition, 1, None, deployment_id, tags,
+            "FARGATE", service.network_configuration or None, f"service:{service.name}",
+            service.platform_version)[0]
+        definition = backend.describe_task_definition(task.task_definition_arn)
+        now = utcnow()
+        task._standin_owned = True
+        task._standin_phase = "pending"
+        task._standin_failed = False
+        task.last_status = "PENDING"
+        task.desired_status = "RUNNING"
+        task.created_at = now
+        task.pull_started_at = now
+        task.health_status = "UNKNOWN"
+        task.cpu, task.memory = definition.cpu, definition.memory
+        task.availability_zone = _zone_of(backend, service)
+        for container in task.containers:
+            container.last_status = "PENDING"
+            container.health_status = "UNKNOWN"
+            container.exitCode = None
+        record_event(service, f"(service {service.name}) has started 1 tasks: (task {task.id}).")
+        refresh_service(backend, service)
+        return task
+
+
+def mark_running(backend: Any, task: Any) -> None:
+    with lock:
+        if task._standin_phase != "pending":
+            return  # stopped while it was starting
+        now = utcnow()
+        task._standin_phase = "running"
+        task.last_status = "RUNNING"
+        task.pull_stopped_at = now
+        task.started_at = now
+        task.connectivity, task.connectivity_at = "CONNECTED", now
+        for container in task.containers:
+            container.last_status = "RUNNING"
+        _refresh_task_service(backend, task)
+
+
+def mark_stopping(backend: Any, task: Any, reason: str, stop_code: str, failed: bool = False) -> None:
+    """The stand-in is ending the task (SIGTERM sent). The first reason given is kept."""
+    with lock:
+        if task._standin_phase in ("stopping", "stopped"):
+            return
+        if task._standin_phase != "stop-requested":
+            task.stopped_reason, task.stop_code = reason, stop_code
+            task.stopping_at = utcnow()
+        task._standin_phase = "stopping"
+        task._standin_failed = task._standin_failed or failed
+        task.desired_status = "STOPPED"
+        task.last_status = "STOPPING"
+        _refresh_task_service(backend, task)
+
+
+def mark_stopped(backend: Any, task: Any, exit_code: int | None, reason: str | None = None,
+                 stop_code: str = "EssentialContainerExited", failed: bool = False) -> None:
+    """The task's process is gone (or never started): STOPPED, with its exit code."""
+    with lock:
+        if task._standin_phase == "stopped":
+            return
+        now = utcnow()
+        if task._standin_phase not in ("stopping", "stop-requested"):
+            task.stopped_reason = reason or "Essential container in task exited"
+            task.stop_code = stop_code
+            task.stopping_at = now
+        task._standin_phase = "stopped"
+        task._standin_failed = task._standin_failed or failed
+        task.desired_status = "STOPPED"
+        task.last_status = "STOPPED"
+        task.execution_stopped_at = task.stopped_at = now
+        for container in task.containers:
+            container.last_status = "STOPPED"
+            container.exitCode = exit_code
+        _refresh_task_service(backend, task)
+
+
+def set_health(backend: Any, task: Any, status: str) -> None:
+    """The essential container's health check result: HEALTHY or UNHEALTHY."""
+    with lock:
+        if task._standin_phase != "running":
+            return
+        for container in task.containers:
+            container.health_status = status
+        # One essential container, so the task's health is the container's.
+        task.health_status = status
+        _refresh_task_service(backend, task)
+
+
+def stop_requested(task: Any) -> bool:
+    """Whether StopTask was called on the task and the stand-in has not acted yet."""
+    return getattr(task, "_standin_phase", None) == "stop-requested"
+
+
+# The service's view
+
+
+def record_event(service: Any, message: str) -> None:
+    with lock:
+        service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message})
+        del service.events[MAX_EVENTS:]
+
+
+def refresh_service(backend: Any, service: Any) -> None:
+    """Counts, deployments and rollout state from the service's tasks, as ECS keeps them."""
+    with lock:
+        _follow_deployments(backend, service)
+        tasks = service_tasks(backend, service)
+        service.running_count = sum(t.last_status == "RUNNING" for t in tasks)
+        service.pending_count = sum(t.last_status in PENDING_STATES for t in tasks)
+        now = utcnow()
+        kept = []
+        for index, deployment in enumerate(service.deployments):
+            mine = [t for t in tasks if t.started_by == deployment["id"]]
+            running = sum(t.last_status == "RUNNING" for t in mine)
+            pending = sum(t.last_status in PENDING_STATES for t in mine)
+            counts = {
+                "runningCount": running,
+                "pendingCount": pending,
+                "failedTasks": sum(bool(getattr(t, "_standin_failed", False)) for t in mine),
+            }
+            if index == 0:
+                counts["desiredCount"] = service.desired_count
+            else:
+                # An old deployment is wanted only as long as the scheduler keeps its tasks.
+                counts["desiredCount"] = sum(t.desired_status == "RUNNING" for t in mine)
+                if not any(t.last_status != "STOPPED" for t in mine):
+                    continue  # drained: INACTIVE, and gone from the list as in ECS
+            if any(deployment.get(k) != v for k, v in counts.items()):
+                deployment.update(counts, updatedAt=now)
+            kept.append(deployment)
+        service.deployments[:] = kept
+        _follow_rollout(backend, service, tasks)
+        _count_cluster(backend, service.cluster_name)
+
+
+def _follow_deployments(backend: Any, service: Any) -> None:
+    """Turns an UpdateService that changed the task definition (or forced a new deployment)
+    into a new PRIMARY deployment, the old one becoming ACTIVE."""
+    if not service.deployments:
+        return  # not the ECS deployment controller
+    primary = service.deployments[0]
+    seen = getattr(service, "_standin_primary", None)
+    if seen is None:
+        primary["taskDefinition"] = service.task_definition
+        service._standin_primary = dict(primary)
+        return
+    forced = primary["id"] != seen["id"]  # moto rewrites the PRIMARY's id in place
+    if not forced and service.task_definition == seen["taskDefinition"]:
+        return
+    now = utcnow()
+    old = dict(seen, status="ACTIVE", updatedAt=now)
+    old.update({k: primary[k] for k in ("desiredCount", "runningCount", "pendingCount", "failedTasks")
+                if k in primary})
+    new = dict(primary)
+    new.update(id=primary["id"] if forced else new_deployment_id(), status="PRIMARY",
+               taskDefinition=service.task_definition, createdAt=now, updatedAt=now,
+               desiredCount=service.desired_count, runningCount=0, pendingCount=0, failedTasks=0,
+               rolloutState="IN_PROGRESS")
+    new["rolloutStateReason"] = f"ECS deployment {new['id']} in progress."
+    service.deployments[:] = [new, old] + service.deployments[1:]
+    service._standin_primary = dict(new)
+    service._standin_steady = False
+
+
+def _follow_rollout(backend: Any, service: Any, tasks: list[Any]) -> None:
+    if not service.deployments:
+        return
+    primary = service.deployments[0]
+    mine = [t for t in tasks if t.started_by == primary["id"] and t.desired_status == "RUNNING"]
+    healthy_needed = health_check_of(backend, service.task_definition) is not None
+    ready = [t for t in mine if t.last_status == "RUNNING"
+             and (not healthy_needed or t.health_status == "HEALTHY")]
+    steady = (len(service.deployments) == 1 and len(ready) == service.desired_count
+              and len(mine) == service.desired_count)
+    if steady and primary.get("rolloutState") == "IN_PROGRESS":
+        primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+                       updatedAt=utcnow())
+        record_event(service, f"(service {service.name}) (deployment {primary['id']}) deployment completed.")
+    if steady and not getattr(service, "_standin_steady", False):
+        record_event(service, f"(service {service.name}) has reached a steady state.")
+    service._standin_steady = steady
+
+
+def _count_cluster(backend: Any, cluster_name: str) -> None:
+    cluster = backend.clusters.get(cluster_name)
+    if cluster is None:
+        return
+    tasks = list(backend.tasks.get(cluster_name, {}).values())
+    cluster.running_tasks_count = sum(t.last_status == "RUNNING" for t in tasks)
+    cluster.pending_tasks_count = sum(t.last_status in PENDING_STATES for t in tasks)
+
+
+def _refresh_task_service(backend: Any, task: Any) -> None:
+    service = service_of(backend, task)
+    if service is not None:
+        refresh_service(backend, service)
+    else:
+        _count_cluster(backend, task.cluster_name)
+
+
+def _zone_of(backend: Any, service: Any) -> str | None:
+    """The zone of the service's first subnet, where moto put the task's network interface."""
+    try:
+        from moto.ec2.models import ec2_backends
+        subnet = (service.network_configuration or {}).get("awsvpcConfiguration", {}).get("subnets", [])[0]
+        return ec2_backends[backend.account_id][backend.region_name].get_subnet(subnet).availability_zone
+    except Exception:
+        return None
+
+
+def new_deployment_id() -> str:
+    return f"ecs-svc/{random.randint(10**18, 10**19 - 1)}"
+
+
+# Hooks into moto's ECS backend: where an API call must change more than moto changes
+
+
+def install() -> None:
+    """Wraps moto's ECS calls once per process; idempotent."""
+    backend_cls = ecs_models.EC2ContainerServiceBackend
+    if getattr(backend_cls, "_standin_hooked", False):
+        return
+    backend_cls._standin_hooked = True
+    # moto moves a task one state per DescribeTasks by default; only the stand-in moves them.
+    state_manager.set_transition(model_name="ecs::task",
+                                 transition={"progression": "manual", "times": 2**31})
+    _wrap(backend_cls, "stop_task", _after_stop_task, before=_before_stop_task)
+    _wrap(backend_cls, "list_tasks", _after_list_tasks)
+    _wrap(backend_cls, "update_service", _after_update_service)
+    _wrap(ecs_responses.EC2ContainerServiceResponse, "create_service", _after_create_service_response)
+
+
+def _wrap(cls: type, name: str, after: Callable, before: Callable | None = None) -> None:
+    original = getattr(cls, name)
+
+    def wrapped(self, *args, **kwargs):
+        with lock:
+            saved = before(self, *args, **kwargs) if before else None
+            result = original(self, *args, **kwargs)
+            return after(self, result, saved, *args, **kwargs)
+
+    wrapped.__name__ = name
+    wrapped.__doc__ = original.__doc__
+    setattr(cls, name, wrapped)
+
+
+def _before_stop_task(backend: Any, cluster_str: str, task_str: str, reason: str | None) -> Any:
+    task_id = task_str.split("/")[-1]
+    try:
+        cluster = backend._get_cluster(cluster_str)
+    except Exception:
+        return None
+    for arn, task in backend.tasks.get(cluster.name, {}).items():
+        if arn.endswith(task_id) and getattr(task, "_standin_owned", False):
+            return task, task.last_status, task.stopped_reason
+    return None
+
+
+def _after_stop_task(backend: Any, task: Any, saved: Any, cluster_str: str, task_str: str,
+                     reason: str | None) -> Any:
+    if saved is None:
+        return task
+    _, last_status, stopped_reason = saved
+    if task._standin_phase in ("pending", "running"):
+        # ECS: desiredStatus STOPPED now, lastStatus moves on only as the task really stops.
+        task._standin_phase = "stop-requested"
+        task.last_status = "DEACTIVATING"
+        task.stopped_reason = reason or "Task stopped by user"
+        task.stop_code = "UserInitiated"
+        task.stopping_at = utcnow()
+        _refresh_task_service(backend, task)
+        wake.set()
+    else:
+        # Already stopping or stopped: StopTask changes nothing.
+        task.last_status, task.stopped_reason = last_status, stopped_reason
+    return task
+
+
+def _after_list_tasks(backend: Any, tasks: list[Any], _saved: Any, *args, **kwargs) -> list[Any]:
+    service_name = kwargs.get("service_name", args[4] if len(args) > 4 else None)
+    if not service_name:
+        return tasks
+    group = f"service:{service_name.split('/')[-1]}"
+    return [t for t in tasks if t.group == group]
+
+
+def _after_update_service(backend: Any, service: Any, _saved: Any, *_args, **_kwargs) -> Any:
+    # ECS answers with the full ARN even when given `family` or `family:revision`.
+    if service.task_definition:
+        service.task_definition = backend.describe_task_definition(service.task_definition).arn
+    refresh_service(backend, service)
+    return service
+
+
+def _after_create_service_response(response: Any, result: Any, _saved: Any) -> Any:
+    backend = response.ecs_backend
+    service = backend._get_service(response._get_param("cluster", "default"),
+                                   response._get_param("serviceName"))
+    given = response._get_param("deploymentConfiguration") or {}
+    service.deployment_configuration = {**DEFAULT_DEPLOYMENT_CONFIGURATION, **given}
+    refresh_service(backend, service)
+    return result

@@ -1,0 +1,125 @@
+"""A real moto server in this process, the stand-in's scheduler driven by the test itself.
+
+The tests talk to the server over HTTP with boto3, as any client would; the scheduler runs
+its passes in the test's own thread (tasks are spawned from the main thread only), so a
+test decides when the stand-in acts and waits for what ECS then reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import unittest
+from typing import Any, Callable
+
+import boto3
+from botocore.config import Config
+
+from standin import ecs_state
+from standin.processes import free_port
+from standin.scheduler import Scheduler
+from standin.server import MotoServer, quiet_environment, route_request_log
+
+REGION = "eu-west-3"
+_server: MotoServer | None = None
+
+
+def server() -> MotoServer:
+    global _server
+    if _server is None:
+        port = free_port()
+        quiet_environment(port)
+        route_request_log(None)
+        # The stand-in's own log lines would drown the test summary; the assertions say enough.
+        logging.getLogger("standin").propagate = False
+        logging.getLogger("standin").addHandler(logging.NullHandler())
+        ecs_state.install()
+        _server = MotoServer("127.0.0.1", port, ecs_state.lock)
+        _server.start()
+    return _server
+
+
+def python(code: str) -> list[str]:
+    """A container command: this Python (the .venv's, like the worker's) running `code`."""
+    return [os.path.basename(sys.executable), "-u", "-c", code]
+
+
+RUNS = python("import time; print('up'); time.sleep(600)")
+IGNORES_SIGTERM = python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                         "print('up'); time.sleep(600)")
+
+
+class StandInTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.url = server().url
+        config = Config(retries={"mode": "standard", "max_attempts": 2})
+        self.session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                             region_name=REGION)
+        self.ecs = self.session.client("ecs", endpoint_url=self.url, config=config)
+        self.ec2 = self.session.client("ec2", endpoint_url=self.url, config=config)
+        self.scheduler = Scheduler(REGION, self.url, default_stop_timeout=5)
+        self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
+        vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        # moto names a task's network interface only in a VPC with DNS hostnames.
+        self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        self.sg = self.ec2.create_security_group(GroupName=f"sg-{self.cluster}", Description="t",
+                                                 VpcId=vpc)["GroupId"]
+
+    def tearDown(self) -> None:
+        self.scheduler.shutdown()
+        from moto.core.base_backend import BackendDict
+        with ecs_state.lock:
+            BackendDict.reset()
+
+    # Setting up state
+
+    def task_definition(self, command: list[str], **container: Any) -> str:
+        definition = {"name": "app", "image": "app:1", "essential": True, "cpu": 256, "memory": 512,
+                      "command": command, **container}
+        return self.ecs.register_task_definition(
+            family=f"{self.cluster}-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+            cpu="256", memory="512", containerDefinitions=[definition],
+        )["taskDefinition"]["taskDefinitionArn"]
+
+    def service(self, task_definition: str, desired: int, name: str = "app", **extra: Any) -> str:
+        self.ecs.create_service(
+            cluster=self.cluster, serviceName=name, taskDefinition=task_definition, desiredCount=desired,
+            launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                "subnets": [self.subnet], "securityGroups": [self.sg], "assignPublicIp": "ENABLED"}},
+            **extra)
+        return name
+
+    # Reading state back, as a client of the API
+
+    def describe_service(self, name: str = "app") -> dict:
+        return self.ecs.describe_services(cluster=self.cluster, services=[name])["services"][0]
+
+    def tasks(self, name: str = "app", desired: str = "RUNNING") -> list[dict]:
+        arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name, desiredStatus=desired)["taskArns"]
+        return self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if arns else []
+
+    def until(self, what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Runs scheduling passes until `check` returns something true; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.scheduler.cycle()
+            result = check()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                self.fail(f"not within {timeout:g} s: {what}")
+            time.sleep(0.2)
+
+    def local(self, task_arn: str):
+        return next((t for t in self.scheduler.tasks if t.arn == task_arn), None)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
