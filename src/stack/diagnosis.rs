@@ -32,6 +32,9 @@ pub fn exit_code(task: &StoppedTask) -> Option<i32> {
 enum Cause {
     Pull,
     Secret,
+    /// Stopped by a person (StopTask): its exit code (0 after SIGTERM) says nothing about
+    /// the worker.
+    OnPurpose,
     OutOfMemory,
     Exited(i32),
     Other,
@@ -56,9 +59,15 @@ fn cause(task: &StoppedTask) -> Cause {
         || (lower.contains("secret") && lower.contains("unable"))
     {
         Cause::Secret
+    } else if lower.contains("stopped by user") {
+        Cause::OnPurpose
     } else if lower.contains("outofmemory") || exit_code(task) == Some(137) {
         Cause::OutOfMemory
-    } else if let Some(code) = exit_code(task) {
+    } else if let Some(code) = exit_code(task)
+        // A 0 after a stop ECS made (a scale-down, a new deployment) is SIGTERM obeyed, not
+        // the worker's own exit.
+        && (code != 0 || lower.contains("essential container in task exited"))
+    {
         Cause::Exited(code)
     } else {
         Cause::Other
@@ -84,6 +93,7 @@ pub fn advise(task: &StoppedTask) -> String {
         Cause::OutOfMemory => format!(
             "Task {id} ran out of memory ({text}). Raise `memory` under [worker] (with a matching cpu)."
         ),
+        Cause::OnPurpose => format!("Task {id} was stopped on purpose: {text}."),
         Cause::Exited(code) => format!("The worker in task {id} exited with code {code}."),
         Cause::Other => format!("Task {id} stopped: {text}"),
     }
@@ -242,5 +252,18 @@ mod tests {
             "the reason's code over a container's default"
         );
         assert_eq!(exit_code(&task("no code here", None, None)), None);
+    }
+
+    #[test]
+    fn a_task_stopped_on_purpose_is_not_blamed_on_its_exit_code() {
+        for reason in [
+            "Task stopped by user",
+            "Scaling activity initiated by (deployment ecs-svc/123)",
+        ] {
+            let advice = advise(&task(reason, None, Some(0)));
+            assert!(advice.contains(reason), "{advice}");
+            assert!(!advice.contains("exited with code"), "{advice}");
+            assert!(!explained_by_its_logs(&task(reason, None, Some(0))));
+        }
     }
 }
