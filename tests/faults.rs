@@ -305,11 +305,13 @@ async fn deploy_logs_monitor_and_destroy_survive_a_fifth_of_calls_failing() {
     // group's count in CloudWatch (read after, directly); more on screen than in the group
     // would be a duplicate, fewer is a line still on its way.
     let group = format!("/ecs/prefect-tui/{stack}");
+    // The logs pane says where you are at its foot: "line x of y", y the lines it holds.
     let on_screen = |s: &str| {
-        s.split(" logs (")
-            .nth(1)
-            .and_then(|r| r.split(" lines)").next())
-            .and_then(|n| n.trim().parse::<usize>().ok())
+        s.rsplit(" line ")
+            .next()
+            .and_then(|r| r.split_once(" of "))
+            .and_then(|(_, r)| r.split_whitespace().next())
+            .and_then(|n| n.parse::<usize>().ok())
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
