@@ -63,6 +63,31 @@ pub struct TaskStatus {
     pub advice: Option<String>,
 }
 
+#[cfg(test)]
+impl TaskStatus {
+    /// A healthy task of revision `w:1` with nothing else known, for the screens' tests.
+    pub(crate) fn healthy(id: &str, last_status: &str) -> Self {
+        Self {
+            id: id.into(),
+            last_status: last_status.into(),
+            desired_status: last_status.into(),
+            health: "HEALTHY".into(),
+            started_at: None,
+            stopped_at: None,
+            az: None,
+            image: None,
+            private_ip: None,
+            public_ip: None,
+            network_interface: None,
+            exit_code: None,
+            container_reason: None,
+            task_definition: "w:1".into(),
+            stopped_reason: None,
+            advice: None,
+        }
+    }
+}
+
 fn revision_of(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_owned()
 }

@@ -13,24 +13,7 @@ fn event(task: &str, n: usize) -> LogEvent {
 }
 
 fn task(id: &str, last_status: &str) -> TaskStatus {
-    TaskStatus {
-        id: id.into(),
-        last_status: last_status.into(),
-        desired_status: last_status.into(),
-        health: "HEALTHY".into(),
-        started_at: None,
-        stopped_at: None,
-        az: None,
-        image: None,
-        private_ip: None,
-        public_ip: None,
-        network_interface: None,
-        exit_code: None,
-        container_reason: None,
-        task_definition: "w:1".into(),
-        stopped_reason: None,
-        advice: None,
-    }
+    TaskStatus::healthy(id, last_status)
 }
 
 fn service(status: &str) -> ServiceStatus {

@@ -142,24 +142,8 @@ mod tests {
     fn with_tasks(ids: &[&str]) -> StackStatus {
         let mut s = StackStatus::default();
         for id in ids {
-            s.tasks.push(crate::aws::status::TaskStatus {
-                id: (*id).into(),
-                last_status: "RUNNING".into(),
-                desired_status: "RUNNING".into(),
-                health: "HEALTHY".into(),
-                started_at: None,
-                stopped_at: None,
-                az: None,
-                image: None,
-                private_ip: None,
-                public_ip: None,
-                network_interface: None,
-                exit_code: None,
-                container_reason: None,
-                task_definition: "w:1".into(),
-                stopped_reason: None,
-                advice: None,
-            });
+            s.tasks
+                .push(crate::aws::status::TaskStatus::healthy(id, "RUNNING"));
         }
         s
     }
