@@ -384,7 +384,7 @@ async fn second_deploy_plans_no_change_and_writes_nothing() {
     );
     let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
     let changes = plan["changes"].as_array().cloned().unwrap_or_default();
-    assert_eq!(changes.len(), 8);
+    assert_eq!(changes.len(), 11);
     assert!(changes.iter().all(|c| c["action"] == "noop"), "{plan:#}");
 }
 

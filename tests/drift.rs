@@ -75,7 +75,7 @@ impl Deployed {
     fn assert_plans_nothing(&self, moto: &str) {
         let plan = self.plan_json(moto);
         let changes = plan["changes"].as_array().cloned().unwrap_or_default();
-        assert_eq!(changes.len(), 8, "{plan:#}");
+        assert_eq!(changes.len(), 11, "{plan:#}");
         assert!(changes.iter().all(|c| c["action"] == "noop"), "{plan:#}");
     }
 

@@ -35,6 +35,8 @@ pub struct AwsContext {
     pub(super) secrets: aws_sdk_secretsmanager::Client,
     pub(super) logs: aws_sdk_cloudwatchlogs::Client,
     pub(super) cloudwatch: aws_sdk_cloudwatch::Client,
+    pub(super) sqs: aws_sdk_sqs::Client,
+    pub(super) events: aws_sdk_eventbridge::Client,
 }
 
 impl AwsContext {
@@ -130,10 +132,22 @@ impl AwsContext {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let events = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Self {
             sdk,
             region,
             calls,
+            sqs,
+            events,
             ec2,
             sts,
             ecs,

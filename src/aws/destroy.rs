@@ -26,7 +26,7 @@ pub struct DestroyOutcome {
 }
 
 /// A destroy step: the shared step helper with the action fixed to `Delete`.
-async fn step<Fut>(
+pub(super) async fn step<Fut>(
     progress: &Progress,
     resource: Resource,
     name: &str,
@@ -41,12 +41,12 @@ where
     .await
 }
 
-fn gone(progress: &Progress, resource: Resource, name: String) {
+pub(super) fn gone(progress: &Progress, resource: Resource, name: String) {
     emit(progress, ProgressEvent::Absent { resource, name });
 }
 
 /// Deleting something already gone is success.
-fn ignore_not_found(result: Result<(), AwsError>) -> Result<(), AwsError> {
+pub(super) fn ignore_not_found(result: Result<(), AwsError>) -> Result<(), AwsError> {
     match result {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         other => other,
@@ -143,7 +143,7 @@ impl AwsContext {
         } else {
             Some(DEFAULT_RECOVERY_DAYS)
         };
-        let (cluster_result, sg, logs, exec, task, secret) = tokio::join!(
+        let (cluster_result, sg, logs, exec, task, secret, observer) = tokio::join!(
             self.destroy_cluster(spec, observed, progress, &mut outcome.kept),
             self.destroy_security_group(spec, observed, progress),
             self.destroy_log_group(spec, observed, progress),
@@ -160,9 +160,10 @@ impl AwsContext {
                 progress
             ),
             self.destroy_secret(spec, observed, recovery, progress),
+            self.destroy_observer(spec, observed, progress),
         );
         let failures: Vec<(Resource, AwsError)> =
-            [cluster_result, sg, logs, exec, task, secret.map(|_| ())]
+            [cluster_result, sg, logs, exec, task, secret.map(|_| ()), observer]
                 .into_iter()
                 .filter_map(Result::err)
                 .collect();

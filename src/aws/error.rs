@@ -105,6 +105,14 @@ const ALREADY_EXISTS: &[&str] = &[
     "ResourceExistsException",
     "ResourceAlreadyExistsException",
     "ResourceInUseException",
+    // SQS, in its JSON protocol and its older query names.
+    "QueueAlreadyExists",
+    "QueueNameExists",
+    "AWS.SimpleQueueService.QueueNameExists",
+];
+const SQS_NOT_FOUND: &[&str] = &[
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
 ];
 
 /// Maps an AWS error code to its kind. Order matters: `InvalidVpcID.NotFound` is "not
@@ -120,6 +128,7 @@ pub fn classify_code(code: &str) -> ErrorKind {
         || code.ends_with("NotFoundException")
         || code == "NoSuchEntity"
         || code == "ResourceNotFoundException"
+        || SQS_NOT_FOUND.contains(&code)
     {
         ErrorKind::NotFound
     } else if ALREADY_EXISTS.contains(&code) || code.ends_with(".Duplicate") {

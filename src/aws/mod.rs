@@ -14,6 +14,7 @@ pub mod discovery;
 mod ecs_documents;
 mod error;
 mod identity;
+mod observer;
 pub mod logs;
 pub mod profiles;
 pub mod readback;

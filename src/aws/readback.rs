@@ -69,6 +69,11 @@ impl AwsContext {
             names.task_family(),
             names.service(),
         );
+        let (queue_name, dead_letter_name, rule_name) = (
+            names.events_queue(),
+            names.events_dead_letter_queue(),
+            names.events_rule(),
+        );
         let (
             secret,
             execution_role,
@@ -78,6 +83,9 @@ impl AwsContext {
             security_group,
             task_definition,
             service,
+            events_queue,
+            events_dead_letter_queue,
+            events_rule,
         ) = tokio::try_join!(
             self.observe_secret(spec, key),
             self.observe_role(&exec_name, EXECUTION_INLINE_POLICY, stack),
@@ -87,6 +95,9 @@ impl AwsContext {
             self.observe_security_group(spec, stack),
             self.observe_task_definition(&family, stack),
             self.observe_service(spec.cluster.name(), &service_name, stack),
+            self.observe_queue(&queue_name, stack),
+            self.observe_queue(&dead_letter_name, stack),
+            self.observe_rule(&rule_name, stack),
         )?;
         Ok(Observed {
             account_id: identity.account.clone(),
@@ -99,6 +110,9 @@ impl AwsContext {
             security_group,
             task_definition,
             service,
+            events_queue,
+            events_dead_letter_queue,
+            events_rule,
             work_pool: None,
             work_pool_note: None,
         })

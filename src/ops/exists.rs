@@ -79,6 +79,21 @@ pub fn account(spec: &StackSpec, o: &Observed) -> WhatExists {
             o.security_group.is_some(),
         ),
         (
+            Resource::EventsDeadLetterQueue,
+            spec.names.events_dead_letter_queue(),
+            o.events_dead_letter_queue.is_some(),
+        ),
+        (
+            Resource::EventsQueue,
+            spec.names.events_queue(),
+            o.events_queue.is_some(),
+        ),
+        (
+            Resource::EventRule,
+            spec.names.events_rule(),
+            o.events_rule.is_some(),
+        ),
+        (
             Resource::TaskDefinition,
             spec.names.task_family(),
             o.task_definition.is_some(),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::observed::Observed;
+use super::observer::ObserverArns;
 use super::policies;
 use super::render::{RenderContext, RenderError, RenderedStack, render_customized};
 use super::spec::StackSpec;
@@ -22,6 +23,8 @@ pub struct Desired {
     pub task_role_arn: String,
     pub cluster_arn: String,
     pub log_group_arn: String,
+    /// The event observer's queue, dead-letter queue and rule.
+    pub observer: ObserverArns,
     /// `None` until the secret exists (or when there is no credential).
     pub secret_arn: Option<String>,
     pub execution_inline: Option<Value>,
@@ -59,6 +62,7 @@ pub fn desired(
         "arn:{p}:logs:{region}:{account}:log-group:{}",
         spec.names.log_group()
     );
+    let observer = ObserverArns::of(spec, p, account);
     let secret_arn = if spec.secret_name.is_some() {
         observed
             .secret
@@ -102,7 +106,9 @@ pub fn desired(
             &cluster_arn,
             &log_group_arn,
             std::slice::from_ref(&execution_role_arn),
+            &observer.queue,
         ),
+        observer,
         rendered,
         execution_role_arn,
         task_role_arn,

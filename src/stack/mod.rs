@@ -10,6 +10,8 @@ pub mod drift;
 pub mod fargate;
 pub mod names;
 pub mod observed;
+pub mod observer;
+mod observer_plan;
 pub mod plan;
 pub mod policies;
 pub mod pool;

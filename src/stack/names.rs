@@ -50,6 +50,22 @@ impl StackNames {
     pub fn service(&self) -> String {
         self.prefixed("worker")
     }
+    /// The SQS queue the ECS event observer of the worker reads task state changes from.
+    pub fn events_queue(&self) -> String {
+        self.prefixed("ecs-events")
+    }
+    /// Where events the observer could not handle end up, for reading later.
+    pub fn events_dead_letter_queue(&self) -> String {
+        self.prefixed("ecs-events-dlq")
+    }
+    /// The EventBridge rule that sends the cluster's task state changes to the queue.
+    pub fn events_rule(&self) -> String {
+        self.prefixed("ecs-task-state")
+    }
+    /// The deployment `verify` runs a flow from, in the stack's work pool.
+    pub fn verify_deployment(&self) -> String {
+        format!("verify-{}", self.stack)
+    }
     pub fn default_secret(&self) -> String {
         format!("prefect-tui/{}/api-key", self.stack)
     }

@@ -19,6 +19,10 @@ pub struct Observed {
     pub security_group: Option<ObservedSecurityGroup>,
     pub task_definition: Option<ObservedTaskDefinition>,
     pub service: Option<ObservedService>,
+    /// The event observer's queue, its dead-letter queue and the rule that feeds it.
+    pub events_queue: Option<ObservedQueue>,
+    pub events_dead_letter_queue: Option<ObservedQueue>,
+    pub events_rule: Option<ObservedRule>,
     /// The Prefect work pool; `None` when it could not be read (see `work_pool_note`).
     pub work_pool: Option<ObservedPool>,
     /// Why the pool was not read (the Prefect API is not reachable from here).
@@ -111,6 +115,25 @@ pub struct ObservedService {
     pub summary: Value,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedQueue {
+    pub url: String,
+    pub arn: String,
+    pub owned: bool,
+    /// SQS's attribute names to their values, as returned.
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRule {
+    pub arn: String,
+    pub owned: bool,
+    pub pattern: Option<Value>,
+    pub enabled: bool,
+    /// Target id to target ARN.
+    pub targets: BTreeMap<String, String>,
+}
+
 impl Observed {
     pub fn is_empty(&self) -> bool {
         self.secret.is_none()
@@ -121,5 +144,8 @@ impl Observed {
             && self.security_group.is_none()
             && self.task_definition.is_none()
             && self.service.is_none()
+            && self.events_queue.is_none()
+            && self.events_dead_letter_queue.is_none()
+            && self.events_rule.is_none()
     }
 }

@@ -27,6 +27,9 @@ pub enum Resource {
     LogGroup,
     Cluster,
     SecurityGroup,
+    EventsDeadLetterQueue,
+    EventsQueue,
+    EventRule,
     TaskDefinition,
     Service,
     WorkPool,
@@ -41,6 +44,9 @@ impl Resource {
             Resource::LogGroup => "log_group",
             Resource::Cluster => "cluster",
             Resource::SecurityGroup => "security_group",
+            Resource::EventsDeadLetterQueue => "events_dead_letter_queue",
+            Resource::EventsQueue => "events_queue",
+            Resource::EventRule => "event_rule",
             Resource::TaskDefinition => "task_definition",
             Resource::Service => "service",
             Resource::WorkPool => "work_pool",
@@ -56,6 +62,9 @@ impl Resource {
             Resource::LogGroup => "log group",
             Resource::Cluster => "ECS cluster",
             Resource::SecurityGroup => "security group",
+            Resource::EventsDeadLetterQueue => "observer dead-letter queue",
+            Resource::EventsQueue => "observer SQS queue",
+            Resource::EventRule => "task state rule",
             Resource::TaskDefinition => "task definition",
             Resource::Service => "ECS service",
             Resource::WorkPool => "Prefect work pool",
@@ -127,7 +136,7 @@ impl Plan {
     }
 }
 
-fn conflict(label: &str, name: &str, stack: &str) -> String {
+pub(super) fn conflict(label: &str, name: &str, stack: &str) -> String {
     format!(
         "a {label} named {name} exists but does not carry the tag prefect-tui:stack={stack}: \
          prefect-tui will not touch it. Remove or rename it, or choose another stack name."
@@ -292,6 +301,12 @@ pub fn plan(
             vec![format!("vpc {} -> {}", sg.vpc_id, spec.vpc_id)],
         ),
         Some(_) => push(Resource::SecurityGroup, sg_name, Action::Noop, vec![]),
+    }
+
+    // The worker's event observer: its queues and the rule that feeds them.
+    for c in super::observer_plan::plan_observer(spec, observed, desired, &mut conflicts) {
+        values.push((c.resource, c.values));
+        push(c.resource, c.name, c.action, c.fields);
     }
 
     // The task definition: a new revision whenever the rendered document changed.

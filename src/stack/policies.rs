@@ -45,7 +45,12 @@ pub fn execution_inline(secret_arn: &str) -> Value {
 /// What the prefect-aws ECS worker needs to start flow runs in its cluster, and no more.
 /// `pass_roles` are the roles flow-run tasks use (their execution role); PassRole is
 /// limited to them and to ECS tasks.
-pub fn worker_inline(cluster_arn: &str, log_group_arn: &str, pass_roles: &[String]) -> Value {
+pub fn worker_inline(
+    cluster_arn: &str,
+    log_group_arn: &str,
+    pass_roles: &[String],
+    events_queue_arn: &str,
+) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -85,7 +90,8 @@ pub fn worker_inline(cluster_arn: &str, log_group_arn: &str, pass_roles: &[Strin
                 "Action": "iam:PassRole",
                 "Resource": pass_roles,
                 "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
-            }
+            },
+            super::observer::worker_statement(events_queue_arn)
         ]
     })
 }
@@ -130,6 +136,7 @@ mod tests {
             "arn:aws:ecs:us-east-1:1:cluster/c",
             "arn:aws:logs:us-east-1:1:log-group:/g",
             &roles,
+            "arn:aws:sqs:us-east-1:1:q",
         );
         let pass = doc["Statement"]
             .as_array()

@@ -43,6 +43,12 @@ pub fn pool_defaults(
             }}),
         ),
         ("execution_role_arn", json!(execution_role_arn)),
+        // A flow run's task definition is reused while unchanged: without this a worker
+        // (after a restart, or beside another) registers a new revision for every flow
+        // run and meets ECS's RegisterTaskDefinition rate limit under load. The family
+        // stays the worker's default, one per deployment (`prefect_<pool>_<deployment>`),
+        // so two deployments with different images do not take turns registering.
+        ("match_latest_revision_in_family", json!(true)),
         ("configure_cloudwatch_logs", json!(true)),
         (
             "cloudwatch_logs_options",

@@ -139,6 +139,12 @@ pub fn render(spec: &StackSpec, ctx: &RenderContext) -> RenderedStack {
             },
         },
     });
+    // The observer: flow-run tasks that stop are seen through the stack's queue.
+    if let Some(env) = container["environment"].as_array_mut() {
+        for (name, value) in super::observer::worker_environment(spec) {
+            env.push(json!({ "name": name, "value": value }));
+        }
+    }
     if let (Some(env_name), Some(arn)) = (spec.credential.env_name(), &ctx.secret_arn) {
         container["secrets"] = json!([{ "name": env_name, "valueFrom": arn }]);
     }

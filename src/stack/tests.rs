@@ -81,7 +81,11 @@ fn the_key_travels_only_as_a_secret_reference() {
         [
             "PREFECT_API_URL",
             "PREFECT_WORKER_WEBSERVER_PORT",
-            "AWS_DEFAULT_REGION"
+            "AWS_DEFAULT_REGION",
+            "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_ENABLED",
+            "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME",
+            "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_REGION",
+            "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_FORWARD_CRASHED_RUN_LOGS",
         ]
     );
     assert!(!names.contains(&"PREFECT_API_KEY"));
@@ -248,7 +252,7 @@ fn customizations_apply_to_their_own_document() {
     );
     assert_eq!(r.task_definition["containerDefinitions"][0]["memory"], 4096);
     assert_eq!(
-        r.task_definition["containerDefinitions"][0]["environment"][3],
+        r.task_definition["containerDefinitions"][0]["environment"][7],
         json!({"name": "PREFECT_LOGGING_LEVEL", "value": "DEBUG"})
     );
     assert_eq!(

@@ -8,13 +8,16 @@ use crate::ops::progress::ProgressEvent;
 use crate::stack::plan::{Action, Resource};
 
 /// The order the stack's resources are listed in.
-pub const ORDER: [Resource; 9] = [
+pub const ORDER: [Resource; 12] = [
     Resource::Secret,
     Resource::ExecutionRole,
     Resource::TaskRole,
     Resource::LogGroup,
     Resource::Cluster,
     Resource::SecurityGroup,
+    Resource::EventsDeadLetterQueue,
+    Resource::EventsQueue,
+    Resource::EventRule,
     Resource::TaskDefinition,
     Resource::Service,
     Resource::WorkPool,

@@ -1,5 +1,6 @@
 //! Apply: runs a `Plan` as a dependency graph. The secret, both roles, the log group, the
-//! cluster and the security group go concurrently; the execution role's secret policy
+//! cluster, the security group and the event observer (its queues, then its rule) go
+//! concurrently; the execution role's secret policy
 //! follows the secret; the task definition waits for all of them; the service waits for
 //! the task definition. Every step reports `ProgressEvent`s. Steps that are `noop` make no
 //! call at all, which is what makes a repeated deploy free of writes.
@@ -9,12 +10,14 @@
 //! resumes where this one stopped.
 //!
 //! One file per resource family: `secret`, `roles`, `logs`, `cluster`, `network` (the
-//! security group) and `ecs` (task definition and service); this file holds the graph.
+//! security group), `observer` (queues and rule) and `ecs` (task definition and service);
+//! this file holds the graph.
 
 mod cluster;
 mod ecs;
 mod logs;
 mod network;
+mod observer;
 mod roles;
 mod secret;
 
@@ -132,7 +135,7 @@ impl AwsContext {
         let first = desired(spec, observed, assign_public_ip)?;
 
         // Phase 1: everything that depends on nothing.
-        let (secret, exec_role, task_role, log_group, cluster, security_group) = tokio::join!(
+        let (secret, exec_role, task_role, log_group, cluster, security_group, events) = tokio::join!(
             self.apply_secret(spec, observed, plan, key, progress),
             self.apply_role_base(
                 spec.names.execution_role(),
@@ -147,6 +150,7 @@ impl AwsContext {
             self.apply_log_group(spec, observed, plan, progress),
             self.apply_cluster(spec, observed, plan, progress),
             self.apply_security_group(spec, observed, plan, progress),
+            self.apply_observer(spec, observed, plan, &first, progress),
         );
         let mut failures = Vec::new();
         let mut now = observed.clone();
@@ -172,6 +176,9 @@ impl AwsContext {
             failures.push(f);
         }
         if let Err(f) = cluster {
+            failures.push(f);
+        }
+        if let Err(f) = events {
             failures.push(f);
         }
         match security_group {

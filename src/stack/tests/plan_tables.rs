@@ -4,7 +4,7 @@ use super::*;
 use crate::stack::desired::desired;
 use crate::stack::observed::*;
 use crate::stack::plan::{Action, Resource, plan};
-use crate::stack::policies;
+use crate::stack::{observer, policies};
 
 fn empty() -> Observed {
     Observed {
@@ -77,6 +77,32 @@ fn deployed(spec: &StackSpec) -> Observed {
         running_count: 1,
         summary: d.rendered.service.clone(),
     });
+    // As SQS returns them: every value a string, the redrive count among them.
+    let queue = |arn: &str, wanted: Vec<(&str, String)>| ObservedQueue {
+        url: format!("https://sqs/{arn}"),
+        arn: arn.into(),
+        owned: true,
+        attributes: wanted
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.replace("\"maxReceiveCount\":5", "\"maxReceiveCount\":\"5\"")))
+            .chain([("QueueArn".to_owned(), arn.to_owned())])
+            .collect(),
+    };
+    o.events_dead_letter_queue = Some(queue(
+        &d.observer.dead_letter_queue,
+        observer::dead_letter_attributes(),
+    ));
+    o.events_queue = Some(queue(
+        &d.observer.queue,
+        observer::queue_attributes(&d.observer),
+    ));
+    o.events_rule = Some(ObservedRule {
+        arn: d.observer.rule.clone(),
+        owned: true,
+        pattern: Some(observer::event_pattern(&d.cluster_arn)),
+        enabled: true,
+        targets: [(observer::RULE_TARGET_ID.to_owned(), d.observer.queue.clone())].into(),
+    });
     o
 }
 
@@ -89,7 +115,7 @@ fn plan_of(spec: &StackSpec, o: &Observed) -> crate::stack::plan::Plan {
 fn nothing_exists_so_everything_is_created() {
     let spec = cloud();
     let p = plan_of(&spec, &empty());
-    assert_eq!(p.changes.len(), 8);
+    assert_eq!(p.changes.len(), 11);
     assert!(
         p.changes.iter().all(|c| c.action == Action::Create),
         "{p:#?}"
@@ -383,4 +409,73 @@ fn a_missing_brought_cluster_is_a_conflict() {
             .contains("the cluster data-platform named in the profile does not exist"),
         "{err}"
     );
+}
+
+#[test]
+fn a_queue_policy_loosened_by_hand_is_planned_back() {
+    let spec = cloud();
+    let mut o = deployed(&spec);
+    let open = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}]});
+    if let Some(q) = o.events_queue.as_mut() {
+        q.attributes.insert("Policy".into(), open.to_string());
+    }
+    let p = plan_of(&spec, &o);
+    let change = p.change(Resource::EventsQueue).expect("queue");
+    assert_eq!(change.action, Action::Update, "{p:#?}");
+    assert_eq!(change.values.len(), 1, "{:#?}", change.values);
+    assert_eq!(change.values[0].field, "Policy");
+    assert_eq!(change.values[0].live, open);
+    assert_eq!(
+        p.action(Resource::EventsDeadLetterQueue),
+        Action::Noop,
+        "only the queue drifted"
+    );
+}
+
+#[test]
+fn a_rule_disabled_or_retargeted_by_hand_is_planned_back() {
+    let spec = cloud();
+    let mut o = deployed(&spec);
+    if let Some(r) = o.events_rule.as_mut() {
+        r.enabled = false;
+        r.targets.insert("extra".into(), "arn:aws:sqs:us-east-1:1:elsewhere".into());
+    }
+    let p = plan_of(&spec, &o);
+    let change = p.change(Resource::EventRule).expect("rule");
+    assert_eq!(change.action, Action::Update);
+    let fields: Vec<&str> = change.values.iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, ["State", "Targets"], "{change:#?}");
+}
+
+#[test]
+fn a_queue_of_the_same_name_not_tagged_for_the_stack_is_a_conflict() {
+    let spec = cloud();
+    let mut o = deployed(&spec);
+    if let Some(q) = o.events_queue.as_mut() {
+        q.owned = false;
+    }
+    let d = desired(&spec, &o, true).expect("renders");
+    let conflicts = plan(&spec, &o, &d).expect_err("conflict");
+    assert!(
+        conflicts.0.iter().any(|c| c.contains(&spec.names.events_queue())),
+        "{conflicts:?}"
+    );
+}
+
+#[test]
+fn the_pool_reuses_one_task_definition_family_for_flow_runs() {
+    let spec = cloud();
+    let d = desired(&spec, &deployed(&spec), true).expect("renders");
+    let get = |name: &str| {
+        d.pool_defaults
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("match_latest_revision_in_family"),
+        Some(serde_json::json!(true))
+    );
+    assert_eq!(get("family"), None, "one family per deployment, the worker's default");
 }
