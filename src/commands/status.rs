@@ -96,7 +96,7 @@ pub fn render_status(s: &StackStatus) -> String {
             out,
             "  {} {} {}",
             r.name,
-            r.state_name.as_deref().unwrap_or("-"),
+            r.state_name(),
             r.start_time.as_deref().unwrap_or("-")
         );
     }

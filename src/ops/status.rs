@@ -42,7 +42,7 @@ pub async fn stack_status(
         aws.service_status(spec),
         aws.task_statuses(spec, 5),
         prefect.workers(&spec.work_pool),
-        prefect.flow_runs(&spec.work_pool, 10),
+        prefect.pool_flow_runs(&spec.work_pool, 10),
     );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -103,31 +103,6 @@ mod tests {
     }
 }
 
-/// A flow run the pool's workers picked up (or will).
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-pub struct FlowRun {
-    pub name: String,
-    #[serde(default)]
-    pub state_name: Option<String>,
-    #[serde(default)]
-    pub start_time: Option<String>,
-}
-
-impl PrefectClient {
-    /// The latest flow runs of the pool, newest first.
-    pub async fn flow_runs(&self, pool: &str, limit: usize) -> Result<Vec<FlowRun>, PrefectError> {
-        let body = json!({
-            "work_pools": { "name": { "any_": [pool] } },
-            "sort": "EXPECTED_START_TIME_DESC",
-            "limit": limit,
-        });
-        let found: Option<Vec<FlowRun>> = self
-            .call(Method::POST, "flow_runs/filter", Some(&body), true)
-            .await?;
-        Ok(found.unwrap_or_default())
-    }
-}
-
 /// Seconds since the epoch of a Prefect timestamp (RFC 3339, `Z` or `+00:00`).
 pub fn timestamp_secs(text: &str) -> Option<f64> {
     use aws_smithy_types::date_time::{DateTime, Format};

@@ -101,7 +101,7 @@ pub fn fields(
                 format!("flow run {}", r.name),
                 vec![
                     ("name", r.name.clone()),
-                    ("state", or_dash(r.state_name.as_deref())),
+                    ("state", r.state_name().to_owned()),
                     (
                         "started",
                         r.start_time.as_deref().map_or("-".into(), readable_time),

@@ -77,11 +77,7 @@ fn status() -> StackStatus {
             status: "ONLINE".into(),
             heartbeat_age: Some(12),
         }],
-        flow_runs: vec![FlowRun {
-            name: "daring-fox".into(),
-            state_name: Some("Completed".into()),
-            start_time: None,
-        }],
+        flow_runs: vec![FlowRun::sample("daring-fox", "COMPLETED", "Completed", None)],
         errors: vec![],
     }
 }
@@ -238,11 +234,12 @@ fn busy_status() -> StackStatus {
         status: "ONLINE".into(),
         heartbeat_age: Some(3),
     });
-    s.flow_runs.push(FlowRun {
-        name: "quiet-otter".into(),
-        state_name: Some("Running".into()),
-        start_time: Some("2026-11-23T12:01:00Z".into()),
-    });
+    s.flow_runs.push(FlowRun::sample(
+        "quiet-otter",
+        "RUNNING",
+        "Running",
+        Some("2026-11-23T12:01:00Z"),
+    ));
     if let Some(svc) = s.service.as_mut() {
         svc.events = vec![
             (

@@ -280,7 +280,7 @@ fn flow_run_rows(app: &MonitorApp, width: u16) -> Rows {
                 "{}{} {}",
                 mark(Some(i) == selected),
                 r.name,
-                r.state_name.as_deref().unwrap_or("-")
+                r.state_name()
             );
             vec![Line::from(fit(&text, width))]
         })
