@@ -90,6 +90,9 @@ pub enum Command {
     Status(StatusArgs),
     /// A live view of a deployed stack: tasks, workers, service events and logs.
     Monitor(MonitorArgs),
+    /// Proves the stack runs flows: one flow run of a small deployment of the stack, followed
+    /// to Completed (exit 0), or the reason it did not, with what to do (exit 1).
+    Verify(VerifyArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -240,6 +243,22 @@ pub struct StatusArgs {
     /// `table` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// `table` for people (progress as it goes), `json` for scripts (one report at the end).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// How long to wait for the flow run to finish, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,8 @@ pub struct DestroyOutcome {
     pub kept: Vec<String>,
     /// Set when the secret was scheduled for deletion rather than deleted at once.
     pub secret_recovery_days: Option<i64>,
+    /// What `verify` had made in Prefect and the destroy removed, in words.
+    pub removed_in_prefect: Vec<String>,
 }
 
 /// A destroy step: the shared step helper with the action fixed to `Delete`.

@@ -18,6 +18,7 @@ mod observer;
 pub mod logs;
 pub mod profiles;
 pub mod readback;
+pub mod runs;
 pub mod status;
 
 pub use apply::{ApplyError, ApplyOutcome};

@@ -53,6 +53,9 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
     match result {
         Ok(outcome) => {
             let mut text = format!("Destroyed stack {}.\n", spec.names.stack);
+            for removed in &outcome.removed_in_prefect {
+                text.push_str(&format!("Removed from Prefect: {removed}.\n"));
+            }
             for kept in &outcome.kept {
                 text.push_str(&format!("Kept: {kept}.\n"));
             }

@@ -13,6 +13,7 @@ mod preview;
 mod profiles;
 mod shell;
 mod status;
+mod verify;
 
 use std::io::Write;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Logs(args) => logs::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Monitor(args) => monitor::run(&cli.global, args).await,
+        Command::Verify(args) => verify::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
         Command::Completions(args) => shell::completions(args),
         Command::Man => shell::man(),

@@ -66,12 +66,25 @@ pub async fn destroy(
     force_delete_secret: bool,
     progress: &Progress,
 ) -> Result<DestroyOutcome, DestroyError> {
+    // The verify deployment first, while the stack's credential still reads the API; a
+    // Prefect that cannot be reached does not stop the destroy, and is said.
+    let prefect_side = super::verify::remove_deployment(&ctx.prefect, spec).await;
     match ctx
         .aws
         .destroy(spec, &ctx.observed, force_delete_secret, progress)
         .await
     {
-        Ok(outcome) => Ok(outcome),
+        Ok(mut outcome) => {
+            match prefect_side {
+                Ok(removed) => outcome.removed_in_prefect = removed,
+                Err(e) => outcome.kept.push(format!(
+                    "the deployment {}/{} in Prefect, if it exists (the Prefect API said: {e});                      delete it there",
+                    super::verify::VERIFY_FLOW,
+                    spec.names.verify_deployment()
+                )),
+            }
+            Ok(outcome)
+        }
         Err(failures) => Err(DestroyError {
             failures,
             existing: exists::read(&ctx.aws, spec, &ctx.identity).await,

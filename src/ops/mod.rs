@@ -16,6 +16,7 @@ pub mod gate;
 pub mod pool;
 pub mod progress;
 pub mod status;
+pub mod verify;
 
 use crate::aws::AwsError;
 use crate::prefect::PrefectError;

@@ -2,7 +2,7 @@
 //! tasks, the pool's workers, the latest flow runs). `status` prints it; the monitor polls it.
 
 use crate::aws::AwsContext;
-use crate::prefect::{PrefectClient, timestamp_secs};
+use crate::prefect::PrefectClient;
 use crate::stack::StackSpec;
 
 /// Everything `status` and the monitor show about a running stack.
@@ -69,11 +69,7 @@ pub async fn stack_status(
             })
             .into_iter()
             .map(|w| {
-                let heartbeat_age = w
-                    .last_heartbeat_time
-                    .as_deref()
-                    .and_then(timestamp_secs)
-                    .map(|t| (now - t).max(0.0) as u64);
+                let heartbeat_age = w.heartbeat_age_at(now);
                 // Prefect's own offline rule, applied now rather than at its next pass.
                 let status = match w.status_given(heartbeat_age) {
                     crate::prefect::WorkerStatus::Online => "ONLINE",

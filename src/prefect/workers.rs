@@ -44,6 +44,14 @@ pub fn offline_after_secs(heartbeat_interval: Option<u64>) -> u64 {
 }
 
 impl Worker {
+    /// Seconds since its last heartbeat, at `now` (seconds since the epoch).
+    pub fn heartbeat_age_at(&self, now: f64) -> Option<u64> {
+        self.last_heartbeat_time
+            .as_deref()
+            .and_then(timestamp_secs)
+            .map(|t| (now - t).max(0.0) as u64)
+    }
+
     /// The status the server reports, or OFFLINE where the last heartbeat (`heartbeat_age`
     /// seconds ago) is past Prefect's offline threshold while the server still says ONLINE.
     pub fn status_given(&self, heartbeat_age: Option<u64>) -> WorkerStatus {

@@ -7,3 +7,4 @@ pub mod board;
 pub mod exists;
 pub mod plan;
 pub mod progress;
+pub mod verify;
