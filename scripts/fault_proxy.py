@@ -8,9 +8,9 @@ prefect-tui and an emulator (moto or the Prefect server).
 For each request, with probability fault_rate (drawn from a generator seeded with
 fault_seed), one fault of fault_kinds, chosen evenly:
 
-    throttle   the service's own throttling error, in its protocol's shape: JSON 1.1 with
-               `__type` (ECS, CloudWatch Logs, Secrets Manager), the EC2 query protocol's
-               <Response><Errors> (RequestLimitExceeded, 503), the query protocol's
+    throttle   the service's own throttling error, in its protocol's shape: JSON with
+               `__type` (ECS, CloudWatch Logs, Secrets Manager, EventBridge, SQS), the EC2
+               query protocol's <Response><Errors> (RequestLimitExceeded, 503), the query protocol's
                <ErrorResponse> (IAM, STS: Throttling, 400); for a non-AWS server, 429
     error500   500 InternalFailure (AWS shape) or a plain 500
     error503   503 ServiceUnavailable
@@ -39,6 +39,8 @@ JSON_TARGETS = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
     "Logs_20140328": "logs",
     "secretsmanager": "secretsmanager",
+    "AmazonSQS": "sqs",  # JSON 1.0; its errors read `__type` the same way
+    "AWSEvents": "events",
 }
 SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 

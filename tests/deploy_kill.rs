@@ -25,13 +25,16 @@ const REGION: &str = "us-east-2";
 const HOLD: Duration = Duration::from_millis(150);
 
 /// Every resource of the graph, by the name progress lines use.
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 12] = [
     "secret",
     "execution_role",
     "task_role",
     "log_group",
     "cluster",
     "security_group",
+    "events_dead_letter_queue",
+    "events_queue",
+    "event_rule",
     "task_definition",
     "service",
     "work_pool",
@@ -98,6 +101,18 @@ async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
         .await
         .expect("secrets");
     assert_eq!(secrets.secret_list().len(), 1, "{when}: one secret");
+    let queues = aws
+        .sqs
+        .list_queues()
+        .queue_name_prefix(format!("prefect-tui-{stack}-"))
+        .send()
+        .await
+        .expect("queues");
+    assert_eq!(
+        queues.queue_urls().len(),
+        2,
+        "{when}: the observer's queue and its dead-letter queue: {queues:?}"
+    );
     assert_eq!(
         aws.worker_security_groups(stack).await.len(),
         1,

@@ -188,6 +188,22 @@ pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
         .await
         .expect("secrets");
     assert!(secrets.secret_list().is_empty(), "no secret of {stack}");
+    let queues = aws
+        .sqs
+        .list_queues()
+        .queue_name_prefix(format!("prefect-tui-{stack}-"))
+        .send()
+        .await
+        .expect("queues");
+    assert!(queues.queue_urls().is_empty(), "no queue of {stack}: {queues:?}");
+    let rules = aws
+        .events
+        .list_rules()
+        .name_prefix(format!("prefect-tui-{stack}-"))
+        .send()
+        .await
+        .expect("rules");
+    assert!(rules.rules().is_empty(), "no rule of {stack}: {rules:?}");
     for role in ["execution", "worker"] {
         let found = aws
             .iam
