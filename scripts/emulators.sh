@@ -19,6 +19,7 @@
 #     trap emulators_stop EXIT
 #
 #   emulators_venv   create/refresh .venv at the repo root from scripts/requirements.txt
+#                    (emulators_faults_venv and emulators_lint_venv: .venv-faults, .venv-lint)
 #   emulators_start  start the servers, wait until healthy, export:
 #       PREFECT_TUI_TEST_MOTO_URL                 moto, no auth (anything goes)
 #       PREFECT_TUI_TEST_MOTO_AUTH_URL            moto enforcing IAM policies
@@ -39,6 +40,8 @@
 #       PREFECT_TUI_TEST_MITMDUMP                 mitmproxy's mitmdump, from .venv-faults
 #                                                   (tests/faults.rs runs it with
 #                                                   scripts/fault_proxy.py)
+#       PREFECT_TUI_TEST_PARLIAMENT               the IAM policy linter, from .venv-lint
+#                                                   (tests/policy_lint.rs)
 #   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
 #
 # On the auth server only the denied user's keys are valid: any other key gets
@@ -58,52 +61,51 @@ _EMU_VENV="$_EMU_ROOT/.venv"
 _EMU_REQUIREMENTS="$_EMU_ROOT/scripts/requirements.txt"
 _EMU_FAULTS_VENV="$_EMU_ROOT/.venv-faults"
 _EMU_FAULTS_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-faults.txt"
+_EMU_LINT_VENV="$_EMU_ROOT/.venv-lint"
+_EMU_LINT_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-lint.txt"
 EMULATORS_DIR="${EMULATORS_DIR:-}"
 
 _emu_say() { echo "emulators: $*" >&2; }
 
-emulators_venv() {
-    local want have log
-    want="$(sha256sum "$_EMU_REQUIREMENTS" | cut -d' ' -f1)"
-    have="$(cat "$_EMU_VENV/.requirements.sha256" 2>/dev/null || true)"
-    if [[ -x "$_EMU_VENV/bin/python" && "$want" == "$have" ]]; then
+# _emu_pinned_venv DIR REQUIREMENTS PROGRAM WHAT: create/refresh the venv DIR from the
+# pinned REQUIREMENTS (--no-deps: every dependency is pinned there) unless DIR/bin/PROGRAM
+# exists and the file has not changed since.
+_emu_pinned_venv() {
+    local dir="$1" requirements="$2" program="$3" what="$4" want have log
+    want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    have="$(cat "$dir/.requirements.sha256" 2>/dev/null || true)"
+    if [[ -x "$dir/bin/$program" && "$want" == "$have" ]]; then
         return 0
     fi
-    _emu_say "installing moto + prefect into .venv (takes a minute the first time)..."
-    rm -rf "$_EMU_VENV"
-    "${EMULATORS_PYTHON:-python3}" -m venv "$_EMU_VENV"
-    log="$_EMU_VENV/pip-install.log"
-    # Every dependency is pinned in requirements.txt, hence --no-deps.
+    _emu_say "installing $what into $(basename "$dir") (takes a minute the first time)..."
+    rm -rf "$dir"
+    "${EMULATORS_PYTHON:-python3}" -m venv "$dir"
+    log="$dir/pip-install.log"
     if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-        "$_EMU_VENV/bin/python" -m pip install --no-deps -r "$_EMU_REQUIREMENTS" >"$log" 2>&1; then
+        "$dir/bin/python" -m pip install --no-deps -r "$requirements" >"$log" 2>&1; then
         _emu_say "pip install failed; last lines of $log:"
         tail -n 30 "$log" >&2
         return 1
     fi
-    echo "$want" >"$_EMU_VENV/.requirements.sha256"
+    echo "$want" >"$dir/.requirements.sha256"
+}
+
+emulators_venv() {
+    _emu_pinned_venv "$_EMU_VENV" "$_EMU_REQUIREMENTS" python "moto + prefect"
 }
 
 # emulators_faults_venv: create/refresh .venv-faults (mitmproxy, for the fault-injecting
 # proxy of tests/faults.rs) from scripts/requirements-faults.txt. Its own venv: its pins
 # clash with the emulators' (cryptography, h11).
 emulators_faults_venv() {
-    local want have log
-    want="$(sha256sum "$_EMU_FAULTS_REQUIREMENTS" | cut -d' ' -f1)"
-    have="$(cat "$_EMU_FAULTS_VENV/.requirements.sha256" 2>/dev/null || true)"
-    if [[ -x "$_EMU_FAULTS_VENV/bin/mitmdump" && "$want" == "$have" ]]; then
-        return 0
-    fi
-    _emu_say "installing mitmproxy into .venv-faults..."
-    rm -rf "$_EMU_FAULTS_VENV"
-    "${EMULATORS_PYTHON:-python3}" -m venv "$_EMU_FAULTS_VENV"
-    log="$_EMU_FAULTS_VENV/pip-install.log"
-    if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-        "$_EMU_FAULTS_VENV/bin/python" -m pip install --no-deps -r "$_EMU_FAULTS_REQUIREMENTS" >"$log" 2>&1; then
-        _emu_say "pip install failed; last lines of $log:"
-        tail -n 30 "$log" >&2
-        return 1
-    fi
-    echo "$want" >"$_EMU_FAULTS_VENV/.requirements.sha256"
+    _emu_pinned_venv "$_EMU_FAULTS_VENV" "$_EMU_FAULTS_REQUIREMENTS" mitmdump mitmproxy
+}
+
+# emulators_lint_venv: create/refresh .venv-lint (parliament, the IAM policy linter of
+# tests/policy_lint.rs) from scripts/requirements-lint.txt. Its own venv: its boto3 is
+# newer than the one moto pins.
+emulators_lint_venv() {
+    _emu_pinned_venv "$_EMU_LINT_VENV" "$_EMU_LINT_REQUIREMENTS" parliament parliament
 }
 
 # _emu_free_ports N: print N distinct free loopback TCP ports, one per line.
@@ -254,6 +256,7 @@ emulators_start() {
     fi
     emulators_venv || return 1
     emulators_faults_venv || return 1
+    emulators_lint_venv || return 1
     EMULATORS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/prefect-tui-emulators.XXXXXX")"
     mkdir "$EMULATORS_DIR/prefect-home"
 
@@ -318,6 +321,7 @@ emulators_start() {
     export PREFECT_TUI_TEST_STANDIN_LOG="$EMULATORS_DIR/standin.log"
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
     export PREFECT_TUI_TEST_MITMDUMP="$_EMU_FAULTS_VENV/bin/mitmdump"
+    export PREFECT_TUI_TEST_PARLIAMENT="$_EMU_LINT_VENV/bin/parliament"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \

@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use crate::cli::{DocumentFormat, GlobalArgs, PreviewArgs};
-use crate::stack::{PatchStep, RenderContext, StackSpec, redact};
+use crate::stack::desired::desired;
+use crate::stack::observed::Observed;
+use crate::stack::{PatchStep, RenderContext, StackSpec, observer, policies, redact};
 
 use super::{CommandError, load_profile, print_out};
 
@@ -18,6 +20,9 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
         "task_definition": rendered.task_definition,
         "service": rendered.service,
     });
+    for (name, doc) in other_documents(spec) {
+        documents[name] = doc;
+    }
     // The key is never needed to render, but if it is in this environment and a
     // customization copied it somewhere, it must not reach the screen.
     let key = std::env::var("PREFECT_API_KEY").unwrap_or_default();
@@ -33,6 +38,11 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
                 "customizations_applied": applied,
                 "task_definition": documents["task_definition"],
                 "service": documents["service"],
+                "worker_role_policy": documents["worker_role_policy"],
+                "execution_role_policy": documents["execution_role_policy"],
+                "events_dead_letter_queue": documents["events_dead_letter_queue"],
+                "events_queue": documents["events_queue"],
+                "event_rule": documents["event_rule"],
             });
             let mut text = serde_json::to_string_pretty(&out)
                 .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
@@ -49,6 +59,69 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
         }
     };
     print_out(&text)
+}
+
+/// The IAM policies and the observer's queues and rule, with the account as a placeholder.
+fn other_documents(spec: &StackSpec) -> Vec<(&'static str, Value)> {
+    let placeholder = Observed {
+        account_id: "<account-id>".to_owned(),
+        partition: "aws".to_owned(),
+        ..Observed::default()
+    };
+    let Ok(d) = desired(spec, &placeholder, true) else {
+        return vec![];
+    };
+    let queue = |name: String, attributes: Vec<(&str, String)>| {
+        let attributes: serde_json::Map<String, Value> = attributes
+            .into_iter()
+            .map(|(k, v)| {
+                let v = serde_json::from_str::<Value>(&v)
+                    .ok()
+                    .filter(Value::is_object)
+                    .unwrap_or(Value::String(v));
+                (k.to_owned(), v)
+            })
+            .collect();
+        json!({ "QueueName": name, "Attributes": attributes })
+    };
+    let secret = spec.secret_name.as_ref().map(|name| {
+        format!(
+            "arn:aws:secretsmanager:{}:<account-id>:secret:{name}-<suffix>",
+            spec.region
+        )
+    });
+    vec![
+        ("worker_role_policy", d.worker_inline.clone()),
+        (
+            "execution_role_policy",
+            secret
+                .as_deref()
+                .map(policies::execution_inline)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "events_dead_letter_queue",
+            queue(
+                spec.names.events_dead_letter_queue(),
+                observer::dead_letter_attributes(),
+            ),
+        ),
+        (
+            "events_queue",
+            queue(
+                spec.names.events_queue(),
+                observer::queue_attributes(&d.observer),
+            ),
+        ),
+        (
+            "event_rule",
+            json!({
+                "Name": spec.names.events_rule(),
+                "EventPattern": observer::event_pattern(&d.cluster_arn),
+                "Targets": [{ "Id": observer::RULE_TARGET_ID, "Arn": d.observer.queue }],
+            }),
+        ),
+    ]
 }
 
 fn applied_patches(steps: &[PatchStep]) -> Vec<Value> {

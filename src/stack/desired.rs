@@ -102,12 +102,16 @@ pub fn desired(
     let service_hash = spec_hash(&rendered.service);
     Ok(Desired {
         execution_inline: secret_arn.as_deref().map(policies::execution_inline),
-        worker_inline: policies::worker_inline(
-            &cluster_arn,
-            &log_group_arn,
-            std::slice::from_ref(&execution_role_arn),
-            &observer.queue,
-        ),
+        worker_inline: policies::worker_inline(&policies::WorkerScope {
+            partition: p,
+            region,
+            account,
+            cluster: spec.cluster.name(),
+            work_pool: &spec.work_pool,
+            log_group_arn: &log_group_arn,
+            pass_roles: std::slice::from_ref(&execution_role_arn),
+            events_queue_arn: &observer.queue,
+        }),
         observer,
         rendered,
         execution_role_arn,

@@ -42,35 +42,82 @@ pub fn execution_inline(secret_arn: &str) -> Value {
     })
 }
 
-/// What the prefect-aws ECS worker needs to start flow runs in its cluster, and no more.
-/// `pass_roles` are the roles flow-run tasks use (their execution role); PassRole is
-/// limited to them and to ECS tasks.
-pub fn worker_inline(
-    cluster_arn: &str,
-    log_group_arn: &str,
-    pass_roles: &[String],
-    events_queue_arn: &str,
-) -> Value {
+/// Where the worker's flow runs live: its cluster, the task-definition families the
+/// prefect-aws worker registers for the pool (`prefect_<pool>_<deployment or flow id>`,
+/// `ECS_DEFAULT_FAMILY` in `workers/ecs_worker.py`), and the pool's log group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerScope<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub cluster: &'a str,
+    pub work_pool: &'a str,
+    pub log_group_arn: &'a str,
+    /// The roles flow-run tasks use (their execution role).
+    pub pass_roles: &'a [String],
+    pub events_queue_arn: &'a str,
+}
+
+/// What the prefect-aws ECS worker needs to start flow runs in its cluster, and no more,
+/// scoped by the resource types AWS's service authorization reference gives each action:
+/// task definitions of the pool's families (register, run), tasks of the stack's cluster
+/// (describe, stop), tags only as RunTask and RegisterTaskDefinition create them. Describe
+/// and Deregister of task definitions take no resource, so they stay on `*`. PassRole is
+/// limited to the flow-run roles and to ECS tasks.
+///
+/// moto (the emulator the tests run on) checks actions and resources for the worker's
+/// credentials but does not evaluate `Condition`; the conditions here are pinned by this
+/// module's tests and linted with parliament in `tests/policy_lint.rs`.
+pub fn worker_inline(scope: &WorkerScope<'_>) -> Value {
+    let WorkerScope {
+        partition: p,
+        region: r,
+        account: a,
+        cluster,
+        work_pool,
+        log_group_arn,
+        pass_roles,
+        events_queue_arn,
+    } = scope;
+    let families = format!("arn:{p}:ecs:{r}:{a}:task-definition/prefect_{work_pool}_*");
+    let tasks = format!("arn:{p}:ecs:{r}:{a}:task/{cluster}/*");
+    let cluster_arn = format!("arn:{p}:ecs:{r}:{a}:cluster/{cluster}");
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "ManageFlowRunTaskDefinitions",
+                "Sid": "RegisterFlowRunTaskDefinitions",
                 "Effect": "Allow",
-                "Action": [
-                    "ecs:RegisterTaskDefinition",
-                    "ecs:DeregisterTaskDefinition",
-                    "ecs:DescribeTaskDefinition",
-                    "ecs:TagResource"
-                ],
+                "Action": "ecs:RegisterTaskDefinition",
+                "Resource": families
+            },
+            {
+                "Sid": "ReadAndRetireTaskDefinitions",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"],
                 "Resource": "*"
             },
             {
                 "Sid": "RunFlowRunsInTheStackCluster",
                 "Effect": "Allow",
-                "Action": ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"],
-                "Resource": "*",
+                "Action": "ecs:RunTask",
+                "Resource": families,
                 "Condition": { "ArnEquals": { "ecs:cluster": cluster_arn } }
+            },
+            {
+                "Sid": "WatchAndStopFlowRunTasks",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeTasks", "ecs:StopTask"],
+                "Resource": tasks
+            },
+            {
+                "Sid": "TagWhatItCreates",
+                "Effect": "Allow",
+                "Action": "ecs:TagResource",
+                "Resource": [families, tasks],
+                "Condition": { "StringEquals": {
+                    "ecs:CreateAction": ["RunTask", "RegisterTaskDefinition"]
+                } }
             },
             {
                 "Sid": "ReadNetwork",
@@ -81,8 +128,10 @@ pub fn worker_inline(
             {
                 "Sid": "ReadFlowRunLogs",
                 "Effect": "Allow",
-                "Action": ["logs:GetLogEvents", "logs:DescribeLogStreams", "logs:FilterLogEvents"],
-                "Resource": [log_group_arn, format!("{log_group_arn}:*")]
+                // The observer reads a crashed run's container output to forward it to
+                // Prefect (prefect-aws 0.7.12 calls nothing else of CloudWatch Logs).
+                "Action": "logs:GetLogEvents",
+                "Resource": format!("{log_group_arn}:log-stream:*")
             },
             {
                 "Sid": "PassOnlyFlowRunRoles",
@@ -129,15 +178,75 @@ mod tests {
         assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
     }
 
+    fn scope(roles: &[String]) -> WorkerScope<'_> {
+        WorkerScope {
+            partition: "aws",
+            region: "us-east-1",
+            account: "1",
+            cluster: "c",
+            work_pool: "ecs-prod",
+            log_group_arn: "arn:aws:logs:us-east-1:1:log-group:/g",
+            pass_roles: roles,
+            events_queue_arn: "arn:aws:sqs:us-east-1:1:q",
+        }
+    }
+
+    fn statement(doc: &Value, sid: &str) -> Value {
+        doc["Statement"]
+            .as_array()
+            .and_then(|s| s.iter().find(|st| st["Sid"] == sid))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_worker_runs_and_registers_only_the_pool_families_in_its_cluster() {
+        let roles = vec![];
+        let doc = worker_inline(&scope(&roles));
+        let family = "arn:aws:ecs:us-east-1:1:task-definition/prefect_ecs-prod_*";
+        let run = statement(&doc, "RunFlowRunsInTheStackCluster");
+        assert_eq!(run["Action"], "ecs:RunTask");
+        assert_eq!(run["Resource"], family);
+        assert_eq!(
+            run["Condition"]["ArnEquals"]["ecs:cluster"],
+            "arn:aws:ecs:us-east-1:1:cluster/c"
+        );
+        assert_eq!(
+            statement(&doc, "RegisterFlowRunTaskDefinitions")["Resource"],
+            family
+        );
+        assert_eq!(
+            statement(&doc, "WatchAndStopFlowRunTasks")["Resource"],
+            "arn:aws:ecs:us-east-1:1:task/c/*"
+        );
+        let tag = statement(&doc, "TagWhatItCreates");
+        assert_eq!(
+            tag["Condition"]["StringEquals"]["ecs:CreateAction"],
+            json!(["RunTask", "RegisterTaskDefinition"])
+        );
+        // Only the two task-definition reads that take no resource stay on `*`, and EC2's.
+        let on_star: Vec<Value> = doc["Statement"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter(|st| st["Resource"] == "*")
+                    .map(|st| st["Action"].clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            on_star,
+            vec![
+                json!(["ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"]),
+                json!(["ec2:DescribeVpcs", "ec2:DescribeSubnets"])
+            ]
+        );
+    }
+
     #[test]
     fn worker_passes_only_the_given_roles_to_ecs_tasks() {
         let roles = vec!["arn:aws:iam::1:role/exec".to_owned()];
-        let doc = worker_inline(
-            "arn:aws:ecs:us-east-1:1:cluster/c",
-            "arn:aws:logs:us-east-1:1:log-group:/g",
-            &roles,
-            "arn:aws:sqs:us-east-1:1:q",
-        );
+        let doc = worker_inline(&scope(&roles));
         let pass = doc["Statement"]
             .as_array()
             .and_then(|s| s.iter().find(|st| st["Action"] == "iam:PassRole"))
