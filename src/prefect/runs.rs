@@ -81,6 +81,21 @@ impl FlowRun {
         )
     }
 
+    /// How long it ran: Prefect's own count, else from its start to its end.
+    pub fn duration_secs(&self) -> Option<f64> {
+        if let Some(t) = self.total_run_time.filter(|t| *t > 0.0) {
+            return Some(t);
+        }
+        let start = super::timestamp_secs(self.start_time.as_deref()?)?;
+        let end = super::timestamp_secs(self.end_time.as_deref()?)?;
+        Some((end - start).max(0.0))
+    }
+
+    /// The short id of its ECS task (the last part of the task's ARN).
+    pub fn task_id(&self) -> Option<&str> {
+        self.task_arn().and_then(|arn| arn.rsplit('/').next())
+    }
+
     /// The ECS task the worker started for it.
     pub fn task_arn(&self) -> Option<&str> {
         let pid = self.infrastructure_pid.as_deref()?;

@@ -55,6 +55,8 @@ pub enum Action {
     AskScale,
     /// Ask before forcing a new deployment.
     AskRedeploy,
+    /// Ask before starting a verify flow run.
+    AskVerify,
     /// Ask before stopping the selected task.
     AskStopTask,
     /// A character typed into the search or a prompt.
@@ -77,7 +79,8 @@ pub enum Action {
     LogSource(TailSource),
     /// The service's CPU and memory over the last hour, or why there are none.
     MetricsLoaded(Result<ServiceMetrics, String>),
-    /// An action on the stack finished; the text says what happened.
+    /// An action on the stack finished (or, for verify, moved on); the text says what
+    /// happened.
     WorkDone(String),
     /// An action on the stack failed.
     WorkFailed(String),
@@ -89,6 +92,7 @@ pub enum Work {
     Scale(u32),
     Redeploy,
     StopTask(String),
+    Verify,
 }
 
 /// A question on screen.
@@ -246,7 +250,7 @@ impl MonitorApp {
                 };
                 self.logs.set_task_filter(next);
             }
-            Action::LogsOfSelectedTask => match self.selection.task.clone() {
+            Action::LogsOfSelectedTask => match self.selected_task_id() {
                 Some(id) => {
                     self.logs.set_task_filter(Some(id));
                     self.focus = Pane::Logs;
@@ -271,6 +275,14 @@ impl MonitorApp {
                     question: "Force a new deployment of the service (new tasks replace the old)?"
                         .to_owned(),
                     work: Work::Redeploy,
+                })
+            }
+            Action::AskVerify => {
+                self.prompt = Some(Prompt::Confirm {
+                    question: "Start one flow run of the stack's verify deployment and follow it \
+                               to its end?"
+                        .to_owned(),
+                    work: Work::Verify,
                 })
             }
             Action::AskStopTask => self.ask_stop_task(),
@@ -335,6 +347,17 @@ impl MonitorApp {
             _ => return false,
         }
         true
+    }
+
+    /// The task whose logs `l` shows: the selected task's, or the selected flow run's.
+    fn selected_task_id(&self) -> Option<String> {
+        if self.focus != Pane::FlowRuns {
+            return self.selection.task.clone();
+        }
+        let name = self.selection.flow_run.as_ref()?;
+        let runs = &self.status.as_ref()?.flow_runs;
+        let run = runs.iter().find(|r| &r.name == name)?;
+        run.task_id().map(str::to_owned)
     }
 
     fn open_detail(&mut self) {

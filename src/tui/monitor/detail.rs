@@ -97,18 +97,38 @@ pub fn fields(
         }
         Detail::FlowRun(name) => {
             let r = status.flow_runs.iter().find(|r| &r.name == name)?;
-            Some((
-                format!("flow run {}", r.name),
-                vec![
-                    ("name", r.name.clone()),
-                    ("state", r.state_name().to_owned()),
-                    (
-                        "started",
-                        r.start_time.as_deref().map_or("-".into(), readable_time),
-                    ),
-                    ("work pool", status.work_pool.clone()),
-                ],
-            ))
+            let mut rows = vec![
+                ("name", r.name.clone()),
+                ("state", r.state_name().to_owned()),
+                (
+                    "started",
+                    r.start_time.as_deref().map_or("-".into(), readable_time),
+                ),
+                (
+                    "duration",
+                    r.duration_secs()
+                        .map_or("-".into(), |s| format!("{s:.1} s")),
+                ),
+                (
+                    "ECS task",
+                    r.task_id()
+                        .map_or("not started".into(), |id| format!("{id} (l: its log lines)")),
+                ),
+                ("work pool", status.work_pool.clone()),
+            ];
+            if let Some(message) = r.state.as_ref().and_then(|s| s.message.clone())
+                && !message.is_empty()
+            {
+                rows.push(("message", message));
+            }
+            if r.is_final()
+                && let Some(failure) = crate::ops::verify::classify(r, None)
+            {
+                let (what, todo) = crate::text::verify::explain(&failure);
+                rows.push(("what it means", what));
+                rows.push(("what to do", todo));
+            }
+            Some((format!("flow run {}", r.name), rows))
         }
         Detail::Event(i) => {
             let (time, message) = status.service.as_ref()?.events.get(*i)?;

@@ -39,6 +39,10 @@ fn tasks(p: Pane) -> bool {
     p == Pane::Tasks
 }
 
+fn tasks_or_runs(p: Pane) -> bool {
+    matches!(p, Pane::Tasks | Pane::FlowRuns)
+}
+
 /// The table, in the order of the help overlay; the footer takes hints in the same order
 /// while they fit.
 pub fn bindings() -> Vec<Binding> {
@@ -115,8 +119,8 @@ pub fn bindings() -> Vec<Binding> {
         },
         Binding {
             keys: "l",
-            help: "logs of the selected task only",
-            footer: Some(("l logs", tasks)),
+            help: "logs of the selected task (or flow run's task) only",
+            footer: Some(("l logs", tasks_or_runs)),
             matches: |e| char_key(e, 'l'),
             action: Action::LogsOfSelectedTask,
         },
@@ -182,6 +186,13 @@ pub fn bindings() -> Vec<Binding> {
             footer: Some(("s scale", everywhere)),
             matches: |e| char_key(e, 's'),
             action: Action::AskScale,
+        },
+        Binding {
+            keys: "v",
+            help: "verify: one flow run of the stack, followed to its end",
+            footer: Some(("v verify", everywhere)),
+            matches: |e| char_key(e, 'v'),
+            action: Action::AskVerify,
         },
         Binding {
             keys: "d",

@@ -15,6 +15,7 @@ use super::{keys, ui};
 use crate::aws::logs::{Cadence, LogTail, TailUpdate, follow};
 use crate::aws::{AwsContext, AwsError, ErrorKind};
 use crate::ops::status::{StackStatus, stack_status};
+use crate::ops::{self, verify::VerifyEvent};
 use crate::prefect::PrefectClient;
 use crate::stack::StackSpec;
 
@@ -188,10 +189,48 @@ async fn do_work(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
             .stop_task(&ctx.spec, id)
             .await
             .map(|()| format!("Task {id} stopping.")),
+        Work::Verify => return verify(ctx, tx).await,
     };
     let _ = tx.send(match result {
         Ok(text) => Action::WorkDone(text),
         Err(e) => Action::WorkFailed(e.to_string()),
+    });
+}
+
+/// A verify flow run: each step in the status line, then how it ended.
+async fn verify(ctx: MonitorContext, tx: UnboundedSender<Action>) {
+    let progress = tx.clone();
+    let say = move |event: VerifyEvent| {
+        let _ = progress.send(Action::WorkDone(format!(
+            "verify: {}",
+            crate::text::verify::event_line(&event).trim()
+        )));
+    };
+    let result = ops::verify::verify(
+        &ctx.aws,
+        &ctx.prefect,
+        &ctx.spec,
+        ops::verify::VerifyOptions::default(),
+        &say,
+    )
+    .await;
+    let _ = tx.send(match result {
+        Ok(report) if report.completed() => Action::WorkDone(format!(
+            "verify: flow run {} Completed in {:.1} s; the stack runs flows.",
+            report.flow_run_name, report.seconds
+        )),
+        Ok(report) => {
+            let (what, todo) = report
+                .failure
+                .as_ref()
+                .map(crate::text::verify::explain)
+                .unwrap_or_default();
+            Action::WorkFailed(format!(
+                "verify: flow run {} {}: {what} {todo}",
+                report.flow_run_name, report.final_state
+            ))
+        }
+        Err(e) => Action::WorkFailed(format!("verify could not run: {e}")),
     });
 }
 

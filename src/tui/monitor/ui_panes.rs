@@ -276,8 +276,16 @@ fn flow_run_rows(app: &MonitorApp, width: u16) -> Rows {
         .iter()
         .enumerate()
         .map(|(i, r)| {
+            let took = r
+                .duration_secs()
+                .map(|s| format!(" {s:.0}s"))
+                .unwrap_or_default();
+            let task = r
+                .task_id()
+                .map(|id| format!(" task {}", &id[..id.len().min(8)]))
+                .unwrap_or_default();
             let text = format!(
-                "{}{} {}",
+                "{}{} {}{took}{task}",
                 mark(Some(i) == selected),
                 r.name,
                 r.state_name()
