@@ -29,7 +29,7 @@ Not emulated: task sets, load balancers, placement, capacity providers, the circ
 breaker, task state change events, tasks started by RunTask outside a service (moto keeps
 its own behaviour for those).
 
-Must not: start or signal processes (scheduler.py does), or block while holding `lock`.
+Must not: start or signal processes (agent.py does), or block while holding `lock`.
 """
 
 from __future__ import annotations

@@ -122,12 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     route_request_log(args.request_log)
 
     from . import ecs_state
-    from .scheduler import Scheduler
+    from .fargate import Fargate
 
     ecs_state.install()
     server = MotoServer(args.host, args.port, ecs_state.lock)
     server.start()
-    scheduler = Scheduler(args.region, server.url, args.default_stop_timeout)
+    fargate = Fargate(args.region, server.url, args.default_stop_timeout)
     stopping = threading.Event()
 
     def on_signal(_signum, _frame):
@@ -138,9 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, on_signal)
     log.info("watching ECS services in %s at %s", args.region, server.url)
     while not stopping.is_set():
-        scheduler.cycle()
+        fargate.cycle()
         ecs_state.wake.wait(args.poll)
         ecs_state.wake.clear()
-    log.info("shutting down: stopping %d task(s)", len(scheduler.tasks))
-    scheduler.shutdown()
+    log.info("shutting down: stopping %d task(s)", len(fargate.tasks))
+    fargate.shutdown()
     server.stop()

@@ -1,8 +1,9 @@
-"""A real moto server in this process, the stand-in's scheduler driven by the test itself.
+"""A real moto server in this process, the stand-in's passes driven by the test itself.
 
-The tests talk to the server over HTTP with boto3, as any client would; the scheduler runs
-its passes in the test's own thread (tasks are spawned from the main thread only), so a
-test decides when the stand-in acts and waits for what ECS then reports.
+The tests talk to the server over HTTP with boto3, as any client would; the stand-in
+(standin.fargate.Fargate: the agent and the service scheduler) runs its passes in the
+test's own thread (tasks are spawned from the main thread only), so a test decides when
+the stand-in acts and waits for what ECS then reports.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import boto3
 from botocore.config import Config
 
 from standin import ecs_state
+from standin.fargate import Fargate
 from standin.processes import free_port
-from standin.scheduler import Scheduler
 from standin.server import MotoServer, quiet_environment, route_request_log
 
 REGION = "eu-west-3"
@@ -59,7 +60,7 @@ class StandInTest(unittest.TestCase):
                                              region_name=REGION)
         self.ecs = self.session.client("ecs", endpoint_url=self.url, config=config)
         self.ec2 = self.session.client("ec2", endpoint_url=self.url, config=config)
-        self.scheduler = Scheduler(REGION, self.url, default_stop_timeout=5)
+        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5)
         self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
         vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         # moto names a task's network interface only in a VPC with DNS hostnames.
@@ -69,7 +70,7 @@ class StandInTest(unittest.TestCase):
                                                  VpcId=vpc)["GroupId"]
 
     def tearDown(self) -> None:
-        self.scheduler.shutdown()
+        self.fargate.shutdown()
         from moto.core.base_backend import BackendDict
         with ecs_state.lock:
             BackendDict.reset()
@@ -102,10 +103,10 @@ class StandInTest(unittest.TestCase):
         return self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if arns else []
 
     def until(self, what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-        """Runs scheduling passes until `check` returns something true; fails after `timeout`."""
+        """Runs the stand-in's passes until `check` returns something true; fails after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
-            self.scheduler.cycle()
+            self.fargate.cycle()
             result = check()
             if result:
                 return result
@@ -114,7 +115,7 @@ class StandInTest(unittest.TestCase):
             time.sleep(0.2)
 
     def local(self, task_arn: str):
-        return next((t for t in self.scheduler.tasks if t.arn == task_arn), None)
+        return next((t for t in self.fargate.tasks if t.arn == task_arn), None)
 
 
 def alive(pid: int) -> bool:

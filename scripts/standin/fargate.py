@@ -1,0 +1,35 @@
+"""fargate: one region's Fargate, as the stand-in plays it: an agent and a scheduler.
+
+The agent (agent.py) runs the tasks; the service scheduler (scheduler.py) decides which
+service tasks there should be. `cycle` is one pass of both, in that order: first what
+happened (exits, failed starts, StopTask), then what should happen. It must run on the
+main thread (processes are spawned there).
+"""
+
+from __future__ import annotations
+
+from .agent import FARGATE_STOP_TIMEOUT, Agent, LocalTask
+from .scheduler import Scheduler
+
+
+class Fargate:
+    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT):
+        self.agent = Agent(region, endpoint, default_stop_timeout)
+        self.scheduler = Scheduler(self.agent)
+        self.agent.on_finish = self._finished
+
+    @property
+    def tasks(self) -> list[LocalTask]:
+        return self.agent.tasks
+
+    def cycle(self) -> None:
+        self.agent.reap()
+        self.agent.follow_stop_requests()
+        self.scheduler.cycle()
+
+    def _finished(self, task: LocalTask, code: int | None) -> None:
+        if task.key is not None:
+            self.scheduler.finished(task, code)
+
+    def shutdown(self) -> None:
+        self.agent.shutdown()
