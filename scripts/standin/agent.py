@@ -75,9 +75,10 @@ class Agent:
     def launch(self, backend: Any, ecs_task: Any, key: ServiceKey | None = None,
                deployment_id: str | None = None,
                on_health: Callable[[Any, Any, str], None] | None = None) -> LocalTask:
-        """Starts a placed (PENDING) task. The result's `failure` says if it could not
-        start; such a task is already STOPPED."""
+        """Starts a placed task (PROVISIONING or PENDING). The result's `failure` says if
+        it could not start; such a task is already STOPPED."""
         with ecs_state.lock:
+            ecs_state.mark_pending(backend, ecs_task)
             definition = backend.describe_task_definition(ecs_task.task_definition_arn)
             try:
                 container = task_container(definition, ecs_task.overrides)

@@ -1,14 +1,15 @@
-"""fargate: one region's Fargate, as the stand-in plays it: an agent and a scheduler.
+"""fargate: one region's Fargate, as the stand-in plays it: one agent and two schedulers.
 
 The agent (agent.py) runs the tasks; the service scheduler (scheduler.py) decides which
-service tasks there should be. `cycle` is one pass of both, in that order: first what
-happened (exits, failed starts, StopTask), then what should happen. It must run on the
-main thread (processes are spawned there).
+service tasks there should be; runtask.py takes up the tasks RunTask made. `cycle` is one
+pass of all three, in that order: first what happened (exits, failed starts, StopTask),
+then what should happen. It must run on the main thread (processes are spawned there).
 """
 
 from __future__ import annotations
 
 from .agent import FARGATE_STOP_TIMEOUT, Agent, LocalTask
+from .runtask import RunTaskTasks
 from .scheduler import Scheduler
 
 
@@ -16,6 +17,7 @@ class Fargate:
     def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT):
         self.agent = Agent(region, endpoint, default_stop_timeout)
         self.scheduler = Scheduler(self.agent)
+        self.run_tasks = RunTaskTasks(self.agent)
         self.agent.on_finish = self._finished
 
     @property
@@ -26,6 +28,7 @@ class Fargate:
         self.agent.reap()
         self.agent.follow_stop_requests()
         self.scheduler.cycle()
+        self.run_tasks.cycle()
 
     def _finished(self, task: LocalTask, code: int | None) -> None:
         if task.key is not None:

@@ -13,7 +13,7 @@ Each pass keeps every ACTIVE service at its desiredCount with local processes:
   - StopTask and every other stop through the agent (agent.py): SIGTERM, then SIGKILL
     after the container's stopTimeout.
 Starting, watching and ending each task is the agent's; this module decides which tasks
-there should be.
+there should be. Tasks started with RunTask are runtask.py's, not this module's.
 
 Not emulated: placement strategies, availability-zone balancing, the deployment circuit
 breaker, capacity providers, daemon services, and other deployment controllers (services

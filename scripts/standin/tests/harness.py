@@ -1,9 +1,9 @@
 """A real moto server in this process, the stand-in's passes driven by the test itself.
 
 The tests talk to the server over HTTP with boto3, as any client would; the stand-in
-(standin.fargate.Fargate: the agent and the service scheduler) runs its passes in the
-test's own thread (tasks are spawned from the main thread only), so a test decides when
-the stand-in acts and waits for what ECS then reports.
+(standin.fargate.Fargate: the agent, the service scheduler, RunTask's tasks) runs its
+passes in the test's own thread (tasks are spawned from the main thread only), so a test
+decides when the stand-in acts and waits for what ECS then reports.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class StandInTest(unittest.TestCase):
         self.fargate = Fargate(REGION, self.url, default_stop_timeout=5)
         self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
         vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-        # moto names a task's network interface only in a VPC with DNS hostnames.
+        # As the Rust tests' VPCs have it (RunTask also works without: test_runtask).
         self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        self.vpc = vpc
         self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
         self.sg = self.ec2.create_security_group(GroupName=f"sg-{self.cluster}", Description="t",
                                                  VpcId=vpc)["GroupId"]
@@ -77,12 +78,13 @@ class StandInTest(unittest.TestCase):
 
     # Setting up state
 
-    def task_definition(self, command: list[str], **container: Any) -> str:
+    def task_definition(self, command: list[str], task_role: str | None = None, **container: Any) -> str:
         definition = {"name": "app", "image": "app:1", "essential": True, "cpu": 256, "memory": 512,
                       "command": command, **container}
+        extra = {"taskRoleArn": task_role} if task_role else {}
         return self.ecs.register_task_definition(
             family=f"{self.cluster}-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-            cpu="256", memory="512", containerDefinitions=[definition],
+            cpu="256", memory="512", containerDefinitions=[definition], **extra,
         )["taskDefinition"]["taskDefinitionArn"]
 
     def service(self, task_definition: str, desired: int, name: str = "app", **extra: Any) -> str:
@@ -93,6 +95,15 @@ class StandInTest(unittest.TestCase):
             **extra)
         return name
 
+    def run_task(self, task_definition: str, subnet: str | None = None, public_ip: str = "ENABLED",
+                 **extra: Any) -> dict:
+        """RunTask, as the prefect-aws worker calls it: Fargate, awsvpc; the task it answers."""
+        return self.ecs.run_task(
+            cluster=self.cluster, taskDefinition=task_definition, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": [subnet or self.subnet], "securityGroups": [self.sg], "assignPublicIp": public_ip}},
+            **extra)["tasks"][0]
+
     # Reading state back, as a client of the API
 
     def describe_service(self, name: str = "app") -> dict:
@@ -101,6 +112,13 @@ class StandInTest(unittest.TestCase):
     def tasks(self, name: str = "app", desired: str = "RUNNING") -> list[dict]:
         arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name, desiredStatus=desired)["taskArns"]
         return self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if arns else []
+
+    def task(self, arn: str) -> dict:
+        return self.ecs.describe_tasks(cluster=self.cluster, tasks=[arn])["tasks"][0]
+
+    def stopped(self, arn: str, timeout: float = 30.0) -> dict:
+        """Runs passes until the task is STOPPED; the task then."""
+        return self.until("stopped", lambda: (t := self.task(arn))["lastStatus"] == "STOPPED" and t, timeout)
 
     def until(self, what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Runs the stand-in's passes until `check` returns something true; fails after `timeout`."""
