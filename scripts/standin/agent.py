@@ -2,6 +2,9 @@
 
 Both the service scheduler (scheduler.py) and RunTask (runtask.py) hand their tasks here.
 For each, the agent
+  - checks that the task's subnet lets Fargate start it (network.py); if not, the task
+    stays PENDING for `pull_timeout` seconds and then stops with stopCode
+    TaskFailedToStart and Fargate's sentence, its process never started;
   - builds the container as the task runs it (RunTask's overrides applied), reads its
     secrets, opens its awslogs stream and starts its process; any failure there stops the
     task at once with TaskFailedToStart;
@@ -28,12 +31,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import ecs_state
+from . import ecs_state, network
 from .health import HealthCheck, HealthMonitor
 from .logs import LogShipper, open_stream
 from .processes import StartFailure, container_env, exit_code, pump_output, signal_group, spawn, task_container
 
 FARGATE_STOP_TIMEOUT = 30.0  # Fargate's default stopTimeout
+PULL_TIMEOUT = 3.0  # how long a task with no way out stays PENDING (Fargate: about a minute)
 
 log = logging.getLogger("standin")
 
@@ -65,9 +69,10 @@ class LocalTask:
 
 
 class Agent:
-    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT):
+    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
+                 pull_timeout: float = PULL_TIMEOUT):
         self.region, self.endpoint = region, endpoint
-        self.default_stop_timeout = default_stop_timeout
+        self.default_stop_timeout, self.pull_timeout = default_stop_timeout, pull_timeout
         self.tasks: list[LocalTask] = []
         # Called with each task once it is STOPPED and its exit code (None if it never ran).
         self.on_finish: Callable[[LocalTask, int | None], None] = lambda task, code: None
@@ -76,21 +81,24 @@ class Agent:
                deployment_id: str | None = None,
                on_health: Callable[[Any, Any, str], None] | None = None) -> LocalTask:
         """Starts a placed task (PROVISIONING or PENDING). The result's `failure` says if
-        it could not start; such a task is already STOPPED."""
+        it could not start; such a task is already STOPPED unless its network is to blame."""
         with ecs_state.lock:
             ecs_state.mark_pending(backend, ecs_task)
             definition = backend.describe_task_definition(ecs_task.task_definition_arn)
+            overrides = dict(ecs_task.overrides or {})
             try:
-                container = task_container(definition, ecs_task.overrides)
+                container = task_container(definition, overrides)
+                blocked = network.start_failure(backend, ecs_task, container)
             except StartFailure as e:
-                container, early = {}, str(e)
+                container, blocked = {}, None
+                early = str(e)
             else:
                 early = None
         local = LocalTask(arn=ecs_task.task_arn, key=key, deployment_id=deployment_id,
                           stop_timeout=float(container.get("stopTimeout") or self.default_stop_timeout))
         self.tasks.append(local)
-        if early:
-            return self._cannot_start(local, early, delay=0)
+        if early or blocked:
+            return self._cannot_start(local, early or blocked, delay=0 if early else self.pull_timeout)
         local.home = tempfile.mkdtemp(prefix=f"standin-{ecs_task.id}-")
         try:
             env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home)

@@ -8,14 +8,15 @@ then what should happen. It must run on the main thread (processes are spawned t
 
 from __future__ import annotations
 
-from .agent import FARGATE_STOP_TIMEOUT, Agent, LocalTask
+from .agent import FARGATE_STOP_TIMEOUT, PULL_TIMEOUT, Agent, LocalTask
 from .runtask import RunTaskTasks
 from .scheduler import Scheduler
 
 
 class Fargate:
-    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT):
-        self.agent = Agent(region, endpoint, default_stop_timeout)
+    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
+                 pull_timeout: float = PULL_TIMEOUT):
+        self.agent = Agent(region, endpoint, default_stop_timeout, pull_timeout)
         self.scheduler = Scheduler(self.agent)
         self.run_tasks = RunTaskTasks(self.agent)
         self.agent.on_finish = self._finished

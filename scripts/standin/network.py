@@ -1,24 +1,51 @@
-"""network: a task's network interface, as ECS makes it.
+"""network: a task's network interface, and whether its subnet lets Fargate start it.
 
-moto gives an awsvpc task a network interface in its first subnet, but with a random
-address outside the subnet, a DNS name only in VPCs with DNS hostnames (and fails with a
-500 in others), and it keeps the interface after the task is gone. Here, as ECS does: the
-address is one of the subnet's, the name is `ip-a-b-c-d.<region>.compute.internal`, the
-interface gets a public IP when assignPublicIp is ENABLED, it is in the VPC's default
-security group when the task names none (moto fails on that), the task's ENI attachment is
-PRECREATED while the task is PROVISIONING, ATTACHED from PENDING on and DELETED (the
-interface with it) once the task is STOPPED. The task's availabilityZone is the subnet's.
+Interface. moto gives an awsvpc task a network interface in its first subnet, but with a
+random address outside the subnet, a DNS name only in VPCs with DNS hostnames (and fails
+with a 500 in others), and it keeps the interface after the task is gone. Here, as ECS does: the address is one of the
+subnet's, the name is `ip-a-b-c-d.<region>.compute.internal`, the interface gets a public
+IP when assignPublicIp is ENABLED, it is in the VPC's default security group when the
+task names none (moto fails on that), the task's ENI attachment is PRECREATED while the task
+is PROVISIONING, ATTACHED from PENDING on and DELETED (the interface with it) once the task
+is STOPPED. The task's availabilityZone is the subnet's.
 
-Not emulated: security groups' rules, IPv6, and subnets after the first.
+Reachability. Before its container starts, Fargate needs a way out of the task's subnet to
+read the task's secrets, get registry credentials, pull the image and create its log
+stream. The subnet's route table (its explicit association, else the VPC's main table)
+decides, simply:
+  - 0.0.0.0/0 to an internet gateway attached to the VPC, with assignPublicIp ENABLED, or
+    0.0.0.0/0 to a NAT gateway (or a NAT instance, or a transit gateway, taken to lead
+    out): everything is reachable;
+  - otherwise only VPC endpoints help: an interface endpoint for `secretsmanager` (secrets),
+    for `ecr.api` and `ecr.dkr` plus the `s3` gateway endpoint on that route table (an
+    image in ECR of the task's region; ECR keeps layers in S3), for `logs` (awslogs). An
+    image from any other registry (Docker Hub, ghcr.io) cannot be pulled without a route
+    out, as on Fargate.
+What is missing first, in Fargate's order (secrets and registry auth, image, log stream),
+makes the task stop with stopCode TaskFailedToStart and Fargate's sentence for it, after
+the agent's pull timeout (Fargate retries for about a minute). The addresses in those
+sentences are made up.
+
+Not emulated: security groups and network ACLs (all egress is taken as allowed), endpoint
+policies and private DNS settings, what the container itself reaches once running (the
+Prefect API, AWS APIs), IPv6, and subnets after the first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ec2.utils import random_private_ip, random_public_ip
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+# The interface
 
 
 def install() -> None:
@@ -102,3 +129,129 @@ def release(backend: Any, task: Any) -> None:
         return
     attachment["status"] = "DELETED"
     _ec2(backend).enis.pop(_detail(attachment, "networkInterfaceId"), None)
+
+
+# Reachability
+
+
+def start_failure(backend: Any, task: Any, container: dict) -> str | None:
+    """Why Fargate could not start this container from the task's subnet, or None."""
+    config = awsvpc(task)
+    subnets = config.get("subnets") or []
+    if not subnets:
+        return None  # not awsvpc: nothing to decide here
+    ec2 = _ec2(backend)
+    try:
+        subnet = ec2.get_subnet(subnets[0])
+    except Exception:
+        return None  # moto refused the task already if the subnet did not exist
+    table = route_table_of(ec2, subnet)
+    if table is not None and reaches_internet(ec2, table, subnet.vpc_id, config.get("assignPublicIp") == "ENABLED"):
+        return None
+    region = backend.region_name
+    interface_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Interface")
+    gateway_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Gateway", table.id if table else None)
+    # Fargate's order: secrets and registry auth, then the image, then the log stream.
+    for secret in container.get("secrets") or []:
+        if ":secretsmanager:" in secret["valueFrom"] and "secretsmanager" not in interface_endpoints:
+            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                    "retrieval failed: unable to retrieve secret from asm: service call has been retried 5 "
+                    f"time(s): failed to fetch secret {secret['valueFrom']} from secrets manager: "
+                    "RequestCanceled: request context canceled caused by: context deadline exceeded. Please "
+                    "check your task network configuration.")
+    image = container.get("image") or ""
+    ecr = ECR_IMAGE.match(image)
+    if ecr and ecr.group(2) == region:
+        if "ecr.api" not in interface_endpoints:
+            host = f"api.ecr.{region}.amazonaws.com"
+            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                    "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 "
+                    f'time(s): RequestError: send request failed caused by: Post "https://{host}/": dial tcp '
+                    f"{_address(host)}:443: i/o timeout. Please check your task network configuration.")
+        if "ecr.dkr" not in interface_endpoints:
+            return _manifest_timeout(image)
+        if "s3" not in gateway_endpoints:
+            host = f"prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com"
+            return ("CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: "
+                    f'failed open: failed to do request: Get "https://{host}/": dial tcp {_address(host)}:443: '
+                    "i/o timeout")
+    else:
+        return _manifest_timeout(image)
+    log_config = container.get("logConfiguration") or {}
+    if log_config.get("logDriver") == "awslogs" and "logs" not in interface_endpoints:
+        host = f"logs.{(log_config.get('options') or {}).get('awslogs-region') or region}.amazonaws.com"
+        return ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 "
+                f'times: failed to create Cloudwatch log stream: RequestError: send request failed caused by: Post '
+                f'"https://{host}/": dial tcp {_address(host)}:443: i/o timeout : exit status 1')
+    return None
+
+
+def route_table_of(ec2: Any, subnet: Any) -> Any | None:
+    """The subnet's explicitly associated route table, else its VPC's main one."""
+    tables = [t for t in ec2.route_tables.values() if t.vpc_id == subnet.vpc_id]
+    for table in tables:
+        if subnet.id in table._associations.values():
+            return table
+    return next((t for t in tables if t.main_association_id is not None), None)
+
+
+def reaches_internet(ec2: Any, table: Any, vpc_id: str, public_ip: bool) -> bool:
+    for route in table.routes:
+        if route.destination_cidr_block != DEFAULT_ROUTE:
+            continue
+        if route.nat_gateway or route.instance or route.interface or route.transit_gateway:
+            return True
+        gateway = route.gateway
+        if gateway is not None and gateway.id.startswith("igw-") and public_ip:
+            attached = getattr(ec2.internet_gateways.get(gateway.id), "vpc", None)
+            if attached is not None and attached.id == vpc_id:
+                return True
+    return False
+
+
+def endpoint_services(ec2: Any, vpc_id: str, region: str, kind: str, route_table_id: str | None = None) -> set[str]:
+    """Short service names (`ecr.api`, `s3`) of the VPC's endpoints of one kind; a gateway
+    endpoint counts only on the given route table."""
+    prefix = f"com.amazonaws.{region}."
+    found = set()
+    for endpoint in ec2.vpc_end_points.values():
+        if endpoint.vpc_id != vpc_id or (endpoint.vpc_endpoint_type or "Gateway") != kind:
+            continue
+        if getattr(endpoint, "state", "available") not in ("available", "pending"):
+            continue
+        if kind == "Gateway" and route_table_id not in (endpoint.route_table_ids or []):
+            continue
+        if endpoint.service_name.startswith(prefix):
+            found.add(endpoint.service_name[len(prefix):])
+    return found
+
+
+def _manifest_timeout(image: str) -> str:
+    ref, host, repository, reference = _parse_image(image)
+    return ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+            f'{ref}: failed to do request: Head "https://{host}/v2/{repository}/manifests/{reference}": '
+            f"dial tcp {_address(host)}:443: i/o timeout")
+
+
+def _parse_image(image: str) -> tuple[str, str, str, str]:
+    """(full ref, registry host, repository, tag or digest), as containerd resolves a name."""
+    name, digest = (image.split("@", 1) + [""])[:2]
+    first = name.split("/", 1)[0]
+    if "/" in name and ("." in first or ":" in first or first == "localhost"):
+        host, repository = name.split("/", 1)
+        registry = host
+    else:
+        host, registry = "registry-1.docker.io", "docker.io"
+        repository = name if "/" in name else f"library/{name}"
+    tag = ""
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository, tag = repository.rsplit(":", 1)
+    reference = digest or tag or "latest"
+    ref = f"{registry}/{repository}" + (f"@{digest}" if digest else f":{tag or 'latest'}")
+    return ref, host, repository, reference
+
+
+def _address(host: str) -> str:
+    """A made-up public address for a host, the same each time."""
+    digest = hashlib.sha256(host.encode()).digest()
+    return f"52.{digest[0] % 100 + 1}.{digest[1]}.{digest[2] % 254 + 1}"

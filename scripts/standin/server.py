@@ -10,9 +10,10 @@ Test infrastructure only: it listens on loopback and nowhere else, and the tasks
 the emulator's address and fake keys, never real credentials.
 
     fargate_standin.py --port PORT --region REGION [--poll 1.0] [--default-stop-timeout 30]
-                       [--request-log FILE]
+                       [--pull-timeout 3] [--request-log FILE]
 
-It prints "watching ECS services in REGION at URL" once it serves requests and schedules.
+It prints "watching ECS services in REGION at URL" once it serves requests and schedules
+(services and RunTask tasks alike).
 On SIGTERM or SIGINT it stops every task and records it STOPPED (with its last log lines
 shipped) before the server goes.
 """
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-stop-timeout", type=float, default=30.0,
                         help="seconds from SIGTERM to SIGKILL when a container sets no stopTimeout "
                              "(Fargate's default is 30)")
+    parser.add_argument("--pull-timeout", type=float, default=3.0,
+                        help="seconds a task whose subnet has no way out stays PENDING before it fails "
+                             "to start (Fargate retries for about a minute)")
     parser.add_argument("--request-log", help="file for the server's request log (default: none)")
     args = parser.parse_args(argv)
     require_loopback(args.host)
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     ecs_state.install()
     server = MotoServer(args.host, args.port, ecs_state.lock)
     server.start()
-    fargate = Fargate(args.region, server.url, args.default_stop_timeout)
+    fargate = Fargate(args.region, server.url, args.default_stop_timeout, args.pull_timeout)
     stopping = threading.Event()
 
     def on_signal(_signum, _frame):

@@ -3,7 +3,9 @@
 The tests talk to the server over HTTP with boto3, as any client would; the stand-in
 (standin.fargate.Fargate: the agent, the service scheduler, RunTask's tasks) runs its
 passes in the test's own thread (tasks are spawned from the main thread only), so a test
-decides when the stand-in acts and waits for what ECS then reports.
+decides when the stand-in acts and waits for what ECS then reports. Each test gets a VPC
+whose subnet routes to an internet gateway (a public subnet, as the Rust tests seed), so
+tasks with assignPublicIp ENABLED can start.
 """
 
 from __future__ import annotations
@@ -60,13 +62,19 @@ class StandInTest(unittest.TestCase):
                                              region_name=REGION)
         self.ecs = self.session.client("ecs", endpoint_url=self.url, config=config)
         self.ec2 = self.session.client("ec2", endpoint_url=self.url, config=config)
-        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5)
+        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5, pull_timeout=1)
         self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
         vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         # As the Rust tests' VPCs have it (RunTask also works without: test_runtask).
         self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.vpc = vpc
         self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        igw = self.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        main = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                       {"Name": "association.main", "Values": ["true"]}])
+        self.ec2.create_route(RouteTableId=main["RouteTables"][0]["RouteTableId"], DestinationCidrBlock="0.0.0.0/0",
+                              GatewayId=igw)
         self.sg = self.ec2.create_security_group(GroupName=f"sg-{self.cluster}", Description="t",
                                                  VpcId=vpc)["GroupId"]
 
