@@ -14,13 +14,14 @@ Emulated here:
     places it), PENDING while its image would be pulled and its process starts, RUNNING
     once started, DEACTIVATING after StopTask, STOPPING once signalled, then
     DEPROVISIONING and STOPPED once its process is gone (DEPROVISIONING is passed through
-    at once, never seen by DescribeTasks); createdAt, pullStartedAt,
+    at once: an event, never seen by DescribeTasks); createdAt, pullStartedAt,
     pullStoppedAt, startedAt, stoppingAt, executionStoppedAt, stoppedAt, stopCode,
     stoppedReason, the task's `version` (one more at each change), the containers'
     lastStatus, exitCode, reason, healthStatus and taskArn (moto gives them the task
     definition's), the task's healthStatus, cpu and memory (RunTask's overrides, else the
     definition's), its platform version (LATEST resolved to 1.4.0) and family, and its ENI
-    attachment and zone (network.py);
+    attachment and zone (network.py); each lastStatus change is an EventBridge event
+    (events.py);
   - a service's runningCount and pendingCount, counted from its tasks;
   - deployments: UpdateService with a new task definition (or forceNewDeployment) makes a
     new PRIMARY deployment and turns the old one ACTIVE; each deployment's desired, running,
@@ -55,7 +56,7 @@ from moto.ecs import responses as ecs_responses
 from moto.ecs.models import ecs_backends
 from moto.moto_api import state_manager
 
-from . import network
+from . import events, network
 
 # Held while an ECS request is answered and while this module writes ECS state.
 lock = threading.RLock()
@@ -366,11 +367,12 @@ def _count_cluster(backend: Any, cluster_name: str) -> None:
 
 
 def _move(backend: Any, task: Any, status: str) -> None:
-    """Sets the task's lastStatus, as ECS does: a new version, and the counts."""
+    """Sets the task's lastStatus, as ECS does: a new version, the counts, an event."""
     task.last_status = status
     task.version = getattr(task, "version", 0) + 1
     task.updated_at = utcnow()
     _refresh_task_service(backend, task)
+    events.task_state_change(backend, task)
 
 
 def _refresh_task_service(backend: Any, task: Any) -> None:
