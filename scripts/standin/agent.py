@@ -5,9 +5,9 @@ For each, the agent
   - checks that the task's subnet lets Fargate start it (network.py); if not, the task
     stays PENDING for `pull_timeout` seconds and then stops with stopCode
     TaskFailedToStart and Fargate's sentence, its process never started;
-  - builds the container as the task runs it (RunTask's overrides applied), reads its
-    secrets, opens its awslogs stream and starts its process; any failure there stops the
-    task at once with TaskFailedToStart;
+  - builds the container as the task runs it (RunTask's overrides applied), gets the task
+    role's credentials (credentials.py), reads its secrets, opens its awslogs stream and
+    starts its process; any failure there stops the task at once with TaskFailedToStart;
   - runs its health check, if it has one (what an UNHEALTHY task means is the service
     scheduler's business: a RunTask task only reports it, as on ECS);
   - stops it: SIGTERM to its process group, SIGKILL after the container's stopTimeout (the
@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import ecs_state, network
+from . import credentials, ecs_state, network
 from .health import HealthCheck, HealthMonitor
 from .logs import LogShipper, open_stream
 from .processes import StartFailure, container_env, exit_code, pump_output, signal_group, spawn, task_container
@@ -101,7 +101,10 @@ class Agent:
             return self._cannot_start(local, early or blocked, delay=0 if early else self.pull_timeout)
         local.home = tempfile.mkdtemp(prefix=f"standin-{ecs_task.id}-")
         try:
-            env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home)
+            role = credentials.task_role_arn(definition, overrides)
+            keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id)
+                    if role else None)
+            env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys)
             local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id)
             local.proc = spawn(container, env, local.home)
         except StartFailure as e:

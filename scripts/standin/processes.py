@@ -4,8 +4,8 @@ There is no image and no container: the task definition's entryPoint + command r
 this machine (for `prefect worker start`, from the repo's .venv), in its own process group
 and its own throwaway home directory, with an environment built from scratch out of the
 container definition (with a RunTask's `containerOverrides` applied): `environment`,
-`secrets` read from Secrets Manager, and what Fargate adds: the AWS region and credentials
-(for the task role; here the emulator's fake keys).
+`secrets` read from Secrets Manager, and what Fargate adds: the AWS region and credentials,
+the task role's (see credentials.py) or, for a task without one, the emulator's fake keys.
 
 Each Fargate task has its own network namespace; here all tasks share this machine's. So
 the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worker's health

@@ -4,7 +4,7 @@ ECS worker starts).
 Each pass takes up every Fargate task of the region that RunTask made and that belongs to
 no service, and hands it to the agent (agent.py), which runs the task definition's
 essential container with RunTask's `overrides` applied (processes.task_container), in the
-task's awsvpc network (network.py).
+task's awsvpc network (network.py), with its task role's credentials (credentials.py).
 ECS's view of it is ecs_state's: PROVISIONING from RunTask to this pass, then PENDING,
 RUNNING, and STOPPED with EssentialContainerExited and the container's exit code when its
 process exits, UserInitiated after StopTask, TaskFailedToStart if it cannot start. A task
