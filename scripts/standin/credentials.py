@@ -7,8 +7,8 @@ process, with the task ID as the session name as ECS does (so the caller is
 `arn:aws:sts::<account>:assumed-role/<role>/<task id>`), and puts the temporary keys in the
 container's environment as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
 The role is RunTask's `overrides.taskRoleArn`, else the task definition's `taskRoleArn`. A
-task without a task role keeps the emulator's fake keys. Nothing checks either yet: moto
-serves every request unauthenticated.
+task without a task role keeps the emulator's fake keys, which nothing checks (iam.py
+enforces IAM for the assumed-role keys only).
 
 ECS must be able to assume the role: it must exist in IAM and its trust policy must allow
 sts:AssumeRole to the service principal ecs-tasks.amazonaws.com (Conditions in it are not

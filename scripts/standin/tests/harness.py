@@ -20,7 +20,7 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-from standin import ecs_state
+from standin import ecs_state, iam
 from standin.fargate import Fargate
 from standin.processes import free_port
 from standin.server import MotoServer, quiet_environment, route_request_log
@@ -39,6 +39,7 @@ def server() -> MotoServer:
         logging.getLogger("standin").propagate = False
         logging.getLogger("standin").addHandler(logging.NullHandler())
         ecs_state.install()
+        iam.install(enforce=True)
         _server = MotoServer("127.0.0.1", port, ecs_state.lock)
         _server.start()
     return _server

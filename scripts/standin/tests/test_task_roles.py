@@ -1,8 +1,9 @@
-"""A task runs with its task role's credentials, if ECS can assume the role."""
+"""A task runs with its task role's credentials, and those (only those) meet IAM."""
 
 import json
 import unittest
 
+from standin import iam
 from standin.tests.harness import StandInTest, python
 
 ACCOUNT = "123456789012"
@@ -47,17 +48,48 @@ class TaskRoles(StandInTest):
                                           logStreamName=f"t/app/{arn.rsplit('/', 1)[-1]}")["events"]
         return dict(e["message"].split(" ", 1) for e in events)
 
-    def test_the_task_runs_with_temporary_keys_of_its_role_the_runtask_override_first(self):
+    def test_the_task_role_credentials_allow_what_its_policy_allows_and_nothing_else(self):
+        role = self.role("flow-runner", ["logs:DescribeLogGroups"])
+        arn = self.run_task(self.task_definition(CALLS, task_role=role, logConfiguration=LOGS))["taskArn"]
+        task_id = arn.rsplit("/", 1)[-1]
+        said = self.output(arn)
+        session = f"arn:aws:sts::{ACCOUNT}:assumed-role/flow-runner/{task_id}"
+        self.assertEqual(said["key"], "ASIA token", "temporary keys from AssumeRole, with a session token")
+        self.assertEqual(said["caller"], session, "ECS names the role session after the task")
+        self.assertEqual(said["logs"], "ok")
+        self.assertEqual(said["ecs"],
+                         f"AccessDeniedException User: {session} is not authorized to perform: ecs:ListClusters")
+        self.assertEqual(said["iam"], f"AccessDenied User: {session} is not authorized to perform: iam:ListRoles",
+                         "a query-protocol service: moto's own XML error")
+
+        # Requests signed with the plain test keys are not checked, enforcement on or not.
+        self.assertTrue(iam.enforcing)
+        self.assertIn("clusterArns", self.ecs.list_clusters())
+
+    def test_runtask_overrides_the_role_and_the_switch_turns_enforcement_off(self):
         logs_only = self.role("logs-only", ["logs:DescribeLogGroups"])
         ecs_only = self.role("ecs-only", ["ecs:ListClusters"])
         td = self.task_definition(CALLS, task_role=logs_only, logConfiguration=LOGS)
-        arn = self.run_task(td)["taskArn"]
-        said = self.output(arn)
-        self.assertEqual(said["key"], "ASIA token", "temporary keys from AssumeRole, with a session token")
-        self.assertEqual(said["caller"], f"arn:aws:sts::{ACCOUNT}:assumed-role/logs-only/{arn.rsplit('/', 1)[-1]}",
-                         "ECS names the role session after the task")
         said = self.output(self.run_task(td, overrides={"taskRoleArn": ecs_only})["taskArn"])
         self.assertTrue(said["caller"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/ecs-only/"), said)
+        self.assertEqual((said["ecs"], said["logs"].split(" ", 1)[0]), ("ok", "AccessDeniedException"))
+
+        iam.install(enforce=False)  # fargate_standin.py --no-task-role-enforcement
+        self.addCleanup(iam.install, enforce=True)
+        said = self.output(self.run_task(td)["taskArn"])
+        self.assertTrue(said["caller"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/logs-only/"), said)
+        self.assertEqual((said["logs"], said["ecs"], said["iam"]), ("ok", "ok", "ok"),
+                         "still the role's keys, but unchecked")
+
+    def test_moto_meets_every_condition_and_grants_nothing_scoped_to_arns_where_it_names_no_resource(self):
+        # What iam.py's docstring says of moto's evaluation, kept true across moto versions.
+        role = self.role("scoped", ["ecs:ListClusters"], Condition={"StringEquals": {"aws:RequestedRegion": "mars-1"}})
+        self.iam.put_role_policy(RoleName="scoped", PolicyName="logs", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:DescribeLogGroups",
+                                                    "Resource": "arn:aws:logs:*:*:log-group:*"}]}))
+        said = self.output(self.run_task(self.task_definition(CALLS, task_role=role, logConfiguration=LOGS))["taskArn"])
+        self.assertEqual(said["ecs"], "ok", "a condition AWS would find unmet")
+        self.assertTrue(said["logs"].startswith("AccessDeniedException "), "AWS would allow it: " + said["logs"])
 
     def test_a_role_ecs_cannot_assume_fails_the_task_and_no_role_means_the_fake_keys(self):
         missing = f"arn:aws:iam::{ACCOUNT}:role/not-there"
