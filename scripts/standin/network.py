@@ -34,12 +34,14 @@ Prefect API, AWS APIs), IPv6, and subnets after the first.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import random
 import re
 from typing import Any
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-from moto.ec2.utils import random_private_ip, random_public_ip
+from moto.ec2.utils import random_public_ip
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
@@ -81,7 +83,7 @@ def attach(backend: Any, task: Any) -> None:
     if eni is None:
         return
     subnet = eni.subnet
-    address = random_private_ip(subnet.cidr_block)
+    address = free_address(ec2, subnet)
     region = backend.region_name
     eni.private_ip_address = address
     eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
@@ -114,6 +116,17 @@ def default_security_groups(backend: Any, config: dict | None) -> None:
         awsvpc_config["securityGroups"] = [ec2.get_default_security_group(vpc_id).id]
     except Exception:
         awsvpc_config["securityGroups"] = []  # moto will say what is wrong with the subnet
+
+
+def free_address(ec2: Any, subnet: Any) -> str:
+    """An address of the subnet no other interface has; not one of the five AWS keeps."""
+    network = ipaddress.ip_network(subnet.cidr_block)
+    taken = {e.private_ip_address for e in ec2.enis.values() if getattr(e.subnet, "id", None) == subnet.id}
+    for _ in range(100):
+        address = str(network[random.randint(4, network.num_addresses - 2)])
+        if address not in taken:
+            return address
+    return str(network[4])
 
 
 def mark_attached(task: Any) -> None:
