@@ -1,23 +1,34 @@
 """standin: moto's server with a stand-in for Fargate, for the tests and the sandbox.
 
 moto records ECS services and tasks but runs nothing, and the numbers it reports never
-move. This package closes the gap: in the same process as moto's server, it plays the ECS
-service scheduler for every service in one region, runs each task's essential container
-command as a local process (a real `prefect worker`, from the task definition prefect-tui
-wrote, with its environment and secrets), ships its output to CloudWatch Logs, runs its
-health check, and keeps what ECS reports (task states, service and deployment counts,
-rollout state, health, stop reasons, events) true to those processes. If the task
-definition is wrong, the worker does not come up, as on Fargate.
+move. This package closes the gap: in the same process as moto's server, it plays Fargate
+for one region. It runs each task's essential container command as a local process (a real
+`prefect worker` for a service, a flow run for a task the worker starts with RunTask, from
+the task definition with RunTask's overrides, its environment, secrets and task role
+credentials), ships its output to CloudWatch Logs, runs its health check, and keeps what
+ECS reports (task states, service and deployment counts, rollout state, health, stop
+reasons, network interfaces, service events) true to those processes. It plays the ECS
+service scheduler for every service, sends ECS Task State Change events to EventBridge,
+fails tasks whose subnet gives Fargate no way to their image, and checks the task roles'
+IAM policies on the requests made with their credentials. If the task definition or its
+network is wrong, the task does not come up, as on Fargate.
 
 Modules, one concern each:
-  server      moto's server and the scheduling loop in one process; the entry point
-  ecs_state   ECS's view, written into moto's backend objects under one lock
-  scheduler   the service scheduler: counts, rolling deployments, replacements, stops
-  processes   a container as a local process: environment, secrets, signals
-  health      the container health check
-  logs        the awslogs driver
+  server       moto's server and the passes in one process; the entry point and its flags
+  fargate      one pass: the agent, the service scheduler and RunTask's tasks in turn
+  agent        one placed task: start it (or fail it), watch it, stop it
+  scheduler    the service scheduler: counts, rolling deployments, replacements, stops
+  runtask      tasks RunTask started outside any service: taken up, run once
+  ecs_state    ECS's view, written into moto's backend objects under one lock
+  network      the task's network interface, and whether its subnet lets it start
+  events       ECS Task State Change events on the default event bus
+  credentials  the task role's credentials for its container
+  iam          IAM checked for requests signed with those credentials, only
+  processes    a container as a local process: environment, secrets, signals
+  health       the container health check
+  logs         the awslogs driver
 What each emulates, and what not, is in its own docstring. Test infrastructure only: it
-listens on loopback and its tasks only ever get the emulator's fake keys.
+listens on loopback, and its tasks only ever get keys the emulator made.
 
 Tests: `python -m unittest discover -s standin/tests -t .` from scripts/ (scripts/test
 runs them before `cargo test`).

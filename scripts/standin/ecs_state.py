@@ -2,17 +2,26 @@
 
 moto stores ECS services and tasks but runs nothing, so on its own it reports numbers that
 never move: a service's runningCount is whatever UpdateService last set, its deployments
-keep their first counts, ListTasks ignores serviceName, StopTask jumps straight to STOPPED.
-This module keeps those objects true to the tasks the stand-in really runs, the way ECS
-does, by writing moto's own Service, Task and Container objects in this process. Every
-write happens under `lock`, which the server also holds while it answers an ECS request,
-so no response ever shows half of a change.
+keep their first counts, ListTasks ignores serviceName, StopTask jumps straight to STOPPED,
+RunTask answers RUNNING at once. This module keeps those objects true to the tasks the
+stand-in really runs, the way ECS does, by writing moto's own Service, Task and Container
+objects in this process. Every write happens under `lock`, which the server also holds
+while it answers an ECS request, so no response ever shows half of a change.
 
 Emulated here:
-  - a task's lifecycle: PENDING while its process starts, RUNNING once started,
-    DEACTIVATING after StopTask, STOPPING once signalled, STOPPED once its process is gone;
-    createdAt, startedAt, stoppingAt, stoppedAt, stopCode, stoppedReason, the container's
-    lastStatus, exitCode and healthStatus, and the task's healthStatus;
+  - a Fargate task's lifecycle, for service tasks and RunTask tasks alike: PROVISIONING
+    from RunTask until the agent takes it up (a service task passes it in the step that
+    places it), PENDING while its image would be pulled and its process starts, RUNNING
+    once started, DEACTIVATING after StopTask, STOPPING once signalled, then
+    DEPROVISIONING and STOPPED once its process is gone (DEPROVISIONING is passed through
+    at once: an event, never seen by DescribeTasks); createdAt, pullStartedAt,
+    pullStoppedAt, startedAt, stoppingAt, executionStoppedAt, stoppedAt, stopCode,
+    stoppedReason, the task's `version` (one more at each change), the containers'
+    lastStatus, exitCode, reason, healthStatus and taskArn (moto gives them the task
+    definition's), the task's healthStatus, cpu and memory (RunTask's overrides, else the
+    definition's), its platform version (LATEST resolved to 1.4.0) and family, and its ENI
+    attachment and zone (network.py); each lastStatus change is an EventBridge event
+    (events.py);
   - a service's runningCount and pendingCount, counted from its tasks;
   - deployments: UpdateService with a new task definition (or forceNewDeployment) makes a
     new PRIMARY deployment and turns the old one ACTIVE; each deployment's desired, running,
@@ -24,18 +33,20 @@ Emulated here:
     ECS's defaults (200 / 100 percent) when none was given;
   - StopTask: the task stays DEACTIVATING until the stand-in has ended its process, its
     stoppedReason is the reason given or "Task stopped by user", stopCode UserInitiated;
-  - ListTasks with serviceName lists that service's tasks only.
+  - ListTasks with serviceName lists that service's tasks only;
+  - RunTask and CreateService with a task definition whose containers set no memory (valid
+    on Fargate, where the task's memory counts): moto would fail on them with a TypeError.
 Not emulated: task sets, load balancers, placement, capacity providers, the circuit
-breaker, task state change events, tasks started by RunTask outside a service (moto keeps
-its own behaviour for those).
+breaker, tasks on EC2 container instances (moto keeps its own behaviour for those).
 
-Must not: start or signal processes (scheduler.py does), or block while holding `lock`.
+Must not: start or signal processes (agent.py does), or block while holding `lock`.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import types
 import uuid
 from typing import Any, Callable
 
@@ -45,9 +56,11 @@ from moto.ecs import responses as ecs_responses
 from moto.ecs.models import ecs_backends
 from moto.moto_api import state_manager
 
+from . import events, network
+
 # Held while an ECS request is answered and while this module writes ECS state.
 lock = threading.RLock()
-# Set whenever something the scheduler should act on now happened (a StopTask call).
+# Set whenever something the stand-in should act on now happened (RunTask, StopTask).
 wake = threading.Event()
 
 MAX_EVENTS = 100  # DescribeServices returns at most the 100 newest events
@@ -58,6 +71,7 @@ DEFAULT_DEPLOYMENT_CONFIGURATION = {
 }
 # Task states: ECS counts PROVISIONING, PENDING and ACTIVATING tasks as pending.
 PENDING_STATES = ("PROVISIONING", "PENDING", "ACTIVATING")
+FARGATE_PLATFORM_VERSION = "1.4.0"  # what LATEST resolves to on Linux
 
 
 # Finding things in the backend
@@ -86,6 +100,15 @@ def find_task(region: str, arn: str) -> tuple[Any, Any] | None:
             if arn in tasks:
                 return backend, tasks[arn]
     return None
+
+
+def unclaimed_tasks(region: str) -> list[tuple[Any, Any]]:
+    """(backend, task) for every task RunTask made that the agent has not taken up yet:
+    PROVISIONING, or already stopped with StopTask while it was."""
+    return [(backend, task) for backend in backends_in(region)
+            for tasks in list(backend.tasks.values()) for task in list(tasks.values())
+            if getattr(task, "_standin_phase", None) in ("provisioning", "stop-requested")
+            and not getattr(task, "_standin_claimed", False) and service_of(backend, task) is None]
 
 
 def service_of(backend: Any, task: Any) -> Any | None:
@@ -129,25 +152,47 @@ def place_task(backend: Any, service: Any, deployment_id: str) -> Any:
             service.cluster_name, service.task_definition, 1, None, deployment_id, tags,
             "FARGATE", service.network_configuration or None, f"service:{service.name}",
             service.platform_version)[0]
-        definition = backend.describe_task_definition(task.task_definition_arn)
-        now = utcnow()
-        task._standin_owned = True
-        task._standin_phase = "pending"
-        task._standin_failed = False
-        task.last_status = "PENDING"
-        task.desired_status = "RUNNING"
-        task.created_at = now
-        task.pull_started_at = now
-        task.health_status = "UNKNOWN"
-        task.cpu, task.memory = definition.cpu, definition.memory
-        task.availability_zone = _zone_of(backend, service)
-        for container in task.containers:
-            container.last_status = "PENDING"
-            container.health_status = "UNKNOWN"
-            container.exitCode = None
         record_event(service, f"(service {service.name}) has started 1 tasks: (task {task.id}).")
-        refresh_service(backend, service)
+        mark_pending(backend, task)
         return task
+
+
+def _provision(backend: Any, task: Any) -> None:
+    """A task RunTask (or the scheduler) just made: PROVISIONING, as ECS answers it."""
+    definition = backend.describe_task_definition(task.task_definition_arn)
+    overrides = task.overrides or {}
+    task._standin_owned = True
+    task._standin_claimed = False  # set once the agent runs it
+    task._standin_phase = "provisioning"
+    task._standin_failed = False
+    task.version = 0
+    task.desired_status = "RUNNING"
+    task.created_at = utcnow()
+    task.health_status = "UNKNOWN"
+    task.cpu = str(overrides.get("cpu") or definition.cpu or "") or None
+    task.memory = str(overrides.get("memory") or definition.memory or "") or None
+    if task.platform_version in (None, "LATEST"):
+        task.platform_version = FARGATE_PLATFORM_VERSION
+    task.platform_family = "Linux"
+    for container in task.containers:
+        container.task_arn = task.task_arn
+        container.last_status = "PENDING"
+        container.health_status = "UNKNOWN"
+        container.exitCode = None
+    network.attach(backend, task)
+    _move(backend, task, "PROVISIONING")
+
+
+def mark_pending(backend: Any, task: Any) -> None:
+    """The agent took the task up: its image would be pulling now."""
+    with lock:
+        task._standin_claimed = True
+        if task._standin_phase != "provisioning":
+            return
+        task._standin_phase = "pending"
+        task.pull_started_at = utcnow()
+        network.mark_attached(task)
+        _move(backend, task, "PENDING")
 
 
 def mark_running(backend: Any, task: Any) -> None:
@@ -156,13 +201,12 @@ def mark_running(backend: Any, task: Any) -> None:
             return  # stopped while it was starting
         now = utcnow()
         task._standin_phase = "running"
-        task.last_status = "RUNNING"
         task.pull_stopped_at = now
         task.started_at = now
         task.connectivity, task.connectivity_at = "CONNECTED", now
         for container in task.containers:
             container.last_status = "RUNNING"
-        _refresh_task_service(backend, task)
+        _move(backend, task, "RUNNING")
 
 
 def mark_stopping(backend: Any, task: Any, reason: str, stop_code: str, failed: bool = False) -> None:
@@ -176,8 +220,7 @@ def mark_stopping(backend: Any, task: Any, reason: str, stop_code: str, failed: 
         task._standin_phase = "stopping"
         task._standin_failed = task._standin_failed or failed
         task.desired_status = "STOPPED"
-        task.last_status = "STOPPING"
-        _refresh_task_service(backend, task)
+        _move(backend, task, "STOPPING")
 
 
 def mark_stopped(backend: Any, task: Any, exit_code: int | None, reason: str | None = None,
@@ -191,15 +234,20 @@ def mark_stopped(backend: Any, task: Any, exit_code: int | None, reason: str | N
             task.stopped_reason = reason or "Essential container in task exited"
             task.stop_code = stop_code
             task.stopping_at = now
+        never_started = task._standin_phase in ("provisioning", "pending")
         task._standin_phase = "stopped"
         task._standin_failed = task._standin_failed or failed
         task.desired_status = "STOPPED"
-        task.last_status = "STOPPED"
-        task.execution_stopped_at = task.stopped_at = now
+        task.execution_stopped_at = now
         for container in task.containers:
             container.last_status = "STOPPED"
             container.exitCode = exit_code
-        _refresh_task_service(backend, task)
+            if never_started and task.stop_code == "TaskFailedToStart":
+                container.reason = task.stopped_reason
+        _move(backend, task, "DEPROVISIONING")
+        task.stopped_at = utcnow()
+        network.release(backend, task)
+        _move(backend, task, "STOPPED")
 
 
 def set_health(backend: Any, task: Any, status: str) -> None:
@@ -318,22 +366,21 @@ def _count_cluster(backend: Any, cluster_name: str) -> None:
     cluster.pending_tasks_count = sum(t.last_status in PENDING_STATES for t in tasks)
 
 
+def _move(backend: Any, task: Any, status: str) -> None:
+    """Sets the task's lastStatus, as ECS does: a new version, the counts, an event."""
+    task.last_status = status
+    task.version = getattr(task, "version", 0) + 1
+    task.updated_at = utcnow()
+    _refresh_task_service(backend, task)
+    events.task_state_change(backend, task)
+
+
 def _refresh_task_service(backend: Any, task: Any) -> None:
     service = service_of(backend, task)
     if service is not None:
         refresh_service(backend, service)
     else:
         _count_cluster(backend, task.cluster_name)
-
-
-def _zone_of(backend: Any, service: Any) -> str | None:
-    """The zone of the service's first subnet, where moto put the task's network interface."""
-    try:
-        from moto.ec2.models import ec2_backends
-        subnet = (service.network_configuration or {}).get("awsvpcConfiguration", {}).get("subnets", [])[0]
-        return ec2_backends[backend.account_id][backend.region_name].get_subnet(subnet).availability_zone
-    except Exception:
-        return None
 
 
 def new_deployment_id() -> str:
@@ -352,10 +399,14 @@ def install() -> None:
     # moto moves a task one state per DescribeTasks by default; only the stand-in moves them.
     state_manager.set_transition(model_name="ecs::task",
                                  transition={"progression": "manual", "times": 2**31})
+    network.install()
+    _wrap(backend_cls, "run_task", _after_run_task, before=_before_run_task)
     _wrap(backend_cls, "stop_task", _after_stop_task, before=_before_stop_task)
     _wrap(backend_cls, "list_tasks", _after_list_tasks)
     _wrap(backend_cls, "update_service", _after_update_service)
     _wrap(ecs_responses.EC2ContainerServiceResponse, "create_service", _after_create_service_response)
+    backend_cls._calculate_task_resource_requirements = staticmethod(
+        _fargate_requirements(backend_cls._calculate_task_resource_requirements))
 
 
 def _wrap(cls: type, name: str, after: Callable, before: Callable | None = None) -> None:
@@ -370,6 +421,29 @@ def _wrap(cls: type, name: str, after: Callable, before: Callable | None = None)
     wrapped.__name__ = name
     wrapped.__doc__ = original.__doc__
     setattr(cls, name, wrapped)
+
+
+def _fargate_requirements(original: Callable) -> Callable:
+    """moto sums the containers' memory and fails on one that sets none (Fargate takes the
+    task's); such a container counts as 0 here."""
+    def requirements(task_definition: Any) -> dict:
+        containers = [{**c, "memory": c.get("memory") or c.get("memoryReservation") or 0}
+                      for c in task_definition.container_definitions]
+        return original(types.SimpleNamespace(container_definitions=containers))
+    return requirements
+
+
+def _before_run_task(backend: Any, *args, **kwargs) -> None:
+    config = kwargs.get("networking_configuration", args[7] if len(args) > 7 else None)
+    network.default_security_groups(backend, config)
+
+
+def _after_run_task(backend: Any, tasks: list[Any], _saved: Any, *_args, **_kwargs) -> list[Any]:
+    for task in tasks:
+        if task.container_instance_arn is None:  # Fargate: the stand-in's
+            _provision(backend, task)
+    wake.set()
+    return tasks
 
 
 def _before_stop_task(backend: Any, cluster_str: str, task_str: str, reason: str | None) -> Any:
@@ -389,14 +463,13 @@ def _after_stop_task(backend: Any, task: Any, saved: Any, cluster_str: str, task
     if saved is None:
         return task
     _, last_status, stopped_reason = saved
-    if task._standin_phase in ("pending", "running"):
+    if task._standin_phase in ("provisioning", "pending", "running"):
         # ECS: desiredStatus STOPPED now, lastStatus moves on only as the task really stops.
         task._standin_phase = "stop-requested"
-        task.last_status = "DEACTIVATING"
         task.stopped_reason = reason or "Task stopped by user"
         task.stop_code = "UserInitiated"
         task.stopping_at = utcnow()
-        _refresh_task_service(backend, task)
+        _move(backend, task, "DEACTIVATING")
         wake.set()
     else:
         # Already stopping or stopped: StopTask changes nothing.

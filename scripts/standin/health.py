@@ -10,8 +10,9 @@ first success, and during that period probes run every 5 seconds (Docker's defau
 interval), so a container that comes up quickly is HEALTHY soon after. ECS's defaults
 apply to what is not given: interval 30, timeout 5, retries 3, no start period.
 
-What happens to an UNHEALTHY task is the scheduler's business (it stops and replaces it);
-this module only reports results. Not emulated: ECS's limits on the values (interval 5 to
+What happens to an UNHEALTHY task is the service scheduler's business (it stops and
+replaces a service's task; a RunTask task is only reported, as on ECS); this module only
+reports results. Not emulated: ECS's limits on the values (interval 5 to
 300 s and so on; shorter values are taken as given, which the tests use), and the last
 outputs Docker keeps (they go to the stand-in's log instead).
 """

@@ -3,8 +3,9 @@
 There is no image and no container: the task definition's entryPoint + command runs on
 this machine (for `prefect worker start`, from the repo's .venv), in its own process group
 and its own throwaway home directory, with an environment built from scratch out of the
-container definition: `environment`, `secrets` read from Secrets Manager, and what Fargate
-adds (AWS region, credentials for the task role, here the emulator's fake keys).
+container definition (with a RunTask's `containerOverrides` applied): `environment`,
+`secrets` read from Secrets Manager, and what Fargate adds: the AWS region and credentials,
+the task role's (see credentials.py) or, for a task without one, the emulator's fake keys.
 
 Each Fargate task has its own network namespace; here all tasks share this machine's. So
 the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worker's health
@@ -66,9 +67,34 @@ def essential_container(task_definition: Any) -> dict:
     raise StartFailure(f"task definition {task_definition.arn} has no essential container")
 
 
-def container_env(container: dict, account_id: str, region: str, endpoint: str,
-                  home: str) -> tuple[dict[str, str], PortMap]:
-    """The process environment, built from scratch as Fargate would from the definition."""
+def task_container(task_definition: Any, overrides: dict | None) -> dict:
+    """The essential container as the task runs it: RunTask's containerOverrides applied.
+
+    `command` replaces the definition's; `environment` entries are added or replace those
+    of the same name. `cpu` and `memory` are kept in the result but limit nothing here.
+    """
+    container = dict(essential_container(task_definition))
+    for override in (overrides or {}).get("containerOverrides") or []:
+        if override.get("name") != container.get("name"):
+            continue
+        if override.get("command"):
+            container["command"] = list(override["command"])
+        if override.get("environment"):
+            merged = {e["name"]: e["value"] for e in container.get("environment", [])}
+            merged.update({e["name"]: e["value"] for e in override["environment"]})
+            container["environment"] = [{"name": k, "value": v} for k, v in merged.items()]
+        for limit in ("cpu", "memory", "memoryReservation"):
+            if override.get(limit) is not None:
+                container[limit] = override[limit]
+    return container
+
+
+def container_env(container: dict, account_id: str, region: str, endpoint: str, home: str,
+                  credentials: dict[str, str] | None = None) -> tuple[dict[str, str], PortMap]:
+    """The process environment, built from scratch as Fargate would from the definition.
+
+    `credentials` are the task role's AWS_* variables; without them, the fake keys.
+    """
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     for secret in container.get("secrets", []):
         env[secret["name"]] = read_secret(secret["valueFrom"], account_id, region)
@@ -81,15 +107,13 @@ def container_env(container: dict, account_id: str, region: str, endpoint: str,
         PATH=f"{os.path.dirname(sys.executable)}:{SYSTEM_PATH}",  # the image has prefect; .venv does here
         HOME=home,
         PREFECT_HOME=home,
-        # Stand in for the task role credentials Fargate provides, against the emulator.
         AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID=FAKE_KEY,
-        AWS_SECRET_ACCESS_KEY=FAKE_KEY,
         AWS_DEFAULT_REGION=env.get("AWS_DEFAULT_REGION", region),
         AWS_REGION=region,
         # The task's own network namespace on Fargate; a shared loopback here.
         PREFECT_WORKER_WEBSERVER_HOST="127.0.0.1",
     )
+    env.update(credentials or {"AWS_ACCESS_KEY_ID": FAKE_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_KEY})
     env[WEBSERVER_PORT_VAR] = str(local)
     return env, ports
 

@@ -6,13 +6,18 @@ moto's own backend objects (see ecs_state). Each ECS request is answered under
 `ecs_state.lock`, so a response never shows a change half made. Other services are served
 exactly as by `moto_server`.
 
+Requests signed with the task role keys the stand-in hands out are checked against the
+role's IAM policies (iam.py; --no-task-role-enforcement turns that off); all others are
+served unchecked, as by `moto_server`.
+
 Test infrastructure only: it listens on loopback and nowhere else, and the tasks it runs get
-the emulator's address and fake keys, never real credentials.
+the emulator's address and keys made by the emulator, never real credentials.
 
     fargate_standin.py --port PORT --region REGION [--poll 1.0] [--default-stop-timeout 30]
-                       [--request-log FILE]
+                       [--pull-timeout 3] [--no-task-role-enforcement] [--request-log FILE]
 
-It prints "watching ECS services in REGION at URL" once it serves requests and schedules.
+It prints "watching ECS services in REGION at URL" once it serves requests and schedules
+(services and RunTask tasks alike).
 On SIGTERM or SIGINT it stops every task and records it STOPPED (with its last log lines
 shipped) before the server goes.
 """
@@ -114,6 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-stop-timeout", type=float, default=30.0,
                         help="seconds from SIGTERM to SIGKILL when a container sets no stopTimeout "
                              "(Fargate's default is 30)")
+    parser.add_argument("--pull-timeout", type=float, default=3.0,
+                        help="seconds a task whose subnet has no way out stays PENDING before it fails "
+                             "to start (Fargate retries for about a minute)")
+    parser.add_argument("--no-task-role-enforcement", action="store_true",
+                        help="serve requests signed with task role keys unchecked, like all others")
     parser.add_argument("--request-log", help="file for the server's request log (default: none)")
     args = parser.parse_args(argv)
     require_loopback(args.host)
@@ -121,13 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     quiet_environment(args.port)
     route_request_log(args.request_log)
 
-    from . import ecs_state
-    from .scheduler import Scheduler
+    from . import ecs_state, iam
+    from .fargate import Fargate
 
     ecs_state.install()
+    iam.install(enforce=not args.no_task_role_enforcement)
     server = MotoServer(args.host, args.port, ecs_state.lock)
     server.start()
-    scheduler = Scheduler(args.region, server.url, args.default_stop_timeout)
+    fargate = Fargate(args.region, server.url, args.default_stop_timeout, args.pull_timeout)
     stopping = threading.Event()
 
     def on_signal(_signum, _frame):
@@ -136,11 +147,12 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("watching ECS services in %s at %s", args.region, server.url)
+    log.info("watching ECS services in %s at %s (task role enforcement %s)", args.region, server.url,
+             "off" if args.no_task_role_enforcement else "on")
     while not stopping.is_set():
-        scheduler.cycle()
+        fargate.cycle()
         ecs_state.wake.wait(args.poll)
         ecs_state.wake.clear()
-    log.info("shutting down: stopping %d task(s)", len(scheduler.tasks))
-    scheduler.shutdown()
+    log.info("shutting down: stopping %d task(s)", len(fargate.tasks))
+    fargate.shutdown()
     server.stop()

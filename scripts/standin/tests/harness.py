@@ -1,8 +1,11 @@
-"""A real moto server in this process, the stand-in's scheduler driven by the test itself.
+"""A real moto server in this process, the stand-in's passes driven by the test itself.
 
-The tests talk to the server over HTTP with boto3, as any client would; the scheduler runs
-its passes in the test's own thread (tasks are spawned from the main thread only), so a
-test decides when the stand-in acts and waits for what ECS then reports.
+The tests talk to the server over HTTP with boto3, as any client would; the stand-in
+(standin.fargate.Fargate: the agent, the service scheduler, RunTask's tasks) runs its
+passes in the test's own thread (tasks are spawned from the main thread only), so a test
+decides when the stand-in acts and waits for what ECS then reports. Each test gets a VPC
+whose subnet routes to an internet gateway (a public subnet, as the Rust tests seed), so
+tasks with assignPublicIp ENABLED can start.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-from standin import ecs_state
+from standin import ecs_state, iam
+from standin.fargate import Fargate
 from standin.processes import free_port
-from standin.scheduler import Scheduler
 from standin.server import MotoServer, quiet_environment, route_request_log
 
 REGION = "eu-west-3"
@@ -36,6 +39,7 @@ def server() -> MotoServer:
         logging.getLogger("standin").propagate = False
         logging.getLogger("standin").addHandler(logging.NullHandler())
         ecs_state.install()
+        iam.install(enforce=True)
         _server = MotoServer("127.0.0.1", port, ecs_state.lock)
         _server.start()
     return _server
@@ -59,29 +63,37 @@ class StandInTest(unittest.TestCase):
                                              region_name=REGION)
         self.ecs = self.session.client("ecs", endpoint_url=self.url, config=config)
         self.ec2 = self.session.client("ec2", endpoint_url=self.url, config=config)
-        self.scheduler = Scheduler(REGION, self.url, default_stop_timeout=5)
+        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5, pull_timeout=1)
         self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
         vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-        # moto names a task's network interface only in a VPC with DNS hostnames.
+        # As the Rust tests' VPCs have it (RunTask also works without: test_runtask).
         self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        self.vpc = vpc
         self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        igw = self.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        main = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                       {"Name": "association.main", "Values": ["true"]}])
+        self.ec2.create_route(RouteTableId=main["RouteTables"][0]["RouteTableId"], DestinationCidrBlock="0.0.0.0/0",
+                              GatewayId=igw)
         self.sg = self.ec2.create_security_group(GroupName=f"sg-{self.cluster}", Description="t",
                                                  VpcId=vpc)["GroupId"]
 
     def tearDown(self) -> None:
-        self.scheduler.shutdown()
+        self.fargate.shutdown()
         from moto.core.base_backend import BackendDict
         with ecs_state.lock:
             BackendDict.reset()
 
     # Setting up state
 
-    def task_definition(self, command: list[str], **container: Any) -> str:
+    def task_definition(self, command: list[str], task_role: str | None = None, **container: Any) -> str:
         definition = {"name": "app", "image": "app:1", "essential": True, "cpu": 256, "memory": 512,
                       "command": command, **container}
+        extra = {"taskRoleArn": task_role} if task_role else {}
         return self.ecs.register_task_definition(
             family=f"{self.cluster}-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-            cpu="256", memory="512", containerDefinitions=[definition],
+            cpu="256", memory="512", containerDefinitions=[definition], **extra,
         )["taskDefinition"]["taskDefinitionArn"]
 
     def service(self, task_definition: str, desired: int, name: str = "app", **extra: Any) -> str:
@@ -92,6 +104,15 @@ class StandInTest(unittest.TestCase):
             **extra)
         return name
 
+    def run_task(self, task_definition: str, subnet: str | None = None, public_ip: str = "ENABLED",
+                 **extra: Any) -> dict:
+        """RunTask, as the prefect-aws worker calls it: Fargate, awsvpc; the task it answers."""
+        return self.ecs.run_task(
+            cluster=self.cluster, taskDefinition=task_definition, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": [subnet or self.subnet], "securityGroups": [self.sg], "assignPublicIp": public_ip}},
+            **extra)["tasks"][0]
+
     # Reading state back, as a client of the API
 
     def describe_service(self, name: str = "app") -> dict:
@@ -101,11 +122,18 @@ class StandInTest(unittest.TestCase):
         arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name, desiredStatus=desired)["taskArns"]
         return self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if arns else []
 
+    def task(self, arn: str) -> dict:
+        return self.ecs.describe_tasks(cluster=self.cluster, tasks=[arn])["tasks"][0]
+
+    def stopped(self, arn: str, timeout: float = 30.0) -> dict:
+        """Runs passes until the task is STOPPED; the task then."""
+        return self.until("stopped", lambda: (t := self.task(arn))["lastStatus"] == "STOPPED" and t, timeout)
+
     def until(self, what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-        """Runs scheduling passes until `check` returns something true; fails after `timeout`."""
+        """Runs the stand-in's passes until `check` returns something true; fails after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
-            self.scheduler.cycle()
+            self.fargate.cycle()
             result = check()
             if result:
                 return result
@@ -114,7 +142,7 @@ class StandInTest(unittest.TestCase):
             time.sleep(0.2)
 
     def local(self, task_arn: str):
-        return next((t for t in self.scheduler.tasks if t.arn == task_arn), None)
+        return next((t for t in self.fargate.tasks if t.arn == task_arn), None)
 
 
 def alive(pid: int) -> bool:

@@ -29,7 +29,7 @@ class Deployments(StandInTest):
         self.assertNotEqual(primary["id"], old_id)
 
         # The new task runs before the old one stops (maximumPercent 200).
-        self.scheduler.cycle()
+        self.fargate.cycle()
         both = self.describe_service()
         self.assertEqual(len(both["deployments"]), 2)
         self.assertEqual(both["runningCount"], 2)

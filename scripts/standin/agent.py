@@ -1,0 +1,218 @@
+"""agent: what Fargate does for one task once it is placed: start it, watch it, end it.
+
+Both the service scheduler (scheduler.py) and RunTask (runtask.py) hand their tasks here.
+For each, the agent
+  - checks that the task's subnet lets Fargate start it (network.py); if not, the task
+    stays PENDING for `pull_timeout` seconds and then stops with stopCode
+    TaskFailedToStart and Fargate's sentence, its process never started;
+  - builds the container as the task runs it (RunTask's overrides applied), gets the task
+    role's credentials (credentials.py), reads its secrets, opens its awslogs stream and
+    starts its process; any failure there stops the task at once with TaskFailedToStart;
+  - runs its health check, if it has one (what an UNHEALTHY task means is the service
+    scheduler's business: a RunTask task only reports it, as on ECS);
+  - stops it: SIGTERM to its process group, SIGKILL after the container's stopTimeout (the
+    stand-in's default when the definition sets none), whether StopTask, the scheduler or
+    a shutdown asks; a task asked to stop before its process started just stops;
+  - records it STOPPED when its process exits, with its exit code (a signal N is 128 + N),
+    its last log lines shipped first; and tells its owner (`on_finish`).
+Processes are started from the main thread only (see processes.die_with_parent). A task is
+never restarted here: replacing tasks is the service scheduler's job.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import credentials, ecs_state, network
+from .health import HealthCheck, HealthMonitor
+from .logs import LogShipper, open_stream
+from .processes import StartFailure, container_env, exit_code, pump_output, signal_group, spawn, task_container
+
+FARGATE_STOP_TIMEOUT = 30.0  # Fargate's default stopTimeout
+PULL_TIMEOUT = 3.0  # how long a task with no way out stays PENDING (Fargate: about a minute)
+
+log = logging.getLogger("standin")
+
+ServiceKey = tuple[str, str, str]  # (account, cluster name, service name)
+
+
+@dataclass
+class LocalTask:
+    """One task the stand-in runs: its ECS identity and the local process standing in."""
+
+    arn: str
+    key: ServiceKey | None  # its service's; None for a RunTask task
+    deployment_id: str | None
+    stop_timeout: float
+    proc: subprocess.Popen | None = None  # None: it never started (see `failure`)
+    home: str | None = None
+    reader: threading.Thread | None = None
+    shipper: LogShipper | None = None
+    health: HealthMonitor | None = None
+    failure: str | None = None  # why it cannot start: its stoppedReason once `fail_at` has come
+    fail_at: float | None = None
+    started: float = field(default_factory=time.monotonic)
+    stopping: bool = False
+    kill_at: float | None = None
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+
+class Agent:
+    def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
+                 pull_timeout: float = PULL_TIMEOUT):
+        self.region, self.endpoint = region, endpoint
+        self.default_stop_timeout, self.pull_timeout = default_stop_timeout, pull_timeout
+        self.tasks: list[LocalTask] = []
+        # Called with each task once it is STOPPED and its exit code (None if it never ran).
+        self.on_finish: Callable[[LocalTask, int | None], None] = lambda task, code: None
+
+    def launch(self, backend: Any, ecs_task: Any, key: ServiceKey | None = None,
+               deployment_id: str | None = None,
+               on_health: Callable[[Any, Any, str], None] | None = None) -> LocalTask:
+        """Starts a placed task (PROVISIONING or PENDING). The result's `failure` says if
+        it could not start; such a task is already STOPPED unless its network is to blame."""
+        with ecs_state.lock:
+            ecs_state.mark_pending(backend, ecs_task)
+            definition = backend.describe_task_definition(ecs_task.task_definition_arn)
+            overrides = dict(ecs_task.overrides or {})
+            try:
+                container = task_container(definition, overrides)
+                blocked = network.start_failure(backend, ecs_task, container)
+            except StartFailure as e:
+                container, blocked = {}, None
+                early = str(e)
+            else:
+                early = None
+        local = LocalTask(arn=ecs_task.task_arn, key=key, deployment_id=deployment_id,
+                          stop_timeout=float(container.get("stopTimeout") or self.default_stop_timeout))
+        self.tasks.append(local)
+        if early or blocked:
+            return self._cannot_start(local, early or blocked, delay=0 if early else self.pull_timeout)
+        local.home = tempfile.mkdtemp(prefix=f"standin-{ecs_task.id}-")
+        try:
+            role = credentials.task_role_arn(definition, overrides)
+            keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id)
+                    if role else None)
+            env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys)
+            local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id)
+            local.proc = spawn(container, env, local.home)
+        except StartFailure as e:
+            return self._cannot_start(local, str(e), delay=0)
+        local.reader = threading.Thread(target=pump_output, args=(local.proc, ecs_task.id, local.shipper),
+                                        daemon=True)
+        local.reader.start()
+        ecs_state.mark_running(backend, ecs_task)
+        check = HealthCheck.from_definition(container.get("healthCheck"), ports)
+        if check is not None:
+            local.health = HealthMonitor(check, env, local.home, ecs_task.id,
+                                         lambda status: (on_health or _record_health)(backend, ecs_task, status))
+        log.info("started task %s (pid %d)", ecs_task.id, local.proc.pid)
+        return local
+
+    def _cannot_start(self, local: LocalTask, reason: str, delay: float) -> LocalTask:
+        log.warning("task %s cannot start: %s", local.id, reason)
+        local.failure, local.fail_at = reason, time.monotonic() + delay
+        if delay <= 0:
+            self._finish(local, None)
+        return local
+
+    # Every pass
+
+    def reap(self) -> None:
+        """Finishes the tasks whose process exited or whose start has failed by now;
+        kills those past their stop timeout."""
+        for task in list(self.tasks):
+            if task.proc is None:
+                if task.stopping or time.monotonic() >= (task.fail_at or 0.0):
+                    self._finish(task, None)
+                continue
+            code = task.proc.poll()
+            if code is None:
+                if task.kill_at is not None and time.monotonic() >= task.kill_at:
+                    log.info("task %s ignored SIGTERM for %g s: SIGKILL", task.id, task.stop_timeout)
+                    signal_group(task.proc.pid, signal.SIGKILL)
+                    task.kill_at = None
+                continue
+            self._finish(task, exit_code(code))
+
+    def follow_stop_requests(self) -> None:
+        """Acts on StopTask calls made since the last pass, and on an emulator reset."""
+        for task in list(self.tasks):
+            if task.stopping:
+                continue
+            with ecs_state.lock:
+                found = ecs_state.find_task(self.region, task.arn)
+                requested = found is not None and ecs_state.stop_requested(found[1])
+                reason = found[1].stopped_reason if requested else None
+            if found is None:
+                self.begin_stop(task, "Task stopped because the emulator was reset", "ServiceSchedulerInitiated")
+            elif requested:
+                log.info("task %s: StopTask: %s", task.id, reason)
+                self.begin_stop(task, reason, "UserInitiated")
+
+    def begin_stop(self, task: LocalTask, reason: str, stop_code: str, failed: bool = False) -> None:
+        """STOPPING now (the first reason given is kept); SIGTERM, SIGKILL after the timeout."""
+        log.info("stopping task %s: %s", task.id, reason)
+        with ecs_state.lock:
+            found = ecs_state.find_task(self.region, task.arn)
+            if found is not None:
+                ecs_state.mark_stopping(found[0], found[1], reason, stop_code, failed=failed)
+        task.stopping = True
+        task.kill_at = time.monotonic() + task.stop_timeout
+        if task.health:
+            task.health.close()
+        if task.proc is None:
+            self._finish(task, None)
+        else:
+            signal_group(task.proc.pid, signal.SIGTERM)
+
+    def _finish(self, task: LocalTask, code: int | None) -> None:
+        if task.proc is not None:
+            task.reader.join(timeout=5)
+            task.proc.stdout.close()
+        if task.health:
+            task.health.close()
+        if task.shipper:
+            # Logs first: whoever sees STOPPED should find the last lines already there.
+            task.shipper.close()
+        with ecs_state.lock:
+            found = ecs_state.find_task(self.region, task.arn)
+            if found is not None:
+                if task.failure is not None and not task.stopping:
+                    ecs_state.mark_stopped(found[0], found[1], None, reason=task.failure,
+                                           stop_code="TaskFailedToStart", failed=True)
+                else:
+                    ecs_state.mark_stopped(found[0], found[1], code, failed=not task.stopping)
+        if task in self.tasks:
+            self.tasks.remove(task)
+        if task.home:
+            shutil.rmtree(task.home, ignore_errors=True)
+        if task.proc is not None:
+            log.info("task %s exited with code %d", task.id, code)
+        self.on_finish(task, code)
+
+    def shutdown(self) -> None:
+        """Stops every task and waits until each is recorded STOPPED (or killed)."""
+        for task in list(self.tasks):
+            if not task.stopping:
+                self.begin_stop(task, "Task stopped because the Fargate stand-in is shutting down",
+                                "ServiceSchedulerInitiated" if task.key else "TerminationNotice")
+        while self.tasks:
+            self.reap()
+            time.sleep(0.1)
+
+
+def _record_health(backend: Any, ecs_task: Any, status: str) -> None:
+    """From a health-check thread: only recorded (a RunTask task is not replaced)."""
+    ecs_state.set_health(backend, ecs_task, status)

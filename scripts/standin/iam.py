@@ -1,0 +1,107 @@
+"""iam: IAM enforced for the tasks' role credentials, and for no other caller.
+
+moto checks IAM policies only once its process-wide count of unauthenticated requests
+(INITIAL_NO_AUTH_ACTION_COUNT) is used up, and then for every request: the program under
+test, the tests and the sandbox would all need real IAM users. Here, instead, a request
+is checked if and only if it is signed with keys that moto's STS issued by AssumeRole
+(looked up in moto's STS backend: the task role keys credentials.py hands out, or any
+other AssumeRole's), with moto's own authenticator (moto.iam.access_control.IAMRequest,
+as moto's ActionAuthenticatorMixin runs it): the signature must match, and the role's
+inline and attached policies must allow the action. A denied call gets moto's words,
+"User: arn:aws:sts::<account>:assumed-role/<role>/<task id> is not authorized to perform:
+<service>:<Action>", as AccessDenied (XML) from query-protocol services (IAM, STS, EC2) and
+as AccessDeniedException (JSON, as AWS sends it there) from the others: moto would send XML
+that their SDKs cannot parse. Every other request is served unchecked, as before.
+`install(enforce=False)` (fargate_standin.py --no-task-role-enforcement) turns it off.
+
+How moto evaluates, and so what this enforces (moto 5.2.5):
+  - actions, with wildcards, and Allow / explicit Deny between statements and policies;
+  - resources, against the resource moto names for the request, which for most services
+    (ECS, CloudWatch Logs, Secrets Manager, EC2, ...) is "*": there, a statement whose
+    Resource lists specific ARNs grants nothing (an AccessDenied that AWS would not give),
+    while a Resource "*" statement grants the action on everything; IAM (role requests),
+    STS (AssumeRole) and SQS requests do name their resource;
+  - not Condition blocks: moto treats every condition as met (it only compares
+    sts:ExternalId on AssumeRole), so a condition never narrows an Allow or a Deny;
+  - not resource policies, permission boundaries, SCPs, session policies, or the
+    implicit permissions a call needs (iam:PassRole on RunTask, for one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.core.utils import get_service_model
+from moto.iam.models import get_account_id_from
+from moto.sts.models import sts_backends
+from moto.utilities.utils import get_partition
+
+enforcing = True
+# moto renders its authorization errors as XML, which SDKs of JSON-protocol services (ECS,
+# CloudWatch Logs, Secrets Manager...) cannot read; those get them as AWS sends them there.
+JSON_ERROR_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
+
+
+def install(enforce: bool = True) -> None:
+    """Wraps moto's request authorization once per process; `enforce` may change later."""
+    global enforcing
+    enforcing = enforce
+    if getattr(ActionAuthenticatorMixin, "_standin_hooked", False):
+        return
+    ActionAuthenticatorMixin._standin_hooked = True
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if enforcing and signed_by_assumed_role(self):
+            check(self, iam_request_cls, resource)
+        else:
+            original(self, iam_request_cls, resource)
+
+    authorize.__doc__ = original.__doc__
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize
+
+
+def signed_by_assumed_role(response: Any) -> bool:
+    """Whether the request is signed (SigV4 header) with keys an AssumeRole issued."""
+    if "Authorization" not in response.headers:
+        return False
+    key = response.get_access_key()
+    account = get_account_id_from(key)
+    partition = get_partition(getattr(response, "region", None) or "")
+    return sts_backends[account][partition].get_assumed_role_from_access_key(key) is not None
+
+
+def check(response: Any, iam_request_cls: type, resource: str) -> None:
+    """moto's checks for an authenticated request (ActionAuthenticatorMixin's own)."""
+    if response.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+        return
+    path = response.raw_path
+    query = urlparse(response.uri).query
+    if query:
+        path += "?" + query
+    request = iam_request_cls(account_id=response.current_account, method=response.method, path=path,
+                              data=response.data, body=response.raw_body, headers=response.headers,
+                              action=response._get_action())
+    try:
+        request.check_signature()
+        request.check_action_permitted(resource)
+    except _RESTError as e:
+        if not speaks_json(response):
+            raise
+        error = JsonRESTError(JSON_ERROR_CODES.get(e.error_type, e.error_type), e.message)
+        error.code = e.code
+        raise error from e
+
+
+def speaks_json(response: Any) -> bool:
+    try:
+        return get_service_model(response.boto3_service_name).protocol in ("json", "rest-json")
+    except Exception:
+        return False

@@ -1,0 +1,270 @@
+"""network: a task's network interface, and whether its subnet lets Fargate start it.
+
+Interface. moto gives an awsvpc task a network interface in its first subnet, but with a
+random address outside the subnet, a DNS name only in VPCs with DNS hostnames (and fails
+with a 500 in others), and it keeps the interface after the task is gone. Here, as ECS does: the address is one of the
+subnet's, the name is `ip-a-b-c-d.<region>.compute.internal`, the interface gets a public
+IP when assignPublicIp is ENABLED, it is in the VPC's default security group when the
+task names none (moto fails on that), the task's ENI attachment is PRECREATED while the task
+is PROVISIONING, ATTACHED from PENDING on and DELETED (the interface with it) once the task
+is STOPPED. The task's availabilityZone is the subnet's.
+
+Reachability. Before its container starts, Fargate needs a way out of the task's subnet to
+read the task's secrets, get registry credentials, pull the image and create its log
+stream. The subnet's route table (its explicit association, else the VPC's main table)
+decides, simply:
+  - 0.0.0.0/0 to an internet gateway attached to the VPC, with assignPublicIp ENABLED, or
+    0.0.0.0/0 to a NAT gateway (or a NAT instance, or a transit gateway, taken to lead
+    out): everything is reachable;
+  - otherwise only VPC endpoints help: an interface endpoint for `secretsmanager` (secrets),
+    for `ecr.api` and `ecr.dkr` plus the `s3` gateway endpoint on that route table (an
+    image in ECR of the task's region; ECR keeps layers in S3), for `logs` (awslogs). An
+    image from any other registry (Docker Hub, ghcr.io) cannot be pulled without a route
+    out, as on Fargate.
+What is missing first, in Fargate's order (secrets and registry auth, image, log stream),
+makes the task stop with stopCode TaskFailedToStart and Fargate's sentence for it, after
+the agent's pull timeout (Fargate retries for about a minute). The addresses in those
+sentences are made up.
+
+Not emulated: security groups and network ACLs (all egress is taken as allowed), endpoint
+policies and private DNS settings, what the container itself reaches once running (the
+Prefect API, AWS APIs), IPv6, and subnets after the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import random
+import re
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.ec2.utils import random_public_ip
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+# The interface
+
+
+def install() -> None:
+    """moto names an interface only in a VPC with DNS hostnames, and its ECS fails on an
+    unnamed one (a 500 for RunTask there): unnamed is None instead. Idempotent."""
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        NetworkInterface.private_dns_name = None
+
+
+def awsvpc(task: Any) -> dict:
+    return (getattr(task, "network_configuration", None) or {}).get("awsvpcConfiguration") or {}
+
+
+def _ec2(backend: Any) -> Any:
+    return ec2_backends[backend.account_id][backend.region_name]
+
+
+def _eni_attachment(task: Any) -> dict | None:
+    return next((a for a in task.attachments if a.get("type") == "ElasticNetworkInterface"), None)
+
+
+def _detail(attachment: dict, name: str) -> str | None:
+    return next((d["value"] for d in attachment["details"] if d["name"] == name), None)
+
+
+def attach(backend: Any, task: Any) -> None:
+    """Makes moto's interface for a new task what ECS would have made (see the docstring)."""
+    attachment = _eni_attachment(task)
+    if attachment is None:
+        return
+    ec2 = _ec2(backend)
+    eni = ec2.enis.get(_detail(attachment, "networkInterfaceId"))
+    if eni is None:
+        return
+    subnet = eni.subnet
+    address = free_address(ec2, subnet)
+    region = backend.region_name
+    eni.private_ip_address = address
+    eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
+    eni.private_dns_name = f"ip-{address.replace('.', '-')}.{region}.compute.internal"
+    eni.description = f"arn:aws:ecs:{region}:{backend.account_id}:attachment/{attachment['id']}"
+    eni.requester_managed = True
+    if awsvpc(task).get("assignPublicIp") == "ENABLED":
+        eni.public_ip = random_public_ip()
+    details = {d["name"]: d for d in attachment["details"]}
+    details["privateIPv4Address"]["value"] = address
+    if "privateDnsName" in details:
+        details["privateDnsName"]["value"] = eni.private_dns_name
+    else:
+        attachment["details"].append({"name": "privateDnsName", "value": eni.private_dns_name})
+    attachment["status"] = "PRECREATED"
+    task.availability_zone = subnet.availability_zone
+    for container in task.containers:
+        container.network_interfaces = [{"attachmentId": attachment["id"], "privateIpv4Address": address}]
+
+
+def default_security_groups(backend: Any, config: dict | None) -> None:
+    """An awsvpcConfiguration without securityGroups gets the VPC's default group, as ECS
+    gives it (moto fails on the missing key)."""
+    awsvpc_config = (config or {}).get("awsvpcConfiguration")
+    if not awsvpc_config or awsvpc_config.get("securityGroups") or not awsvpc_config.get("subnets"):
+        return
+    ec2 = _ec2(backend)
+    try:
+        vpc_id = ec2.get_subnet(awsvpc_config["subnets"][0]).vpc_id
+        awsvpc_config["securityGroups"] = [ec2.get_default_security_group(vpc_id).id]
+    except Exception:
+        awsvpc_config["securityGroups"] = []  # moto will say what is wrong with the subnet
+
+
+def free_address(ec2: Any, subnet: Any) -> str:
+    """An address of the subnet no other interface has; not one of the five AWS keeps."""
+    network = ipaddress.ip_network(subnet.cidr_block)
+    taken = {e.private_ip_address for e in ec2.enis.values() if getattr(e.subnet, "id", None) == subnet.id}
+    for _ in range(100):
+        address = str(network[random.randint(4, network.num_addresses - 2)])
+        if address not in taken:
+            return address
+    return str(network[4])
+
+
+def mark_attached(task: Any) -> None:
+    attachment = _eni_attachment(task)
+    if attachment is not None:
+        attachment["status"] = "ATTACHED"
+
+
+def release(backend: Any, task: Any) -> None:
+    """The task is STOPPED: its attachment is DELETED and its interface goes, as in ECS."""
+    attachment = _eni_attachment(task)
+    if attachment is None or attachment.get("status") == "DELETED":
+        return
+    attachment["status"] = "DELETED"
+    _ec2(backend).enis.pop(_detail(attachment, "networkInterfaceId"), None)
+
+
+# Reachability
+
+
+def start_failure(backend: Any, task: Any, container: dict) -> str | None:
+    """Why Fargate could not start this container from the task's subnet, or None."""
+    config = awsvpc(task)
+    subnets = config.get("subnets") or []
+    if not subnets:
+        return None  # not awsvpc: nothing to decide here
+    ec2 = _ec2(backend)
+    try:
+        subnet = ec2.get_subnet(subnets[0])
+    except Exception:
+        return None  # moto refused the task already if the subnet did not exist
+    table = route_table_of(ec2, subnet)
+    if table is not None and reaches_internet(ec2, table, subnet.vpc_id, config.get("assignPublicIp") == "ENABLED"):
+        return None
+    region = backend.region_name
+    interface_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Interface")
+    gateway_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Gateway", table.id if table else None)
+    # Fargate's order: secrets and registry auth, then the image, then the log stream.
+    for secret in container.get("secrets") or []:
+        if ":secretsmanager:" in secret["valueFrom"] and "secretsmanager" not in interface_endpoints:
+            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                    "retrieval failed: unable to retrieve secret from asm: service call has been retried 5 "
+                    f"time(s): failed to fetch secret {secret['valueFrom']} from secrets manager: "
+                    "RequestCanceled: request context canceled caused by: context deadline exceeded. Please "
+                    "check your task network configuration.")
+    image = container.get("image") or ""
+    ecr = ECR_IMAGE.match(image)
+    if ecr and ecr.group(2) == region:
+        if "ecr.api" not in interface_endpoints:
+            host = f"api.ecr.{region}.amazonaws.com"
+            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                    "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 "
+                    f'time(s): RequestError: send request failed caused by: Post "https://{host}/": dial tcp '
+                    f"{_address(host)}:443: i/o timeout. Please check your task network configuration.")
+        if "ecr.dkr" not in interface_endpoints:
+            return _manifest_timeout(image)
+        if "s3" not in gateway_endpoints:
+            host = f"prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com"
+            return ("CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: "
+                    f'failed open: failed to do request: Get "https://{host}/": dial tcp {_address(host)}:443: '
+                    "i/o timeout")
+    else:
+        return _manifest_timeout(image)
+    log_config = container.get("logConfiguration") or {}
+    if log_config.get("logDriver") == "awslogs" and "logs" not in interface_endpoints:
+        host = f"logs.{(log_config.get('options') or {}).get('awslogs-region') or region}.amazonaws.com"
+        return ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 "
+                f'times: failed to create Cloudwatch log stream: RequestError: send request failed caused by: Post '
+                f'"https://{host}/": dial tcp {_address(host)}:443: i/o timeout : exit status 1')
+    return None
+
+
+def route_table_of(ec2: Any, subnet: Any) -> Any | None:
+    """The subnet's explicitly associated route table, else its VPC's main one."""
+    tables = [t for t in ec2.route_tables.values() if t.vpc_id == subnet.vpc_id]
+    for table in tables:
+        if subnet.id in table._associations.values():
+            return table
+    return next((t for t in tables if t.main_association_id is not None), None)
+
+
+def reaches_internet(ec2: Any, table: Any, vpc_id: str, public_ip: bool) -> bool:
+    for route in table.routes:
+        if route.destination_cidr_block != DEFAULT_ROUTE:
+            continue
+        if route.nat_gateway or route.instance or route.interface or route.transit_gateway:
+            return True
+        gateway = route.gateway
+        if gateway is not None and gateway.id.startswith("igw-") and public_ip:
+            attached = getattr(ec2.internet_gateways.get(gateway.id), "vpc", None)
+            if attached is not None and attached.id == vpc_id:
+                return True
+    return False
+
+
+def endpoint_services(ec2: Any, vpc_id: str, region: str, kind: str, route_table_id: str | None = None) -> set[str]:
+    """Short service names (`ecr.api`, `s3`) of the VPC's endpoints of one kind; a gateway
+    endpoint counts only on the given route table."""
+    prefix = f"com.amazonaws.{region}."
+    found = set()
+    for endpoint in ec2.vpc_end_points.values():
+        if endpoint.vpc_id != vpc_id or (endpoint.vpc_endpoint_type or "Gateway") != kind:
+            continue
+        if getattr(endpoint, "state", "available") not in ("available", "pending"):
+            continue
+        if kind == "Gateway" and route_table_id not in (endpoint.route_table_ids or []):
+            continue
+        if endpoint.service_name.startswith(prefix):
+            found.add(endpoint.service_name[len(prefix):])
+    return found
+
+
+def _manifest_timeout(image: str) -> str:
+    ref, host, repository, reference = _parse_image(image)
+    return ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+            f'{ref}: failed to do request: Head "https://{host}/v2/{repository}/manifests/{reference}": '
+            f"dial tcp {_address(host)}:443: i/o timeout")
+
+
+def _parse_image(image: str) -> tuple[str, str, str, str]:
+    """(full ref, registry host, repository, tag or digest), as containerd resolves a name."""
+    name, digest = (image.split("@", 1) + [""])[:2]
+    first = name.split("/", 1)[0]
+    if "/" in name and ("." in first or ":" in first or first == "localhost"):
+        host, repository = name.split("/", 1)
+        registry = host
+    else:
+        host, registry = "registry-1.docker.io", "docker.io"
+        repository = name if "/" in name else f"library/{name}"
+    tag = ""
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository, tag = repository.rsplit(":", 1)
+    reference = digest or tag or "latest"
+    ref = f"{registry}/{repository}" + (f"@{digest}" if digest else f":{tag or 'latest'}")
+    return ref, host, repository, reference
+
+
+def _address(host: str) -> str:
+    """A made-up public address for a host, the same each time."""
+    digest = hashlib.sha256(host.encode()).digest()
+    return f"52.{digest[0] % 100 + 1}.{digest[1]}.{digest[2] % 254 + 1}"
