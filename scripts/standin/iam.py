@@ -16,11 +16,14 @@ that their SDKs cannot parse. Every other request is served unchecked, as before
 
 How moto evaluates, and so what this enforces (moto 5.2.5):
   - actions, with wildcards, and Allow / explicit Deny between statements and policies;
-  - resources, against the resource moto names for the request, which for most services
-    (ECS, CloudWatch Logs, Secrets Manager, EC2, ...) is "*": there, a statement whose
-    Resource lists specific ARNs grants nothing (an AccessDenied that AWS would not give),
-    while a Resource "*" statement grants the action on everything; IAM (role requests),
-    STS (AssumeRole) and SQS requests do name their resource;
+  - resources, against the resource moto names for the request: IAM (role requests), STS
+    (AssumeRole) and SQS requests name theirs; for ECS and CloudWatch Logs this module
+    names them as AWS's service authorization reference does (see `resources_of`: the
+    task definition RunTask runs and RegisterTaskDefinition makes, the tasks DescribeTasks
+    and StopTask touch, the resource TagResource tags, the log stream GetLogEvents reads),
+    each checked in turn; for the rest (EC2, Secrets Manager, ...) moto names "*", so a
+    statement whose Resource lists specific ARNs grants nothing there (an AccessDenied
+    AWS would not give), while a Resource "*" statement grants the action on everything;
   - not Condition blocks: moto treats every condition as met (it only compares
     sts:ExternalId on AssumeRole), so a condition never narrows an Allow or a Deny;
   - not resource policies, permission boundaries, SCPs, session policies, or the
@@ -29,12 +32,14 @@ How moto evaluates, and so what this enforces (moto 5.2.5):
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlparse
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.utils import get_service_model
+from moto.ecs.models import ecs_backends
 from moto.iam.models import get_account_id_from
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
@@ -91,13 +96,59 @@ def check(response: Any, iam_request_cls: type, resource: str) -> None:
                               action=response._get_action())
     try:
         request.check_signature()
-        request.check_action_permitted(resource)
+        for named in resources_of(response, resource):
+            request.check_action_permitted(named)
     except _RESTError as e:
         if not speaks_json(response):
             raise
         error = JsonRESTError(JSON_ERROR_CODES.get(e.error_type, e.error_type), e.message)
         error.code = e.code
         raise error from e
+
+
+def resources_of(response: Any, resource: str) -> list[str]:
+    """The resources AWS checks a request against, for the ECS and CloudWatch Logs actions
+    a Prefect worker calls; moto's own choice ("*" for those) for everything else."""
+    if resource != "*":
+        return [resource]
+    target = response.headers.get("X-Amz-Target", "")
+    prefix, _, action = target.partition(".")
+    try:
+        body = json.loads(response.body or "{}")
+    except ValueError:
+        return [resource]
+    account, region = response.current_account, response.region
+    partition = get_partition(region)
+    if prefix == "AmazonEC2ContainerServiceV20141113":
+        arn = f"arn:{partition}:ecs:{region}:{account}"
+        cluster = str(body.get("cluster") or "default").rsplit("/", 1)[-1]
+        if action == "RunTask" and body.get("taskDefinition"):
+            return [task_definition_arn(arn, account, region, body["taskDefinition"])]
+        if action == "RegisterTaskDefinition" and body.get("family"):
+            return [f"{arn}:task-definition/{body['family']}:{next_revision(account, region, body['family'])}"]
+        if action in ("StopTask", "DescribeTasks"):
+            tasks = body.get("tasks") or [body.get("task")]
+            return [f"{arn}:task/{cluster}/{str(t).rsplit('/', 1)[-1]}" for t in tasks if t] or [resource]
+        if action in ("TagResource", "UntagResource", "ListTagsForResource") and body.get("resourceArn"):
+            return [body["resourceArn"]]
+    if prefix == "Logs_20140328" and action == "GetLogEvents" and body.get("logGroupName"):
+        return [f"arn:{partition}:logs:{region}:{account}:log-group:{body['logGroupName']}"
+                f":log-stream:{body.get('logStreamName', '')}"]
+    return [resource]
+
+
+def task_definition_arn(arn: str, account: str, region: str, given: str) -> str:
+    """A task definition as RunTask names it (family, family:revision or ARN), as an ARN."""
+    if given.startswith("arn:"):
+        return given
+    if ":" in given:
+        return f"{arn}:task-definition/{given}"
+    return f"{arn}:task-definition/{given}:{max(next_revision(account, region, given) - 1, 1)}"
+
+
+def next_revision(account: str, region: str, family: str) -> int:
+    revisions = ecs_backends[account][region].task_definitions.get(family, {})
+    return max(revisions, default=0) + 1
 
 
 def speaks_json(response: Any) -> bool:

@@ -91,6 +91,42 @@ class TaskRoles(StandInTest):
         self.assertEqual(said["ecs"], "ok", "a condition AWS would find unmet")
         self.assertTrue(said["logs"].startswith("AccessDeniedException "), "AWS would allow it: " + said["logs"])
 
+    def test_ecs_and_logs_calls_are_checked_against_the_resources_aws_names(self):
+        # As the worker's policy scopes them: run only one family's task definitions, watch
+        # only this cluster's tasks, read only this log group's streams.
+        cluster, region = self.cluster, "eu-west-3"
+        ecs, logs = f"arn:aws:ecs:{region}:{ACCOUNT}", f"arn:aws:logs:{region}:{ACCOUNT}"
+        role = self.role("scoped-worker", ["ecs:RunTask"], Resource=f"{ecs}:task-definition/allowed_*")
+        self.iam.put_role_policy(RoleName="scoped-worker", PolicyName="tasks", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ecs:DescribeTasks", "Resource": f"{ecs}:task/{cluster}/*"},
+                {"Effect": "Allow", "Action": "logs:GetLogEvents",
+                 "Resource": f"{logs}:log-group:/ecs/roles:log-stream:*"}]}))
+        calls = python(f"""
+import boto3
+from botocore.exceptions import ClientError
+ecs, logs = boto3.client('ecs'), boto3.client('logs')
+def said(what, call):
+    try:
+        call()
+        print(what, 'ok')
+    except ClientError as e:
+        print(what, e.response['Error']['Code'])
+said('run-allowed', lambda: ecs.run_task(cluster='{cluster}', taskDefinition='allowed_family:1'))
+said('run-other', lambda: ecs.run_task(cluster='{cluster}', taskDefinition='other_family:1'))
+said('describe-here', lambda: ecs.describe_tasks(cluster='{cluster}', tasks=['{ecs}:task/{cluster}/abc']))
+said('describe-there', lambda: ecs.describe_tasks(cluster='elsewhere', tasks=['abc']))
+said('logs-here', lambda: logs.get_log_events(logGroupName='/ecs/roles', logStreamName='nope'))
+said('logs-there', lambda: logs.get_log_events(logGroupName='/ecs/other', logStreamName='nope'))
+""")
+        said = self.output(self.run_task(self.task_definition(calls, task_role=role, logConfiguration=LOGS))["taskArn"])
+        self.assertNotEqual(said["run-allowed"], "AccessDeniedException", "allowed; the family just does not exist")
+        self.assertEqual(said["run-other"], "AccessDeniedException")
+        self.assertEqual(said["describe-here"], "ok")
+        self.assertEqual(said["describe-there"], "AccessDeniedException")
+        self.assertNotEqual(said["logs-here"], "AccessDeniedException", "allowed; the stream just does not exist")
+        self.assertEqual(said["logs-there"], "AccessDeniedException")
+
     def test_a_role_ecs_cannot_assume_fails_the_task_and_no_role_means_the_fake_keys(self):
         missing = f"arn:aws:iam::{ACCOUNT}:role/not-there"
         ec2_only = self.role("ec2-only", ["*"], trust={"Version": "2012-10-17", "Statement": [{
