@@ -101,7 +101,9 @@ async fn deploy_returns_once_a_real_worker_is_online_and_the_pool_holds_the_stac
     let vars = &pool_doc["base_job_template"]["variables"]["properties"];
     assert_eq!(vars["cluster"]["default"], format!("prefect-tui-{stack}"));
     assert_eq!(vars["vpc_id"]["default"], vpc.as_str());
-    let net = &vars["network_configuration"]["default"]["awsvpcConfiguration"];
+    // The awsvpcConfiguration itself: the worker wraps it (a wrapped value fails RunTask).
+    let net = &vars["network_configuration"]["default"];
+    assert!(net.get("awsvpcConfiguration").is_none(), "{net:#}");
     assert_eq!(net["subnets"], serde_json::json!(subnets));
     assert_eq!(net["securityGroups"], serde_json::json!([sg]));
     assert_eq!(net["assignPublicIp"], "ENABLED");

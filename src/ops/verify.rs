@@ -22,6 +22,9 @@ use crate::prefect::{PrefectClient, WorkerStatus};
 use crate::stack::StackSpec;
 use crate::stack::names::{MANAGED_BY_VALUE, STACK_TAG};
 
+/// How long a final run's task may take to stop, for its exit code and last lines.
+const TASK_STOP_WAIT: Duration = Duration::from_secs(60);
+
 /// One flow for every stack's verify deployment; the deployment is the stack's.
 pub const VERIFY_FLOW: &str = "prefect-tui-verify";
 const FLOW_FILE: &str = "prefect_tui_verify.py";
@@ -241,7 +244,7 @@ pub async fn verify(
             if now.last_status == "STOPPED" && stopped_since.is_none() {
                 stopped_since = Some(Instant::now());
             }
-            task = Some(now);
+            task = Some(keep_network(now, task.as_ref()));
         }
         if run.is_final() {
             break classify(&run, task.as_ref());
@@ -292,6 +295,21 @@ pub async fn verify(
             run = now;
         }
     };
+    // A run Prefect calls final can still have a task going (the container exits after
+    // the engine reports): its exit code and last lines come once it stops.
+    let ended = Instant::now();
+    while let Some(t) = task.as_ref().filter(|t| t.last_status != "STOPPED") {
+        if ended.elapsed() > TASK_STOP_WAIT {
+            break;
+        }
+        tokio::time::sleep(options.poll).await;
+        if let Some(now) = aws.run_task(cluster, &t.arn).await? {
+            if now.last_status != t.last_status {
+                on_event(VerifyEvent::Task(now.clone()));
+            }
+            task = Some(keep_network(now, Some(t)));
+        }
+    }
     let failure = match failure {
         Some(Failure::NoNetworkPath { reason, .. }) => Some(Failure::NoNetworkPath {
             subnets: explain_subnets(aws, task.as_ref()).await,
@@ -299,6 +317,28 @@ pub async fn verify(
         }),
         other => other,
     };
+    // The phases as the server recorded them: polling can miss a state that lasted less
+    // than a poll (Pending, a short Running); the history does not.
+    if let Ok(states) = prefect.flow_run_states(&run.id).await
+        && let Some(first) = states
+            .first()
+            .and_then(|s| s.timestamp.as_deref())
+            .and_then(crate::prefect::timestamp_secs)
+    {
+        let recorded: Vec<Phase> = states
+            .iter()
+            .filter_map(|s| {
+                let at = crate::prefect::timestamp_secs(s.timestamp.as_deref()?)?;
+                Some(Phase {
+                    state: s.name.clone(),
+                    at_seconds: (at - first).max(0.0),
+                })
+            })
+            .collect();
+        if !recorded.is_empty() {
+            phases = recorded;
+        }
+    }
     let log_lines = match task
         .as_ref()
         .and_then(|t| Some((t.log_group.as_deref()?, t.log_stream.as_deref()?)))
@@ -319,6 +359,20 @@ pub async fn verify(
         seconds: started.elapsed().as_secs_f64(),
         failure,
     })
+}
+
+/// A stopped task's network interface is gone, and with it what EC2 knew of its security
+/// groups and public address: keep what was read while it ran.
+fn keep_network(mut now: RunTask, before: Option<&RunTask>) -> RunTask {
+    if let Some(before) = before {
+        if now.security_groups.is_empty() {
+            now.security_groups = before.security_groups.clone();
+        }
+        if now.public_ip.is_none() {
+            now.public_ip = before.public_ip.clone();
+        }
+    }
+    now
 }
 
 fn now_secs() -> f64 {

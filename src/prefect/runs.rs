@@ -205,6 +205,24 @@ impl PrefectClient {
             .await
     }
 
+    /// Every state the flow run went through, oldest first, as the server recorded them.
+    pub async fn flow_run_states(&self, id: &str) -> Result<Vec<RunState>, PrefectError> {
+        let mut states: Vec<RunState> = self
+            .call(
+                Method::GET,
+                &format!("flow_run_states/?flow_run_id={id}"),
+                None,
+                false,
+            )
+            .await?
+            .unwrap_or_default();
+        states.sort_by(|a, b| {
+            let at = |s: &RunState| s.timestamp.as_deref().and_then(super::timestamp_secs);
+            at(a).partial_cmp(&at(b)).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        Ok(states)
+    }
+
     /// The newest flow runs of a work pool, newest first.
     pub async fn pool_flow_runs(
         &self,

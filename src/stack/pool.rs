@@ -34,13 +34,16 @@ pub fn pool_defaults(
     let mut wanted = vec![
         ("cluster", json!(spec.cluster.name())),
         ("vpc_id", json!(spec.vpc_id)),
+        // The `awsvpcConfiguration` itself: the worker wraps it in one
+        // (`_custom_network_configuration` in prefect-aws's ecs_worker.py); wrapped twice,
+        // RunTask refuses every flow run ("Missing required parameter ... subnets").
         (
             "network_configuration",
-            json!({ "awsvpcConfiguration": {
+            json!({
                 "subnets": spec.subnet_ids,
                 "securityGroups": [security_group_id],
                 "assignPublicIp": if assign_public_ip { "ENABLED" } else { "DISABLED" },
-            }}),
+            }),
         ),
         ("execution_role_arn", json!(execution_role_arn)),
         // A flow run's task definition is reused while unchanged: without this a worker
