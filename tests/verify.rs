@@ -224,7 +224,9 @@ async fn a_worker_denied_run_task_is_named_and_deploy_restores_the_policy() {
     let raw = policy.policy_document();
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
     let mut doc: Value = serde_json::from_str(raw).or_else(|_| serde_json::from_str(&decoded)).expect("JSON");
-    for statement in doc["Statement"].as_array_mut().expect("statements") {
+    let statements = doc["Statement"].as_array_mut().expect("statements");
+    statements.retain(|st| st["Action"] != "ecs:RunTask");
+    for statement in statements.iter_mut() {
         if let Some(actions) = statement["Action"].as_array_mut() {
             actions.retain(|a| a != "ecs:RunTask");
         }

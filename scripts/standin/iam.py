@@ -20,7 +20,8 @@ How moto evaluates, and so what this enforces (moto 5.2.5):
     (AssumeRole) and SQS requests name theirs; for ECS and CloudWatch Logs this module
     names them as AWS's service authorization reference does (see `resources_of`: the
     task definition RunTask runs and RegisterTaskDefinition makes, the tasks DescribeTasks
-    and StopTask touch, the resource TagResource tags, the log stream GetLogEvents reads),
+    and StopTask touch, the resource TagResource tags, the log stream GetLogEvents reads,
+    and the queue GetQueueUrl looks up by name),
     each checked in turn; for the rest (EC2, Secrets Manager, ...) moto names "*", so a
     statement whose Resource lists specific ARNs grants nothing there (an AccessDenied
     AWS would not give), while a Resource "*" statement grants the action on everything;
@@ -107,8 +108,8 @@ def check(response: Any, iam_request_cls: type, resource: str) -> None:
 
 
 def resources_of(response: Any, resource: str) -> list[str]:
-    """The resources AWS checks a request against, for the ECS and CloudWatch Logs actions
-    a Prefect worker calls; moto's own choice ("*" for those) for everything else."""
+    """The resources AWS checks a request against, for the ECS, CloudWatch Logs and SQS
+    actions a Prefect worker calls where moto names "*"; moto's own choice otherwise."""
     if resource != "*":
         return [resource]
     target = response.headers.get("X-Amz-Target", "")
@@ -131,6 +132,9 @@ def resources_of(response: Any, resource: str) -> list[str]:
             return [f"{arn}:task/{cluster}/{str(t).rsplit('/', 1)[-1]}" for t in tasks if t] or [resource]
         if action in ("TagResource", "UntagResource", "ListTagsForResource") and body.get("resourceArn"):
             return [body["resourceArn"]]
+    if prefix == "AmazonSQS" and action == "GetQueueUrl" and body.get("QueueName"):
+        # moto names the queue only from a QueueUrl; GetQueueUrl has its name instead.
+        return [f"arn:{partition}:sqs:{region}:{account}:{body['QueueName']}"]
     if prefix == "Logs_20140328" and action == "GetLogEvents" and body.get("logGroupName"):
         return [f"arn:{partition}:logs:{region}:{account}:log-group:{body['logGroupName']}"
                 f":log-stream:{body.get('logStreamName', '')}"]

@@ -101,11 +101,13 @@ class TaskRoles(StandInTest):
             "Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "ecs:DescribeTasks", "Resource": f"{ecs}:task/{cluster}/*"},
                 {"Effect": "Allow", "Action": "logs:GetLogEvents",
-                 "Resource": f"{logs}:log-group:/ecs/roles:log-stream:*"}]}))
+                 "Resource": f"{logs}:log-group:/ecs/roles:log-stream:*"},
+                {"Effect": "Allow", "Action": "sqs:GetQueueUrl",
+                 "Resource": f"arn:aws:sqs:{region}:{ACCOUNT}:events-here"}]}))
         calls = python(f"""
 import boto3
 from botocore.exceptions import ClientError
-ecs, logs = boto3.client('ecs'), boto3.client('logs')
+ecs, logs, sqs = boto3.client('ecs'), boto3.client('logs'), boto3.client('sqs')
 def said(what, call):
     try:
         call()
@@ -118,6 +120,8 @@ said('describe-here', lambda: ecs.describe_tasks(cluster='{cluster}', tasks=['{e
 said('describe-there', lambda: ecs.describe_tasks(cluster='elsewhere', tasks=['abc']))
 said('logs-here', lambda: logs.get_log_events(logGroupName='/ecs/roles', logStreamName='nope'))
 said('logs-there', lambda: logs.get_log_events(logGroupName='/ecs/other', logStreamName='nope'))
+said('queue-here', lambda: sqs.get_queue_url(QueueName='events-here'))
+said('queue-there', lambda: sqs.get_queue_url(QueueName='events-there'))
 """)
         said = self.output(self.run_task(self.task_definition(calls, task_role=role, logConfiguration=LOGS))["taskArn"])
         self.assertNotEqual(said["run-allowed"], "AccessDeniedException", "allowed; the family just does not exist")
@@ -126,6 +130,8 @@ said('logs-there', lambda: logs.get_log_events(logGroupName='/ecs/other', logStr
         self.assertEqual(said["describe-there"], "AccessDeniedException")
         self.assertNotEqual(said["logs-here"], "AccessDeniedException", "allowed; the stream just does not exist")
         self.assertEqual(said["logs-there"], "AccessDeniedException")
+        self.assertNotIn(said["queue-here"], ("AccessDenied", "AccessDeniedException"), "allowed; no such queue")
+        self.assertIn(said["queue-there"], ("AccessDenied", "AccessDeniedException"))
 
     def test_a_role_ecs_cannot_assume_fails_the_task_and_no_role_means_the_fake_keys(self):
         missing = f"arn:aws:iam::{ACCOUNT}:role/not-there"
