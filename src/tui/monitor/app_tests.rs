@@ -321,3 +321,63 @@ fn errors_show_in_the_status_line_without_losing_state() {
         "results stay"
     );
 }
+
+fn crashed_run(name: &str, task_id: &str) -> crate::prefect::FlowRun {
+    let mut run = crate::prefect::FlowRun::sample(name, "CRASHED", "Crashed", None);
+    run.infrastructure_pid = Some(format!(
+        "prefect-tui-prod::arn:aws:ecs:us-east-1:123456789012:task/prefect-tui-prod/{task_id}"
+    ));
+    if let Some(s) = run.state.as_mut() {
+        s.message =
+            Some("The following containers stopped with a non-zero exit code: ['prefect']".into());
+    }
+    run
+}
+
+#[test]
+fn a_flow_runs_logs_are_its_tasks_and_its_detail_says_why_it_failed() {
+    let mut app = MonitorApp::new(10);
+    let mut status = with_tasks(vec![task("w1", "RUNNING")]);
+    status.flow_runs = vec![crashed_run("sly-fox", "f1")];
+    app.update(Action::StatusLoaded(status));
+    app.update(Action::LogsArrived(vec![event("w1", 0), event("f1", 1)]));
+    while app.focus != Pane::FlowRuns {
+        app.update(Action::FocusNext);
+    }
+    app.update(Action::LogsOfSelectedTask);
+    assert_eq!(app.logs.task_filter.as_deref(), Some("f1"), "the run's task");
+    assert_eq!(app.logs.visible_count(), 1);
+
+    while app.focus != Pane::FlowRuns {
+        app.update(Action::FocusNext);
+    }
+    app.update(Action::ToggleDetail);
+    assert_eq!(app.detail, Some(Detail::FlowRun("sly-fox".into())));
+    let status = app.status.clone().unwrap_or_default();
+    let (_, rows) = crate::tui::monitor::detail::fields(&status, &Detail::FlowRun("sly-fox".into()))
+        .expect("the run's detail");
+    let get = |k: &str| {
+        rows.iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert!(get("ECS task").starts_with("f1"), "{rows:?}");
+    assert!(get("what it means").contains("crashed"), "{rows:?}");
+    assert!(!get("what to do").is_empty(), "{rows:?}");
+}
+
+#[test]
+fn verify_is_asked_before_it_runs() {
+    let mut app = MonitorApp::new(10);
+    app.update(Action::StatusLoaded(with_tasks(vec![task("a", "RUNNING")])));
+    assert_eq!(app.update(Action::AskVerify), None, "a question first");
+    assert!(matches!(
+        app.prompt,
+        Some(Prompt::Confirm {
+            work: Work::Verify,
+            ..
+        })
+    ));
+    assert_eq!(app.update(Action::Input('y')), Some(Work::Verify));
+}

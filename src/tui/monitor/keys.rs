@@ -119,7 +119,7 @@ pub fn bindings() -> Vec<Binding> {
         },
         Binding {
             keys: "l",
-            help: "logs of the selected task (or flow run's task) only",
+            help: "logs of the selected task or run only",
             footer: Some(("l logs", tasks_or_runs)),
             matches: |e| char_key(e, 'l'),
             action: Action::LogsOfSelectedTask,
@@ -189,7 +189,7 @@ pub fn bindings() -> Vec<Binding> {
         },
         Binding {
             keys: "v",
-            help: "verify: one flow run of the stack, followed to its end",
+            help: "verify: run one flow run to its end",
             footer: Some(("v verify", everywhere)),
             matches: |e| char_key(e, 'v'),
             action: Action::AskVerify,
