@@ -175,12 +175,29 @@ async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
         assert!(online.contains(label), "{label} listed:\n{online}");
     }
 
+    // The last step offers verify: one flow run through the stack, followed to its end.
+    assert!(online.contains("v verify"), "{online}");
+    keys(&mut term, &["v"]);
+    let verified = term.wait_for("the verify flow run", Duration::from_secs(240), |s| {
+        s.contains("✓ Flow run") || s.contains("✗ The flow run ended")
+    });
+    assert!(
+        verified.contains("Completed in") && verified.contains("the stack runs flows"),
+        "{verified}"
+    );
+    assert!(verified.contains("deployment prefect-tui-verify/verify-"), "{verified}");
+
     // Then the monitor on the stack just made, with the worker's own log lines.
     keys(&mut term, &[ENTER]);
     term.wait_for(
         "the monitor with the worker",
         Duration::from_secs(90),
-        |s| s.contains(&format!("stack {stack}")) && s.contains("ONLINE") && s.contains("started!"),
+        // The worker's own lines: its start, or (after verify) its taking of the flow run.
+        |s| {
+            s.contains(&format!("stack {stack}"))
+                && s.contains("ONLINE")
+                && (s.contains("started!") || s.contains("prefect.flow_runs.worker"))
+        },
     );
     term.quit();
     assert!(!term.is_raw(), "the terminal is back in normal mode");

@@ -443,6 +443,19 @@ impl WizardApp {
                 };
                 return None;
             }
+            Msg::Verifying(line) => {
+                if let Some(v) = self.apply.verify.as_mut() {
+                    v.lines.push(line);
+                }
+                return None;
+            }
+            Msg::Verified(result) => {
+                self.busy = None;
+                if let Some(v) = self.apply.verify.as_mut() {
+                    v.result = Some(result);
+                }
+                return None;
+            }
             _ => {}
         }
         self.busy = None;
@@ -519,7 +532,11 @@ impl WizardApp {
             | Msg::Prepared(Err(p))
             | Msg::Edited(Err(p)) => self.fail(p),
             Msg::Prefect(Err(failure)) => self.fail(failure.problem),
-            Msg::Progress(_) | Msg::Applied(_) | Msg::Online(_) => {}
+            Msg::Progress(_)
+            | Msg::Applied(_)
+            | Msg::Online(_)
+            | Msg::Verifying(_)
+            | Msg::Verified(_) => {}
         }
         None
     }

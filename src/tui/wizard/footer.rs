@@ -89,7 +89,11 @@ impl WizardApp {
                     k("q", "leave as it is", "leave"),
                     k("Esc", "back", "back"),
                 ],
-                ApplyPhase::Online(_) | ApplyPhase::Unchecked(_) => {
+                ApplyPhase::Online(_) => vec![
+                    k("v", "verify: run one flow run on the stack", "verify"),
+                    k("Enter", "open the monitor", "monitor"),
+                ],
+                ApplyPhase::Unchecked(_) => {
                     vec![k("Enter", "open the monitor", "monitor")]
                 }
                 _ => vec![],

@@ -238,6 +238,15 @@ pub struct ApplyView {
     pub phase: ApplyPhase,
     /// The online gate's latest word (workers online so far, tasks running, time waited).
     pub gate_note: Option<String>,
+    /// The verify flow run, once started: its progress lines and how it ended.
+    pub verify: Option<VerifyView>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyView {
+    pub lines: Vec<String>,
+    /// `None` while it runs.
+    pub result: Option<Result<String, Problem>>,
 }
 
 impl Default for ApplyView {
@@ -246,6 +255,7 @@ impl Default for ApplyView {
             board: Board::default(),
             phase: ApplyPhase::Applying,
             gate_note: None,
+            verify: None,
         }
     }
 }

@@ -151,8 +151,55 @@ async fn do_work(work: Work, tx: UnboundedSender<Msg>, config_dir: Option<PathBu
             deploy(save, prepared, aws, &spec, key, &tx, config_dir).await;
             return;
         }
+        Work::Verify { aws, spec, key } => {
+            verify(aws, &spec, key, &tx).await;
+            return;
+        }
     };
     let _ = tx.send(msg);
+}
+
+/// One verify flow run: each step as a line, then how it ended.
+async fn verify(
+    aws: AwsContext,
+    spec: &StackSpec,
+    key: Option<SecretValue>,
+    tx: &UnboundedSender<Msg>,
+) {
+    let result = async {
+        let observed = crate::stack::observed::Observed::default();
+        let (prefect, _) =
+            ops::connect::prefect_client(&aws, spec, &observed, key.as_ref()).await?;
+        let lines = tx.clone();
+        let say = move |event: ops::verify::VerifyEvent| {
+            let _ = lines.send(Msg::Verifying(
+                crate::text::verify::event_line(&event).trim().to_owned(),
+            ));
+        };
+        ops::verify::verify(&aws, &prefect, spec, Default::default(), &say).await
+    }
+    .await;
+    let _ = tx.send(Msg::Verified(match result {
+        Ok(report) if report.completed() => Ok(format!(
+            "Flow run {} Completed in {:.1} s: the stack runs flows.",
+            report.flow_run_name, report.seconds
+        )),
+        Ok(report) => {
+            let (what, todo) = report
+                .failure
+                .as_ref()
+                .map(crate::text::verify::explain)
+                .unwrap_or_default();
+            Err(Problem {
+                exit_code: 1,
+                ..Problem::new(
+                    format!("The flow run ended {}: {what}", report.final_state),
+                    todo,
+                )
+            })
+        }
+        Err(e) => Err(Problem::from(CommandError::from(e))),
+    }));
 }
 
 /// The words of a failed deploy for the screen: the problem, and what exists apart.

@@ -10,7 +10,7 @@ use super::checks::{
     self, Answers, PrefectKind, Problem, check_credential, check_prefect_url, check_region,
     check_subnets,
 };
-use super::forms::{ApplyPhase, ApplyView, Pane, PrefectField, WorkerField};
+use super::forms::{ApplyPhase, ApplyView, Pane, PrefectField, VerifyView, WorkerField};
 use crate::aws::AwsSettings;
 use crate::prefect::PrefectAuth;
 use crate::profile::Credential;
@@ -456,6 +456,22 @@ impl WizardApp {
             (ApplyPhase::Failed { existing, .. }, KeyCode::Char('q')) => {
                 self.exit = Some(Exit::LeftAfterFailure(existing.clone()));
                 None
+            }
+            (ApplyPhase::Online(_), KeyCode::Char('v'))
+                if self.apply.verify.as_ref().is_none_or(|v| v.result.is_some()) =>
+            {
+                let (Some((_, spec)), Some(aws)) = (self.built.clone(), self.ctx.clone()) else {
+                    return None;
+                };
+                self.apply.verify = Some(VerifyView::default());
+                self.start(
+                    "Verifying: one flow run on the stack…",
+                    Work::Verify {
+                        aws,
+                        spec: Box::new(spec),
+                        key: self.key.clone(),
+                    },
+                )
             }
             (ApplyPhase::Online(_) | ApplyPhase::Unchecked(_), KeyCode::Enter) => {
                 self.exit = Some(Exit::Monitor);

@@ -58,6 +58,12 @@ pub enum Work {
         spec: Box<StackSpec>,
         key: Option<SecretValue>,
     },
+    /// One flow run of the stack's verify deployment, followed to its end.
+    Verify {
+        aws: AwsContext,
+        spec: Box<StackSpec>,
+        key: Option<SecretValue>,
+    },
 }
 
 impl fmt::Debug for Work {
@@ -71,6 +77,7 @@ impl fmt::Debug for Work {
             Work::Prepare { .. } => "Work::Prepare",
             Work::Edit(_) => "Work::Edit",
             Work::Apply { .. } => "Work::Apply",
+            Work::Verify { .. } => "Work::Verify",
         })
     }
 }
@@ -98,6 +105,10 @@ pub enum Msg {
     Applied(Result<(Box<Prepared>, Option<std::time::SystemTime>), (Problem, String)>),
     /// The workers online, or the gate's diagnosis.
     Online(Result<Vec<String>, Problem>),
+    /// A line of verify's progress.
+    Verifying(String),
+    /// How verify ended: completed (its summary), or why not and what to do.
+    Verified(Result<String, Problem>),
 }
 
 /// Why the Prefect check did not pass.

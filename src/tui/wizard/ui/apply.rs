@@ -11,6 +11,35 @@ use crate::tui::board::{Board, Standing};
 use crate::tui::wizard::app::WizardApp;
 use crate::tui::wizard::forms::ApplyPhase;
 
+/// The verify flow run's progress, and how it ended.
+fn verify_lines(app: &WizardApp) -> Vec<Line<'static>> {
+    let Some(v) = &app.apply.verify else {
+        return vec![];
+    };
+    let mut lines = vec![Line::from("Verify:".bold())];
+    lines.extend(v.lines.iter().map(|l| Line::from(format!("  {l}"))));
+    match &v.result {
+        None => lines.push(Line::from(Span::styled(
+            "  following the flow run…",
+            Style::default().fg(Color::Yellow),
+        ))),
+        Some(Ok(summary)) => lines.push(Line::from(Span::styled(
+            format!("✓ {summary}"),
+            Style::default().fg(Color::Green).bold(),
+        ))),
+        Some(Err(problem)) => {
+            lines.push(Line::from(Span::styled(
+                format!("✗ {}", problem.message),
+                Style::default().fg(Color::Red).bold(),
+            )));
+            if let Some(hint) = &problem.hint {
+                lines.push(Line::from(format!("→ {hint}")));
+            }
+        }
+    }
+    lines
+}
+
 pub(super) fn board_lines(board: &Board, tick: usize) -> Vec<Line<'static>> {
     board
         .rows()
@@ -78,8 +107,14 @@ pub(super) fn draw_apply(frame: &mut Frame, area: Rect, app: &WizardApp) {
                 app.profile_name(),
                 app.profile_name()
             )),
-            Line::from("Press Enter to open the live monitor.".bold()),
-        ],
+            Line::from(
+                "Press v to prove it runs flows (one flow run, followed to its end), or Enter to open the live monitor."
+                    .bold(),
+            ),
+        ]
+        .into_iter()
+        .chain(verify_lines(app))
+        .collect(),
         ApplyPhase::Unchecked(note) => vec![
             Line::from(vec![
                 Span::styled(
