@@ -9,9 +9,12 @@
 # plain moto server runs in one process with a stand-in for Fargate
 # (scripts/fargate_standin.py, package scripts/standin/) that plays Fargate for
 # one region: it runs the command of each ECS service's task definition as a
-# local process (a real `prefect worker`), logging to moto's CloudWatch Logs,
-# runs its health check, and keeps ECS's counts, deployments, health and stop
-# reasons true to those processes.
+# local process (a real `prefect worker`), and of each task RunTask starts (the
+# flow runs that worker submits), logging to moto's CloudWatch Logs; it runs
+# health checks, keeps ECS's counts, deployments, health and stop reasons true
+# to those processes, sends ECS's task state changes to the emulated
+# EventBridge, gives each task its task role's credentials and enforces IAM for
+# them (scripts/standin/iam.py says what moto checks and what not).
 # This file is a library; scripts/test and scripts/sandbox source it:
 #
 #     source "$(dirname "$0")/emulators.sh"
