@@ -40,20 +40,30 @@ fn documents(profile: &str) -> Vec<(String, Value)> {
         .args(["preview", "--profile", profile, "--output", "json"])
         .output()
         .expect("preview runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout)
         .replace("<account-id>", "123456789012")
         .replace("-<suffix>", "-AbCdEf");
     let preview: Value = serde_json::from_str(&text).expect("preview JSON");
     let mut docs = vec![
-        ("worker role".to_owned(), preview["worker_role_policy"].clone()),
+        (
+            "worker role".to_owned(),
+            preview["worker_role_policy"].clone(),
+        ),
         (
             "events queue".to_owned(),
             preview["events_queue"]["Attributes"]["Policy"].clone(),
         ),
     ];
     if !preview["execution_role_policy"].is_null() {
-        docs.push(("execution role".to_owned(), preview["execution_role_policy"].clone()));
+        docs.push((
+            "execution role".to_owned(),
+            preview["execution_role_policy"].clone(),
+        ));
     }
     docs
 }
@@ -67,7 +77,10 @@ fn the_stack_policies_have_no_findings() {
         for (what, doc) in documents(profile) {
             assert!(doc.is_object(), "{profile}: {what} is in the preview");
             let findings = lint(&parliament, &doc);
-            assert!(findings.is_empty(), "{profile}: {what}: {findings:#?}\n{doc:#}");
+            assert!(
+                findings.is_empty(),
+                "{profile}: {what}: {findings:#?}\n{doc:#}"
+            );
         }
     }
 }
@@ -87,6 +100,9 @@ fn a_worker_policy_on_any_resource_is_flagged() {
         }]
     });
     let findings = lint(&parliament, &careless);
-    let kinds: Vec<&str> = findings.iter().filter_map(|f| f["issue"].as_str()).collect();
+    let kinds: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["issue"].as_str())
+        .collect();
     assert!(kinds.contains(&"RESOURCE_STAR"), "{findings:#?}");
 }

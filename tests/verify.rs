@@ -30,10 +30,18 @@ async fn deployed(h: &Harness, prefix: &str, octet: u8) -> Stack {
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, octet).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile =
-        write_self_hosted_profile(dir.path(), &stack, &h.region, &h.prefect, &pool, &vpc, &subnets, "")
-            .to_string_lossy()
-            .into_owned();
+    let profile = write_self_hosted_profile(
+        dir.path(),
+        &stack,
+        &h.region,
+        &h.prefect,
+        &pool,
+        &vpc,
+        &subnets,
+        "",
+    )
+    .to_string_lossy()
+    .into_owned();
     let out = deploy(h, &profile);
     assert!(out.status.success(), "deploy: {}", text(&out));
     Stack {
@@ -48,8 +56,15 @@ async fn deployed(h: &Harness, prefix: &str, octet: u8) -> Stack {
 
 fn deploy(h: &Harness, profile: &str) -> std::process::Output {
     let mut cmd = common::program_against(&h.moto, &h.region);
-    cmd.args(["deploy", "--profile", profile, "--yes", "--gate-timeout", "150"])
-        .env("PREFECT_API_AUTH_STRING", &h.auth);
+    cmd.args([
+        "deploy",
+        "--profile",
+        profile,
+        "--yes",
+        "--gate-timeout",
+        "150",
+    ])
+    .env("PREFECT_API_AUTH_STRING", &h.auth);
     cmd.output().expect("prefect-tui runs")
 }
 
@@ -58,7 +73,15 @@ fn verify(h: &Harness, s: &Stack) -> (Option<i32>, Value, String) {
     let out = run(
         &h.moto,
         &h.region,
-        &["verify", "--profile", &s.profile, "--output", "json", "--timeout", "240"],
+        &[
+            "verify",
+            "--profile",
+            &s.profile,
+            "--output",
+            "json",
+            "--timeout",
+            "240",
+        ],
         None,
     );
     let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
@@ -76,7 +99,10 @@ async fn prefect(h: &Harness, method: reqwest::Method, path: &str, body: Option<
     let response = request.send().await.expect("Prefect answers");
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success() || status.as_u16() == 404, "{path}: {status} {text}");
+    assert!(
+        status.is_success() || status.as_u16() == 404,
+        "{path}: {status} {text}"
+    );
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
@@ -123,10 +149,16 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
     let subnet = task["subnets"][0].as_str().unwrap_or_default();
     assert!(s.subnets.iter().any(|id| id == subnet), "{report:#}");
     assert_eq!(task["security_groups"], json!([sg]), "{report:#}");
-    assert!(task["public_ip"].is_string(), "assignPublicIp ENABLED: {report:#}");
+    assert!(
+        task["public_ip"].is_string(),
+        "assignPublicIp ENABLED: {report:#}"
+    );
     assert_eq!(
         task["execution_role"],
-        format!("arn:aws:iam::123456789012:role/prefect-tui-{}-execution", s.stack)
+        format!(
+            "arn:aws:iam::123456789012:role/prefect-tui-{}-execution",
+            s.stack
+        )
     );
     // Its output is in the stack's log group, read back here independently.
     assert_eq!(task["log_group"], format!("/ecs/prefect-tui/{}", s.stack));
@@ -142,27 +174,64 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
         .await
         .expect("the flow run's stream");
     assert!(
-        events
-            .events()
-            .iter()
-            .any(|e| e.message().unwrap_or_default().contains("prefect-tui verify: done")),
+        events.events().iter().any(|e| e
+            .message()
+            .unwrap_or_default()
+            .contains("prefect-tui verify: done")),
         "{events:?}"
     );
     // The people's view says the same.
-    let out = run(&h.moto, &h.region, &["verify", "--profile", &s.profile], None);
+    let out = run(
+        &h.moto,
+        &h.region,
+        &["verify", "--profile", &s.profile],
+        None,
+    );
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("Completed in") && said.contains("security groups  sg-"), "{said}");
-    assert!(said.contains("deployment prefect-tui-verify/verify-") && said.contains("up to date"), "{said}");
+    assert!(
+        said.contains("Completed in") && said.contains("security groups  sg-"),
+        "{said}"
+    );
+    assert!(
+        said.contains("deployment prefect-tui-verify/verify-") && said.contains("up to date"),
+        "{said}"
+    );
 
     // destroy leaves no queue, rule, deployment or flow of the stack.
-    let out = run(&h.moto, &h.region, &["destroy", "--profile", &s.profile, "--yes", "--force-delete-secret"], None);
+    let out = run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("Removed from Prefect: deployment prefect-tui-verify/verify-"), "{said}");
-    let queues = aws.sqs.list_queues().queue_name_prefix(format!("prefect-tui-{}-", s.stack)).send().await.expect("queues");
+    assert!(
+        said.contains("Removed from Prefect: deployment prefect-tui-verify/verify-"),
+        "{said}"
+    );
+    let queues = aws
+        .sqs
+        .list_queues()
+        .queue_name_prefix(format!("prefect-tui-{}-", s.stack))
+        .send()
+        .await
+        .expect("queues");
     assert!(queues.queue_urls().is_empty(), "{queues:?}");
-    let rules = aws.events.list_rules().name_prefix(format!("prefect-tui-{}-", s.stack)).send().await.expect("rules");
+    let rules = aws
+        .events
+        .list_rules()
+        .name_prefix(format!("prefect-tui-{}-", s.stack))
+        .send()
+        .await
+        .expect("rules");
     assert!(rules.rules().is_empty(), "{rules:?}");
     let deployment = prefect(
         &h,
@@ -201,10 +270,23 @@ async fn a_flow_run_container_that_exits_1_is_marked_crashed_through_the_observe
         "{report:#}"
     );
     assert!(
-        report["log_lines"].to_string().contains("verify-crash: about to exit 1"),
+        report["log_lines"]
+            .to_string()
+            .contains("verify-crash: about to exit 1"),
         "{report:#}"
     );
-    run(&h.moto, &h.region, &["destroy", "--profile", &s.profile, "--yes", "--force-delete-secret"], None);
+    run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -222,8 +304,12 @@ async fn a_worker_denied_run_task_is_named_and_deploy_restores_the_policy() {
         .await
         .expect("worker policy");
     let raw = policy.policy_document();
-    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
-    let mut doc: Value = serde_json::from_str(raw).or_else(|_| serde_json::from_str(&decoded)).expect("JSON");
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned();
+    let mut doc: Value = serde_json::from_str(raw)
+        .or_else(|_| serde_json::from_str(&decoded))
+        .expect("JSON");
     let statements = doc["Statement"].as_array_mut().expect("statements");
     statements.retain(|st| st["Action"] != "ecs:RunTask");
     for statement in statements.iter_mut() {
@@ -252,7 +338,18 @@ async fn a_worker_denied_run_task_is_named_and_deploy_restores_the_policy() {
     let (code, report, output) = verify(&h, &s);
     assert_eq!(code, Some(0), "after deploy: {output}");
     assert_eq!(report["final_state"], "Completed");
-    run(&h.moto, &h.region, &["destroy", "--profile", &s.profile, "--yes", "--force-delete-secret"], None);
+    run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -263,8 +360,16 @@ async fn a_pool_pointed_at_an_isolated_subnet_is_explained() {
     let net = Net::new(&h.moto, &h.region);
     let isolated = net.subnet(&s.vpc, "10.143.9.0/24", 'a', "isolated").await;
     net.route_table(&s.vpc, &[isolated.as_str()]).await;
-    let doc = prefect(&h, reqwest::Method::GET, &format!("work_pools/{}", s.pool), None).await;
-    let mut config = doc["base_job_template"]["variables"]["properties"]["network_configuration"]["default"].clone();
+    let doc = prefect(
+        &h,
+        reqwest::Method::GET,
+        &format!("work_pools/{}", s.pool),
+        None,
+    )
+    .await;
+    let mut config =
+        doc["base_job_template"]["variables"]["properties"]["network_configuration"]["default"]
+            .clone();
     config["subnets"] = json!([isolated]);
     set_pool_default(&h, &s.pool, "network_configuration", config).await;
 
@@ -272,11 +377,33 @@ async fn a_pool_pointed_at_an_isolated_subnet_is_explained() {
     assert_eq!(code, Some(1), "{output}");
     assert_eq!(report["failure"]["kind"], "no_network_path", "{report:#}");
     let subnets = report["failure"]["subnets"].to_string();
-    assert!(subnets.contains(&isolated) && subnets.contains("isolated"), "{report:#}");
-    let out = run(&h.moto, &h.region, &["verify", "--profile", &s.profile, "--timeout", "240"], None);
+    assert!(
+        subnets.contains(&isolated) && subnets.contains("isolated"),
+        "{report:#}"
+    );
+    let out = run(
+        &h.moto,
+        &h.region,
+        &["verify", "--profile", &s.profile, "--timeout", "240"],
+        None,
+    );
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
-    assert!(said.contains(&format!("subnet {isolated}: isolated")), "{said}");
+    assert!(
+        said.contains(&format!("subnet {isolated}: isolated")),
+        "{said}"
+    );
     assert!(said.contains("prefect-tui discover"), "{said}");
-    run(&h.moto, &h.region, &["destroy", "--profile", &s.profile, "--yes", "--force-delete-secret"], None);
+    run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
 }

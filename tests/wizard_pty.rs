@@ -185,7 +185,10 @@ async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
         verified.contains("Completed in") && verified.contains("the stack runs flows"),
         "{verified}"
     );
-    assert!(verified.contains("deployment prefect-tui-verify/verify-"), "{verified}");
+    assert!(
+        verified.contains("deployment prefect-tui-verify/verify-"),
+        "{verified}"
+    );
 
     // Then the monitor on the stack just made, with the worker's own log lines.
     keys(&mut term, &[ENTER]);

@@ -164,11 +164,18 @@ impl AwsContext {
             self.destroy_secret(spec, observed, recovery, progress),
             self.destroy_observer(spec, observed, progress),
         );
-        let failures: Vec<(Resource, AwsError)> =
-            [cluster_result, sg, logs, exec, task, secret.map(|_| ()), observer]
-                .into_iter()
-                .filter_map(Result::err)
-                .collect();
+        let failures: Vec<(Resource, AwsError)> = [
+            cluster_result,
+            sg,
+            logs,
+            exec,
+            task,
+            secret.map(|_| ()),
+            observer,
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
         if !failures.is_empty() {
             return Err(failures);
         }

@@ -93,9 +93,9 @@ impl AwsContext {
                 && let Some(options) = c.log_configuration().and_then(|l| l.options())
             {
                 task.log_group = options.get("awslogs-group").cloned();
-                task.log_stream = options.get("awslogs-stream-prefix").map(|prefix| {
-                    format!("{prefix}/{}/{}", c.name().unwrap_or_default(), task.id)
-                });
+                task.log_stream = options
+                    .get("awslogs-stream-prefix")
+                    .map(|prefix| format!("{prefix}/{}/{}", c.name().unwrap_or_default(), task.id));
             }
         }
         if let Some(eni) = detail("networkInterfaceId").first()

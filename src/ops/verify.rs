@@ -119,10 +119,7 @@ pub enum Failure {
         message: String,
     },
     /// No worker took the run.
-    StayedLate {
-        seconds: u64,
-        workers_online: usize,
-    },
+    StayedLate { seconds: u64, workers_online: usize },
     /// Another final state (Failed, Cancelled), with Prefect's message.
     Ended { state: String, message: String },
     /// Still not final when the wait ended.
@@ -158,7 +155,7 @@ pub enum VerifyEvent {
     Deployment { name: String, created: bool },
     FlowRun { name: String, id: String },
     State(Phase),
-    Task(RunTask),
+    Task(Box<RunTask>),
     Waiting { state: String, seconds: u64 },
 }
 
@@ -239,7 +236,7 @@ pub async fn verify(
         {
             let changed = task.as_ref().map(|t| t.last_status.as_str()) != Some(&now.last_status);
             if changed {
-                on_event(VerifyEvent::Task(now.clone()));
+                on_event(VerifyEvent::Task(Box::new(now.clone())));
             }
             if now.last_status == "STOPPED" && stopped_since.is_none() {
                 stopped_since = Some(Instant::now());
@@ -305,7 +302,7 @@ pub async fn verify(
         tokio::time::sleep(options.poll).await;
         if let Some(now) = aws.run_task(cluster, &t.arn).await? {
             if now.last_status != t.last_status {
-                on_event(VerifyEvent::Task(now.clone()));
+                on_event(VerifyEvent::Task(Box::new(now.clone())));
             }
             task = Some(keep_network(now, Some(t)));
         }
@@ -394,7 +391,10 @@ async fn explain_subnets(aws: &AwsContext, task: Option<&RunTask>) -> Vec<(Strin
         .filter_map(|id| {
             let subnet = net.subnets.iter().find(|s| &s.id == id)?;
             let verdict = subnet_verdict(&net, subnet);
-            Some((id.clone(), format!("{}: {}", verdict.egress.as_str(), verdict.reason)))
+            Some((
+                id.clone(),
+                format!("{}: {}", verdict.egress.as_str(), verdict.reason),
+            ))
         })
         .collect()
 }
@@ -530,7 +530,11 @@ mod tests {
 
     #[test]
     fn a_stopped_task_tells_network_image_secret_and_crash_apart() {
-        let run = ended("CRASHED", "Crashed", "containers stopped with a non-zero exit code");
+        let run = ended(
+            "CRASHED",
+            "Crashed",
+            "containers stopped with a non-zero exit code",
+        );
         let cases = [
             (
                 stopped(
@@ -608,6 +612,9 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&bytes), FLOW_SOURCE);
         assert!(!script.contains("{{"), "Prefect would template it");
         assert_eq!(d.entrypoint, "prefect_tui_verify.py:verify");
-        assert!(d.tags.contains(&format!("prefect-tui:stack={}", spec.names.stack)));
+        assert!(
+            d.tags
+                .contains(&format!("prefect-tui:stack={}", spec.names.stack))
+        );
     }
 }

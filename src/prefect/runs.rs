@@ -118,9 +118,14 @@ pub struct DeploymentSpec {
 impl PrefectClient {
     /// The flow of this name, made if missing (the server returns the existing one).
     pub async fn ensure_flow(&self, name: &str) -> Result<Flow, PrefectError> {
-        self.call(Method::POST, "flows/", Some(&json!({ "name": name })), false)
-            .await?
-            .ok_or_else(|| self.empty_answer("flows/"))
+        self.call(
+            Method::POST,
+            "flows/",
+            Some(&json!({ "name": name })),
+            false,
+        )
+        .await?
+        .ok_or_else(|| self.empty_answer("flows/"))
     }
 
     pub async fn flow_by_name(&self, name: &str) -> Result<Option<Flow>, PrefectError> {
@@ -218,7 +223,9 @@ impl PrefectClient {
             .unwrap_or_default();
         states.sort_by(|a, b| {
             let at = |s: &RunState| s.timestamp.as_deref().and_then(super::timestamp_secs);
-            at(a).partial_cmp(&at(b)).unwrap_or(std::cmp::Ordering::Equal)
+            at(a)
+                .partial_cmp(&at(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
         });
         Ok(states)
     }
@@ -241,11 +248,7 @@ impl PrefectClient {
     }
 
     /// The flow run's log messages in Prefect, oldest first.
-    pub async fn flow_run_logs(
-        &self,
-        id: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, PrefectError> {
+    pub async fn flow_run_logs(&self, id: &str, limit: usize) -> Result<Vec<String>, PrefectError> {
         #[derive(Deserialize)]
         struct Log {
             message: String,

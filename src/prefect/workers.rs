@@ -81,6 +81,15 @@ impl PrefectClient {
     }
 }
 
+/// Seconds since the epoch of a Prefect timestamp (RFC 3339, `Z` or `+00:00`).
+pub fn timestamp_secs(text: &str) -> Option<f64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let normalized = text.replace("+00:00", "Z");
+    DateTime::from_str(&normalized, Format::DateTime)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,13 +118,4 @@ mod tests {
         let parsed: Worker = serde_json::from_str(json).expect("a worker");
         assert_eq!(parsed.heartbeat_interval_seconds, Some(15));
     }
-}
-
-/// Seconds since the epoch of a Prefect timestamp (RFC 3339, `Z` or `+00:00`).
-pub fn timestamp_secs(text: &str) -> Option<f64> {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    let normalized = text.replace("+00:00", "Z");
-    DateTime::from_str(&normalized, Format::DateTime)
-        .ok()
-        .map(|d| d.as_secs_f64())
 }

@@ -94,11 +94,11 @@ pub fn redrive_policy(dead_letter_arn: &str) -> Value {
 pub fn queue_attributes(arns: &ObserverArns) -> Vec<(&'static str, String)> {
     vec![
         ("SqsManagedSseEnabled", "true".to_owned()),
-        ("MessageRetentionPeriod", QUEUE_RETENTION_SECONDS.to_string()),
         (
-            "Policy",
-            queue_policy(&arns.queue, &arns.rule).to_string(),
+            "MessageRetentionPeriod",
+            QUEUE_RETENTION_SECONDS.to_string(),
         ),
+        ("Policy", queue_policy(&arns.queue, &arns.rule).to_string()),
         (
             "RedrivePolicy",
             redrive_policy(&arns.dead_letter_queue).to_string(),
@@ -185,7 +185,11 @@ mod tests {
             "arn:aws:events:eu-west-1:1:rule/prefect-tui-prod-ecs-task-state",
         );
         let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
-        assert_eq!(statements.len(), 1, "one statement, no unconditioned second one");
+        assert_eq!(
+            statements.len(),
+            1,
+            "one statement, no unconditioned second one"
+        );
         let only = &statements[0];
         assert_eq!(only["Principal"]["Service"], "events.amazonaws.com");
         assert_eq!(only["Action"], "sqs:SendMessage");
@@ -205,7 +209,11 @@ mod tests {
             .unwrap_or_default();
         assert!(actions.contains(&"sqs:ReceiveMessage"));
         assert!(actions.contains(&"sqs:ChangeMessageVisibility"));
-        assert!(!actions.iter().any(|a| a.contains('*') || *a == "sqs:SendMessage"));
+        assert!(
+            !actions
+                .iter()
+                .any(|a| a.contains('*') || *a == "sqs:SendMessage")
+        );
     }
 
     #[test]

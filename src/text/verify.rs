@@ -66,10 +66,11 @@ pub fn render(r: &VerifyReport) -> String {
         r.flow_run_name, r.deployment, r.flow_run_id
     );
     let mut previous = 0.0;
+    let width = r.phases.iter().map(|p| p.state.len()).max().unwrap_or(0);
     for p in &r.phases {
         let _ = writeln!(
             out,
-            "  {:<12} at {:>6.1} s  (+{:.1} s)",
+            "  {:<width$} at {:>6.1} s  (+{:.1} s)",
             p.state,
             p.at_seconds,
             p.at_seconds - previous
@@ -83,7 +84,13 @@ pub fn render(r: &VerifyReport) -> String {
         let where_ = r
             .task
             .as_ref()
-            .and_then(|t| Some(format!("{} {}", t.log_group.as_deref()?, t.log_stream.as_deref()?)))
+            .and_then(|t| {
+                Some(format!(
+                    "{} {}",
+                    t.log_group.as_deref()?,
+                    t.log_stream.as_deref()?
+                ))
+            })
             .unwrap_or_default();
         let _ = writeln!(out, "Its log lines ({where_}):");
         for line in &r.log_lines {

@@ -195,7 +195,10 @@ pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
         .send()
         .await
         .expect("queues");
-    assert!(queues.queue_urls().is_empty(), "no queue of {stack}: {queues:?}");
+    assert!(
+        queues.queue_urls().is_empty(),
+        "no queue of {stack}: {queues:?}"
+    );
     let rules = aws
         .events
         .list_rules()

@@ -147,7 +147,9 @@ impl AwsContext {
                 action: "sqs:CreateQueue",
                 kind: ErrorKind::AlreadyExists,
                 code: None,
-                message: Some(format!("a queue named {name} exists and is not the stack's")),
+                message: Some(format!(
+                    "a queue named {name} exists and is not the stack's"
+                )),
             }),
         }
     }

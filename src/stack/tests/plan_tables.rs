@@ -84,7 +84,12 @@ fn deployed(spec: &StackSpec) -> Observed {
         owned: true,
         attributes: wanted
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.replace("\"maxReceiveCount\":5", "\"maxReceiveCount\":\"5\"")))
+            .map(|(k, v)| {
+                (
+                    k.to_owned(),
+                    v.replace("\"maxReceiveCount\":5", "\"maxReceiveCount\":\"5\""),
+                )
+            })
             .chain([("QueueArn".to_owned(), arn.to_owned())])
             .collect(),
     };
@@ -101,7 +106,11 @@ fn deployed(spec: &StackSpec) -> Observed {
         owned: true,
         pattern: Some(observer::event_pattern(&d.cluster_arn)),
         enabled: true,
-        targets: [(observer::RULE_TARGET_ID.to_owned(), d.observer.queue.clone())].into(),
+        targets: [(
+            observer::RULE_TARGET_ID.to_owned(),
+            d.observer.queue.clone(),
+        )]
+        .into(),
     });
     o
 }
@@ -439,7 +448,8 @@ fn a_rule_disabled_or_retargeted_by_hand_is_planned_back() {
     let mut o = deployed(&spec);
     if let Some(r) = o.events_rule.as_mut() {
         r.enabled = false;
-        r.targets.insert("extra".into(), "arn:aws:sqs:us-east-1:1:elsewhere".into());
+        r.targets
+            .insert("extra".into(), "arn:aws:sqs:us-east-1:1:elsewhere".into());
     }
     let p = plan_of(&spec, &o);
     let change = p.change(Resource::EventRule).expect("rule");
@@ -458,7 +468,10 @@ fn a_queue_of_the_same_name_not_tagged_for_the_stack_is_a_conflict() {
     let d = desired(&spec, &o, true).expect("renders");
     let conflicts = plan(&spec, &o, &d).expect_err("conflict");
     assert!(
-        conflicts.0.iter().any(|c| c.contains(&spec.names.events_queue())),
+        conflicts
+            .0
+            .iter()
+            .any(|c| c.contains(&spec.names.events_queue())),
         "{conflicts:?}"
     );
 }
@@ -477,5 +490,9 @@ fn the_pool_reuses_one_task_definition_family_for_flow_runs() {
         get("match_latest_revision_in_family"),
         Some(serde_json::json!(true))
     );
-    assert_eq!(get("family"), None, "one family per deployment, the worker's default");
+    assert_eq!(
+        get("family"),
+        None,
+        "one family per deployment, the worker's default"
+    );
 }

@@ -345,7 +345,11 @@ fn a_flow_runs_logs_are_its_tasks_and_its_detail_says_why_it_failed() {
         app.update(Action::FocusNext);
     }
     app.update(Action::LogsOfSelectedTask);
-    assert_eq!(app.logs.task_filter.as_deref(), Some("f1"), "the run's task");
+    assert_eq!(
+        app.logs.task_filter.as_deref(),
+        Some("f1"),
+        "the run's task"
+    );
     assert_eq!(app.logs.visible_count(), 1);
 
     while app.focus != Pane::FlowRuns {
@@ -354,8 +358,9 @@ fn a_flow_runs_logs_are_its_tasks_and_its_detail_says_why_it_failed() {
     app.update(Action::ToggleDetail);
     assert_eq!(app.detail, Some(Detail::FlowRun("sly-fox".into())));
     let status = app.status.clone().unwrap_or_default();
-    let (_, rows) = crate::tui::monitor::detail::fields(&status, &Detail::FlowRun("sly-fox".into()))
-        .expect("the run's detail");
+    let (_, rows) =
+        crate::tui::monitor::detail::fields(&status, &Detail::FlowRun("sly-fox".into()))
+            .expect("the run's detail");
     let get = |k: &str| {
         rows.iter()
             .find(|(key, _)| *key == k)

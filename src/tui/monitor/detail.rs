@@ -111,8 +111,9 @@ pub fn fields(
                 ),
                 (
                     "ECS task",
-                    r.task_id()
-                        .map_or("not started".into(), |id| format!("{id} (l: its log lines)")),
+                    r.task_id().map_or("not started".into(), |id| {
+                        format!("{id} (l: its log lines)")
+                    }),
                 ),
                 ("work pool", status.work_pool.clone()),
             ];

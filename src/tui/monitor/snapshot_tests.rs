@@ -77,7 +77,12 @@ fn status() -> StackStatus {
             status: "ONLINE".into(),
             heartbeat_age: Some(12),
         }],
-        flow_runs: vec![FlowRun::sample("daring-fox", "COMPLETED", "Completed", None)],
+        flow_runs: vec![FlowRun::sample(
+            "daring-fox",
+            "COMPLETED",
+            "Completed",
+            None,
+        )],
         errors: vec![],
     }
 }

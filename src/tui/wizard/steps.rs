@@ -458,7 +458,11 @@ impl WizardApp {
                 None
             }
             (ApplyPhase::Online(_), KeyCode::Char('v'))
-                if self.apply.verify.as_ref().is_none_or(|v| v.result.is_some()) =>
+                if self
+                    .apply
+                    .verify
+                    .as_ref()
+                    .is_none_or(|v| v.result.is_some()) =>
             {
                 let (Some((_, spec)), Some(aws)) = (self.built.clone(), self.ctx.clone()) else {
                     return None;
