@@ -207,6 +207,8 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         vec!["status", "--profile", &stack, "--output", "json"],
         vec!["logs", "--profile", &stack, "--since", "30m"],
         vec!["profiles", "show", &stack],
+        // One flow run through the stack: its report, its task's log lines.
+        vec!["-vv", "verify", "--profile", &stack, "--output", "json"],
     ] {
         let mut cmd = program(&moto, &region, home.path());
         // preview redacts what it is given: give it the credential to redact.
@@ -230,6 +232,114 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         "the credential is referenced from Secrets Manager: {registered}"
     );
     haystacks.push(("registered task definition".into(), registered.into_bytes()));
+
+    // What verify made: the flow-run task definitions the worker registered, the flow-run
+    // tasks with their overrides (the worker passes settings there in plain text), the
+    // observer's queues and rule, and the deployment and flow run as Prefect holds them.
+    let families = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(format!("prefect_ecs-{stack}_"))
+        .send()
+        .await
+        .expect("flow-run task definitions");
+    assert!(
+        !families.task_definition_arns().is_empty(),
+        "verify's flow run registered a task definition"
+    );
+    for arn in families.task_definition_arns() {
+        let td = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .expect("flow-run task definition");
+        haystacks.push((
+            format!("flow-run task definition {arn}"),
+            format!("{td:?}").into_bytes(),
+        ));
+    }
+    let cluster = format!("prefect-tui-{stack}");
+    let stopped = aws
+        .ecs
+        .list_tasks()
+        .cluster(&cluster)
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+        .send()
+        .await
+        .expect("stopped tasks");
+    let described = aws
+        .ecs
+        .describe_tasks()
+        .cluster(&cluster)
+        .set_tasks(Some(stopped.task_arns().to_vec()))
+        .send()
+        .await
+        .expect("flow-run tasks");
+    let flow_run_tasks = format!("{:?}", described.tasks());
+    assert!(
+        flow_run_tasks.contains("PREFECT__FLOW_RUN_ID"),
+        "a flow-run task with its overrides is read"
+    );
+    haystacks.push((
+        "flow-run tasks and their overrides".into(),
+        flow_run_tasks.into_bytes(),
+    ));
+    for queue in [
+        format!("prefect-tui-{stack}-ecs-events"),
+        format!("prefect-tui-{stack}-ecs-events-dlq"),
+    ] {
+        let url = aws
+            .sqs
+            .get_queue_url()
+            .queue_name(&queue)
+            .send()
+            .await
+            .expect("queue");
+        let attributes = aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url.queue_url().unwrap_or_default())
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .expect("queue attributes");
+        haystacks.push((
+            format!("queue {queue}"),
+            format!("{attributes:?}").into_bytes(),
+        ));
+    }
+    let rule = aws
+        .events
+        .describe_rule()
+        .name(format!("prefect-tui-{stack}-ecs-task-state"))
+        .send()
+        .await
+        .expect("rule");
+    haystacks.push(("event rule".into(), format!("{rule:?}").into_bytes()));
+    let (user, password) = credential.split_once(':').expect("user:password");
+    let prefect_get = |path: String| {
+        let client = reqwest::Client::new();
+        let request = client
+            .get(format!("{prefect}/{path}"))
+            .basic_auth(user, Some(password));
+        async move {
+            request
+                .send()
+                .await
+                .expect("Prefect answers")
+                .bytes()
+                .await
+                .expect("body")
+                .to_vec()
+        }
+    };
+    let deployment = prefect_get(format!(
+        "deployments/name/prefect-tui-verify/verify-{stack}"
+    ))
+    .await;
+    haystacks.push(("the verify deployment in Prefect".into(), deployment));
 
     // A monitor session with the worker's logs on screen.
     let mut term = common::pty::spawn(

@@ -7,20 +7,13 @@ use std::collections::BTreeMap;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::destroy::{gone, ignore_not_found, step as destroy_step};
-use super::{AwsContext, AwsError, ErrorKind};
+use super::readback::absent_if_not_found;
+use super::{AwsContext, AwsError};
 use crate::ops::progress::Progress;
 use crate::stack::StackSpec;
 use crate::stack::names::STACK_TAG;
 use crate::stack::observed::{Observed, ObservedQueue, ObservedRule};
 use crate::stack::plan::Resource;
-
-fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
 
 impl AwsContext {
     /// A queue by name: its URL, attributes and whether it carries the stack's tag.

@@ -35,7 +35,7 @@ fn tag_value<'a>(
 }
 
 /// Not-found is an answer here, not an error.
-fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+pub(super) fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),

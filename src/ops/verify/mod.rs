@@ -8,64 +8,25 @@
 //! deployment's pull step (`run_shell_script` writes it into the flow run's working
 //! directory before Prefect loads it), and the stock prefect-aws image runs it.
 
+mod classify;
+mod deployment;
+
+pub use classify::{classify, denied_action};
+pub use deployment::{VERIFY_FLOW, deployment_spec, ensure_deployment, remove_deployment};
+
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::OpsError;
 use crate::aws::AwsContext;
 use crate::aws::runs::RunTask;
 use crate::network::subnet_verdict;
-use crate::prefect::runs::{Deployment, DeploymentSpec, FlowRun};
 use crate::prefect::{PrefectClient, WorkerStatus};
 use crate::stack::StackSpec;
-use crate::stack::names::{MANAGED_BY_VALUE, STACK_TAG};
 
 /// How long a final run's task may take to stop, for its exit code and last lines.
 const TASK_STOP_WAIT: Duration = Duration::from_secs(60);
-
-/// One flow for every stack's verify deployment; the deployment is the stack's.
-pub const VERIFY_FLOW: &str = "prefect-tui-verify";
-const FLOW_FILE: &str = "prefect_tui_verify.py";
-const FLOW_SOURCE: &str = r#"# Written by prefect-tui verify: proves a flow run runs on this work pool.
-import platform
-import socket
-
-from prefect import flow
-
-
-@flow(name="prefect-tui-verify", log_prints=True)
-def verify() -> str:
-    print(f"prefect-tui verify: flow run on {socket.gethostname()}, Python {platform.python_version()}")
-    print("prefect-tui verify: done")
-    return "ok"
-"#;
-
-/// The verify deployment of a stack.
-pub fn deployment_spec(spec: &StackSpec) -> DeploymentSpec {
-    let hex: String = FLOW_SOURCE.bytes().map(|b| format!("{b:02x}")).collect();
-    let script = format!(
-        "python -c \"import pathlib; pathlib.Path('{FLOW_FILE}').write_bytes(bytes.fromhex('{hex}'))\""
-    );
-    DeploymentSpec {
-        name: spec.names.verify_deployment(),
-        work_pool: spec.work_pool.clone(),
-        entrypoint: format!("{FLOW_FILE}:verify"),
-        pull_steps: json!([{
-            "prefect.deployments.steps.run_shell_script": { "script": script, "stream_output": true }
-        }]),
-        tags: vec![
-            MANAGED_BY_VALUE.to_owned(),
-            format!("{STACK_TAG}={}", spec.names.stack),
-        ],
-        description: format!(
-            "Made by `prefect-tui verify` for the stack {}: one flow run proves the work pool \
-             runs flows. `prefect-tui destroy` removes it.",
-            spec.names.stack
-        ),
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions {
@@ -157,42 +118,6 @@ pub enum VerifyEvent {
     State(Phase),
     Task(Box<RunTask>),
     Waiting { state: String, seconds: u64 },
-}
-
-/// The verify deployment: made if missing, brought back to its definition if not.
-pub async fn ensure_deployment(
-    prefect: &PrefectClient,
-    spec: &StackSpec,
-) -> Result<(Deployment, bool), OpsError> {
-    let wanted = deployment_spec(spec);
-    let existed = prefect
-        .deployment_by_name(VERIFY_FLOW, &wanted.name)
-        .await?
-        .is_some();
-    let flow = prefect.ensure_flow(VERIFY_FLOW).await?;
-    let deployment = prefect.upsert_deployment(&flow.id, &wanted).await?;
-    Ok((deployment, !existed))
-}
-
-/// Removes the stack's verify deployment, and the shared flow once no deployment is left.
-/// Returns what it removed, by name.
-pub async fn remove_deployment(
-    prefect: &PrefectClient,
-    spec: &StackSpec,
-) -> Result<Vec<String>, OpsError> {
-    let mut removed = Vec::new();
-    let name = spec.names.verify_deployment();
-    if let Some(d) = prefect.deployment_by_name(VERIFY_FLOW, &name).await? {
-        prefect.delete_deployment(&d.id).await?;
-        removed.push(format!("deployment {VERIFY_FLOW}/{name}"));
-    }
-    if let Some(flow) = prefect.flow_by_name(VERIFY_FLOW).await?
-        && prefect.deployments_of_flow(&flow.id).await?.is_empty()
-    {
-        prefect.delete_flow(&flow.id).await?;
-        removed.push(format!("flow {VERIFY_FLOW}"));
-    }
-    Ok(removed)
 }
 
 /// Runs one flow run of the verify deployment and follows it to its end.
@@ -397,224 +322,4 @@ async fn explain_subnets(aws: &AwsContext, task: Option<&RunTask>) -> Vec<(Strin
             ))
         })
         .collect()
-}
-
-/// Why a final (or stuck) run did not complete; `None` for Completed.
-pub fn classify(run: &FlowRun, task: Option<&RunTask>) -> Option<Failure> {
-    if run.state_type() == "COMPLETED" {
-        return None;
-    }
-    let message = run
-        .state
-        .as_ref()
-        .and_then(|s| s.message.clone())
-        .unwrap_or_default();
-    if let Some((action, role)) = denied_action(&message) {
-        return Some(Failure::WorkerDenied {
-            action,
-            role,
-            message,
-        });
-    }
-    if let Some(t) = task.filter(|t| t.last_status == "STOPPED") {
-        let reason = t
-            .stopped_reason
-            .clone()
-            .or_else(|| t.container_reason.clone())
-            .unwrap_or_default();
-        let lower = reason.to_ascii_lowercase();
-        let network = lower.contains("i/o timeout")
-            || lower.contains("dial tcp")
-            || lower.contains("network")
-            || lower.contains("timed out");
-        if lower.contains("cannotpullcontainer") || lower.contains("resourceinitialization") {
-            return Some(if network {
-                Failure::NoNetworkPath {
-                    reason,
-                    subnets: vec![],
-                }
-            } else if lower.contains("secret") || lower.contains("asm") {
-                Failure::Secret { reason }
-            } else {
-                Failure::ImagePull { reason }
-            });
-        }
-        if t.exit_code.is_some_and(|c| c != 0) {
-            return Some(Failure::Crashed {
-                exit_code: t.exit_code,
-                message,
-            });
-        }
-    }
-    if !run.is_final() {
-        return None;
-    }
-    if run.state_type() == "CRASHED" {
-        return Some(Failure::Crashed {
-            exit_code: task.and_then(|t| t.exit_code),
-            message,
-        });
-    }
-    Some(Failure::Ended {
-        state: run.state_name().to_owned(),
-        message,
-    })
-}
-
-/// `(ecs:RunTask, Some(role))` from AWS's "... assumed-role/ROLE/session is not
-/// authorized to perform: ecs:RunTask on resource ..." (and its variants).
-pub fn denied_action(message: &str) -> Option<(String, Option<String>)> {
-    let (_, after) = message.split_once("not authorized to perform")?;
-    let action: String = after
-        .trim_start_matches([':', ' '])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-')
-        .collect();
-    if !action.contains(':') {
-        return None;
-    }
-    let role = message
-        .split_once("assumed-role/")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .or_else(|| {
-            message
-                .split_once(":role/")
-                .and_then(|(_, rest)| rest.split([' ', '/']).next())
-        })
-        .map(str::to_owned);
-    Some((action, role))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::prefect::runs::RunState;
-
-    fn ended(state_type: &str, name: &str, message: &str) -> FlowRun {
-        let mut run = FlowRun::sample("r", state_type, name, None);
-        if let Some(s) = run.state.as_mut() {
-            s.message = Some(message.to_owned());
-        }
-        run
-    }
-
-    fn stopped(reason: &str, exit: Option<i32>) -> RunTask {
-        RunTask {
-            last_status: "STOPPED".into(),
-            stopped_reason: Some(reason.into()),
-            exit_code: exit,
-            ..RunTask::default()
-        }
-    }
-
-    #[test]
-    fn a_denied_run_task_names_the_action_and_the_role() {
-        let message = "Failed to submit flow run to infrastructure: AccessDeniedException: An \
-            error occurred (AccessDeniedException) when calling the RunTask operation: User: \
-            arn:aws:sts::123456789012:assumed-role/prefect-tui-prod-worker/abc is not \
-            authorized to perform: ecs:RunTask on resource: arn:aws:ecs:us-west-2:1:task-definition/x:1";
-        assert_eq!(
-            denied_action(message),
-            Some((
-                "ecs:RunTask".to_owned(),
-                Some("prefect-tui-prod-worker".to_owned())
-            ))
-        );
-        let f = classify(&ended("CRASHED", "Crashed", message), None);
-        assert!(
-            matches!(&f, Some(Failure::WorkerDenied { action, .. }) if action == "ecs:RunTask"),
-            "{f:?}"
-        );
-        assert_eq!(denied_action("Crashed: exit code 1"), None);
-    }
-
-    #[test]
-    fn a_stopped_task_tells_network_image_secret_and_crash_apart() {
-        let run = ended(
-            "CRASHED",
-            "Crashed",
-            "containers stopped with a non-zero exit code",
-        );
-        let cases = [
-            (
-                stopped(
-                    "CannotPullContainerError: pull image manifest has been retried 1 time(s): \
-                     failed to resolve ref: dial tcp 1.2.3.4:443: i/o timeout",
-                    None,
-                ),
-                "no_network_path",
-            ),
-            (
-                stopped(
-                    "CannotPullContainerError: repository does not exist or may require login",
-                    None,
-                ),
-                "image_pull",
-            ),
-            (
-                stopped(
-                    "ResourceInitializationError: unable to pull secrets or registry auth: \
-                     unable to retrieve secret from asm",
-                    None,
-                ),
-                "secret",
-            ),
-            (
-                stopped("Essential container in task exited", Some(1)),
-                "crashed",
-            ),
-        ];
-        for (task, kind) in cases {
-            let f = classify(&run, Some(&task));
-            let got = serde_json::to_value(&f).unwrap_or_default()["kind"].clone();
-            assert_eq!(got, kind, "{task:?} -> {f:?}");
-        }
-    }
-
-    #[test]
-    fn completed_is_no_failure_and_a_running_run_is_not_judged() {
-        assert_eq!(classify(&ended("COMPLETED", "Completed", ""), None), None);
-        assert_eq!(classify(&ended("RUNNING", "Running", ""), None), None);
-        let f = classify(&ended("FAILED", "Failed", "boom"), None);
-        assert_eq!(
-            f,
-            Some(Failure::Ended {
-                state: "Failed".into(),
-                message: "boom".into()
-            })
-        );
-        let _ = RunState::default();
-    }
-
-    #[test]
-    fn the_flow_travels_in_the_pull_step_as_hex() {
-        let spec = match crate::profile::parse_profile(
-            std::path::Path::new("cloud.toml"),
-            include_str!("../../profiles/cloud.toml"),
-        ) {
-            Ok((_, spec)) => spec,
-            Err(e) => panic!("example profile is valid: {e}"),
-        };
-        let d = deployment_spec(&spec);
-        let script = d.pull_steps[0]["prefect.deployments.steps.run_shell_script"]["script"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let hex = script
-            .split("fromhex('")
-            .nth(1)
-            .and_then(|s| s.split('\'').next())
-            .unwrap_or_default();
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
-            .collect();
-        assert_eq!(String::from_utf8_lossy(&bytes), FLOW_SOURCE);
-        assert!(!script.contains("{{"), "Prefect would template it");
-        assert_eq!(d.entrypoint, "prefect_tui_verify.py:verify");
-        assert!(
-            d.tags
-                .contains(&format!("prefect-tui:stack={}", spec.names.stack))
-        );
-    }
 }
