@@ -409,6 +409,9 @@ def install() -> None:
         _fargate_requirements(backend_cls._calculate_task_resource_requirements))
 
 
+served_regions: set[str] = set()
+
+
 def _wrap(cls: type, name: str, after: Callable, before: Callable | None = None) -> None:
     original = getattr(cls, name)
 
@@ -438,7 +441,16 @@ def _before_run_task(backend: Any, *args, **kwargs) -> None:
     network.default_security_groups(backend, config)
 
 
+def serve(region: str) -> None:
+    """The stand-in plays Fargate in `region`: RunTask there is its to run."""
+    served_regions.add(region)
+
+
 def _after_run_task(backend: Any, tasks: list[Any], _saved: Any, *_args, **_kwargs) -> list[Any]:
+    # Fargate in a region the stand-in serves is its; elsewhere moto's records stay moto's
+    # (StopTask stops them at once), as before the stand-in played RunTask.
+    if getattr(backend, "region_name", None) not in served_regions:
+        return tasks
     for task in tasks:
         if task.container_instance_arn is None:  # Fargate: the stand-in's
             _provision(backend, task)

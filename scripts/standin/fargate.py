@@ -8,6 +8,7 @@ then what should happen. It must run on the main thread (processes are spawned t
 
 from __future__ import annotations
 
+from . import ecs_state
 from .agent import FARGATE_STOP_TIMEOUT, PULL_TIMEOUT, Agent, LocalTask
 from .runtask import RunTaskTasks
 from .scheduler import Scheduler
@@ -16,6 +17,7 @@ from .scheduler import Scheduler
 class Fargate:
     def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
                  pull_timeout: float = PULL_TIMEOUT):
+        ecs_state.serve(region)
         self.agent = Agent(region, endpoint, default_stop_timeout, pull_timeout)
         self.scheduler = Scheduler(self.agent)
         self.run_tasks = RunTaskTasks(self.agent)

@@ -144,6 +144,32 @@ class RunTask(StandInTest):
         self.assertEqual(task["memory"], "512")
         self.until("running", lambda: self.task(task["taskArn"])["lastStatus"] == "RUNNING")
 
+    def test_a_region_the_stand_in_does_not_serve_is_left_to_moto(self):
+        # The Rust tests fake service tasks in other regions with RunTask and StopTask.
+        other = self.session.client("ecs", endpoint_url=self.url, region_name="eu-north-1")
+        cluster = other.create_cluster(clusterName=self.cluster)["cluster"]["clusterName"]
+        arn = other.register_task_definition(
+            family="elsewhere", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+            memory="512", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512,
+                                                 "command": python("open('ran', 'w')")}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        ec2 = self.session.client("ec2", endpoint_url=self.url, region_name="eu-north-1")
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+        task = other.run_task(cluster=cluster, taskDefinition=arn, launchType="FARGATE", group="service:faked",
+                              startedBy="faked", networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet]}})["tasks"][0]
+        self.fargate.cycle()
+        self.assertFalse(self.fargate.tasks, "nothing runs for another region")
+        from standin import ecs_state
+        found = ecs_state.find_task("eu-north-1", task["taskArn"])
+        self.assertIsNotNone(found)
+        self.assertFalse(getattr(found[1], "_standin_owned", False), "moto's record, not the stand-in's")
+        other.stop_task(cluster=cluster, task=task["taskArn"], reason="by the test")
+        stopped = other.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
+        self.assertEqual((stopped["lastStatus"], stopped["stoppedReason"]), ("STOPPED", "by the test"),
+                         "moto's own StopTask: stopped at once")
+
 
 if __name__ == "__main__":
     unittest.main()
