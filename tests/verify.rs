@@ -88,6 +88,21 @@ fn verify(h: &Harness, s: &Stack) -> (Option<i32>, Value, String) {
     (out.status.code(), report, text(&out))
 }
 
+fn destroy(h: &Harness, s: &Stack) -> std::process::Output {
+    run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    )
+}
+
 async fn prefect(h: &Harness, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
     let (user, password) = h.auth.split_once(':').expect("user:password");
     let mut request = reqwest::Client::new()
@@ -199,18 +214,7 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
     );
 
     // destroy leaves no queue, rule, deployment or flow of the stack.
-    let out = run(
-        &h.moto,
-        &h.region,
-        &[
-            "destroy",
-            "--profile",
-            &s.profile,
-            "--yes",
-            "--force-delete-secret",
-        ],
-        None,
-    );
+    let out = destroy(&h, &s);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
@@ -275,18 +279,7 @@ async fn a_flow_run_container_that_exits_1_is_marked_crashed_through_the_observe
             .contains("verify-crash: about to exit 1"),
         "{report:#}"
     );
-    run(
-        &h.moto,
-        &h.region,
-        &[
-            "destroy",
-            "--profile",
-            &s.profile,
-            "--yes",
-            "--force-delete-secret",
-        ],
-        None,
-    );
+    destroy(&h, &s);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,18 +331,7 @@ async fn a_worker_denied_run_task_is_named_and_deploy_restores_the_policy() {
     let (code, report, output) = verify(&h, &s);
     assert_eq!(code, Some(0), "after deploy: {output}");
     assert_eq!(report["final_state"], "Completed");
-    run(
-        &h.moto,
-        &h.region,
-        &[
-            "destroy",
-            "--profile",
-            &s.profile,
-            "--yes",
-            "--force-delete-secret",
-        ],
-        None,
-    );
+    destroy(&h, &s);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -394,16 +376,5 @@ async fn a_pool_pointed_at_an_isolated_subnet_is_explained() {
         "{said}"
     );
     assert!(said.contains("prefect-tui discover"), "{said}");
-    run(
-        &h.moto,
-        &h.region,
-        &[
-            "destroy",
-            "--profile",
-            &s.profile,
-            "--yes",
-            "--force-delete-secret",
-        ],
-        None,
-    );
+    destroy(&h, &s);
 }

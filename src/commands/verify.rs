@@ -55,19 +55,13 @@ pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<(), CommandEr
         text::verify::render(&report)
     };
     print_out(&out)?;
-    if report.completed() {
-        Ok(())
-    } else {
-        let (what, todo) = report
-            .failure
-            .as_ref()
-            .map(text::verify::explain)
-            .unwrap_or_default();
-        Err(CommandError::Reported {
-            message: format!("verify: the flow run did not complete: {what}"),
+    match text::verify::outcome(&report) {
+        Ok(_) => Ok(()),
+        Err((what, todo)) => Err(CommandError::Reported {
+            message: format!("verify: {what}"),
             details: vec![],
             hint: Some(todo),
             exit_code: 1,
-        })
+        }),
     }
 }

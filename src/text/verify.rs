@@ -97,21 +97,36 @@ pub fn render(r: &VerifyReport) -> String {
             let _ = writeln!(out, "  | {line}");
         }
     }
-    match &r.failure {
-        None => {
-            let _ = writeln!(
-                out,
-                "Completed in {:.1} s: the stack runs flows.",
-                r.seconds
-            );
+    match outcome(r) {
+        Ok(summary) => {
+            let _ = writeln!(out, "{summary}");
         }
-        Some(f) => {
-            let (what, todo) = explain(f);
-            let _ = writeln!(out, "Not completed ({}): {what}", r.final_state);
+        Err((what, todo)) => {
+            let _ = writeln!(out, "{what}");
             let _ = writeln!(out, "What to do: {todo}");
         }
     }
     out
+}
+
+/// How it ended, in a sentence: `Ok` for Completed, else what went wrong and what to do.
+pub fn outcome(r: &VerifyReport) -> Result<String, (String, String)> {
+    match &r.failure {
+        None => Ok(format!(
+            "Flow run {} Completed in {:.1} s: the stack runs flows.",
+            r.flow_run_name, r.seconds
+        )),
+        Some(f) => {
+            let (what, todo) = explain(f);
+            Err((
+                format!(
+                    "The flow run {} ended {}: {what}",
+                    r.flow_run_name, r.final_state
+                ),
+                todo,
+            ))
+        }
+    }
 }
 
 /// What went wrong and what to do, in words.

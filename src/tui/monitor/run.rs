@@ -214,22 +214,9 @@ async fn verify(ctx: MonitorContext, tx: UnboundedSender<Action>) {
         &say,
     )
     .await;
-    let _ = tx.send(match result {
-        Ok(report) if report.completed() => Action::WorkDone(format!(
-            "verify: flow run {} Completed in {:.1} s; the stack runs flows.",
-            report.flow_run_name, report.seconds
-        )),
-        Ok(report) => {
-            let (what, todo) = report
-                .failure
-                .as_ref()
-                .map(crate::text::verify::explain)
-                .unwrap_or_default();
-            Action::WorkFailed(format!(
-                "verify: flow run {} {}: {what} {todo}",
-                report.flow_run_name, report.final_state
-            ))
-        }
+    let _ = tx.send(match result.as_ref().map(crate::text::verify::outcome) {
+        Ok(Ok(summary)) => Action::WorkDone(format!("verify: {summary}")),
+        Ok(Err((what, todo))) => Action::WorkFailed(format!("verify: {what} {todo}")),
         Err(e) => Action::WorkFailed(format!("verify could not run: {e}")),
     });
 }

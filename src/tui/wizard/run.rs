@@ -180,24 +180,10 @@ async fn verify(
     }
     .await;
     let _ = tx.send(Msg::Verified(match result {
-        Ok(report) if report.completed() => Ok(format!(
-            "Flow run {} Completed in {:.1} s: the stack runs flows.",
-            report.flow_run_name, report.seconds
-        )),
-        Ok(report) => {
-            let (what, todo) = report
-                .failure
-                .as_ref()
-                .map(crate::text::verify::explain)
-                .unwrap_or_default();
-            Err(Problem {
-                exit_code: 1,
-                ..Problem::new(
-                    format!("The flow run ended {}: {what}", report.final_state),
-                    todo,
-                )
-            })
-        }
+        Ok(report) => crate::text::verify::outcome(&report).map_err(|(what, todo)| Problem {
+            exit_code: 1,
+            ..Problem::new(what, todo)
+        }),
         Err(e) => Err(Problem::from(CommandError::from(e))),
     }));
 }
