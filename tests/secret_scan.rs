@@ -336,7 +336,7 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         }
     };
     let deployment = prefect_get(format!(
-        "deployments/name/prefect-tui-verify/verify-{stack}"
+        "deployments/name/prefect-tui-verify-{stack}/verify"
     ))
     .await;
     haystacks.push(("the verify deployment in Prefect".into(), deployment));

@@ -209,7 +209,10 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
         "{said}"
     );
     assert!(
-        said.contains("deployment prefect-tui-verify/verify-") && said.contains("up to date"),
+        said.contains(&format!(
+            "deployment prefect-tui-verify-{}/verify up to date",
+            s.stack
+        )),
         "{said}"
     );
 
@@ -218,7 +221,13 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("Removed from Prefect: deployment prefect-tui-verify/verify-"),
+        said.contains(&format!(
+            "Removed from Prefect: deployment prefect-tui-verify-{}/verify.",
+            s.stack
+        )) && said.contains(&format!(
+            "Removed from Prefect: flow prefect-tui-verify-{} and its runs.",
+            s.stack
+        )),
         "{said}"
     );
     let queues = aws
@@ -240,12 +249,22 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
     let deployment = prefect(
         &h,
         reqwest::Method::GET,
-        &format!("deployments/name/prefect-tui-verify/verify-{}", s.stack),
+        &format!("deployments/name/prefect-tui-verify-{}/verify", s.stack),
         None,
     )
     .await;
     assert!(deployment.get("id").is_none(), "{deployment:#}");
-    let _ = (&s.pool, &s.vpc);
+    let flow = prefect(
+        &h,
+        reqwest::Method::GET,
+        &format!("flows/name/prefect-tui-verify-{}", s.stack),
+        None,
+    )
+    .await;
+    assert!(
+        flow.get("id").is_none(),
+        "the stack's verify flow is gone: {flow:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

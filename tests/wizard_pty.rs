@@ -186,7 +186,7 @@ async fn the_wizard_takes_an_empty_stack_to_a_worker_online_and_the_monitor() {
         "{verified}"
     );
     assert!(
-        verified.contains("deployment prefect-tui-verify/verify-"),
+        verified.contains(&format!("deployment prefect-tui-verify-{stack}/verify")),
         "{verified}"
     );
 

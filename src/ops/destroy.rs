@@ -78,9 +78,9 @@ pub async fn destroy(
             match prefect_side {
                 Ok(removed) => outcome.removed_in_prefect = removed,
                 Err(e) => outcome.kept.push(format!(
-                    "the deployment {}/{} in Prefect, if it exists (the Prefect API said: {e});                      delete it there",
-                    super::verify::VERIFY_FLOW,
-                    spec.names.verify_deployment()
+                    "the deployment {} in Prefect, if it exists (the Prefect API said: {e}); \
+                     delete it there",
+                    super::verify::full_name(spec)
                 )),
             }
             Ok(outcome)

@@ -62,9 +62,13 @@ impl StackNames {
     pub fn events_rule(&self) -> String {
         self.prefixed("ecs-task-state")
     }
-    /// The deployment `verify` runs a flow from, in the stack's work pool.
+    /// The flow `verify` runs, the stack's own, so destroy removes it with its deployment.
+    pub fn verify_flow(&self) -> String {
+        format!("prefect-tui-verify-{}", self.stack)
+    }
+    /// The deployment of that flow, in the stack's work pool.
     pub fn verify_deployment(&self) -> String {
-        format!("verify-{}", self.stack)
+        "verify".to_owned()
     }
     pub fn default_secret(&self) -> String {
         format!("prefect-tui/{}/api-key", self.stack)

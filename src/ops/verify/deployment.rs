@@ -9,9 +9,9 @@ use crate::prefect::runs::{Deployment, DeploymentSpec};
 use crate::stack::StackSpec;
 use crate::stack::names::{MANAGED_BY_VALUE, STACK_TAG};
 
-/// One flow for every stack's verify deployment; the deployment is the stack's.
-pub const VERIFY_FLOW: &str = "prefect-tui-verify";
 const FLOW_FILE: &str = "prefect_tui_verify.py";
+/// The flow's source; `{flow}` is the stack's flow name (no other braces are in it, and no
+/// double ones, which Prefect would template).
 const FLOW_SOURCE: &str = r#"# Written by prefect-tui verify: proves a flow run runs on this work pool.
 import platform
 import socket
@@ -19,16 +19,33 @@ import socket
 from prefect import flow
 
 
-@flow(name="prefect-tui-verify", log_prints=True)
+@flow(name="{flow}", log_prints=True)
 def verify() -> str:
-    print(f"prefect-tui verify: flow run on {socket.gethostname()}, Python {platform.python_version()}")
+    print("prefect-tui verify: flow run on", socket.gethostname(), "with Python", platform.python_version())
     print("prefect-tui verify: done")
     return "ok"
 "#;
 
+/// The verify flow's source for a stack.
+pub fn flow_source(spec: &StackSpec) -> String {
+    FLOW_SOURCE.replace("{flow}", &spec.names.verify_flow())
+}
+
+/// `flow/deployment`, as Prefect names a deployment.
+pub fn full_name(spec: &StackSpec) -> String {
+    format!(
+        "{}/{}",
+        spec.names.verify_flow(),
+        spec.names.verify_deployment()
+    )
+}
+
 /// The verify deployment of a stack.
 pub fn deployment_spec(spec: &StackSpec) -> DeploymentSpec {
-    let hex: String = FLOW_SOURCE.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex: String = flow_source(spec)
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let script = format!(
         "python -c \"import pathlib; pathlib.Path('{FLOW_FILE}').write_bytes(bytes.fromhex('{hex}'))\""
     );
@@ -57,32 +74,36 @@ pub async fn ensure_deployment(
     spec: &StackSpec,
 ) -> Result<(Deployment, bool), OpsError> {
     let wanted = deployment_spec(spec);
+    let flow_name = spec.names.verify_flow();
     let existed = prefect
-        .deployment_by_name(VERIFY_FLOW, &wanted.name)
+        .deployment_by_name(&flow_name, &wanted.name)
         .await?
         .is_some();
-    let flow = prefect.ensure_flow(VERIFY_FLOW).await?;
+    let flow = prefect.ensure_flow(&flow_name).await?;
     let deployment = prefect.upsert_deployment(&flow.id, &wanted).await?;
     Ok((deployment, !existed))
 }
 
-/// Removes the stack's verify deployment, and the shared flow once no deployment is left.
-/// Returns what it removed, by name.
+/// Removes the stack's verify deployment, then its flow (with the flow's runs) unless
+/// someone gave the flow another deployment. Returns what it removed, in words.
 pub async fn remove_deployment(
     prefect: &PrefectClient,
     spec: &StackSpec,
 ) -> Result<Vec<String>, OpsError> {
     let mut removed = Vec::new();
-    let name = spec.names.verify_deployment();
-    if let Some(d) = prefect.deployment_by_name(VERIFY_FLOW, &name).await? {
+    let flow_name = spec.names.verify_flow();
+    if let Some(d) = prefect
+        .deployment_by_name(&flow_name, &spec.names.verify_deployment())
+        .await?
+    {
         prefect.delete_deployment(&d.id).await?;
-        removed.push(format!("deployment {VERIFY_FLOW}/{name}"));
+        removed.push(format!("deployment {}", full_name(spec)));
     }
-    if let Some(flow) = prefect.flow_by_name(VERIFY_FLOW).await?
+    if let Some(flow) = prefect.flow_by_name(&flow_name).await?
         && prefect.deployments_of_flow(&flow.id).await?.is_empty()
     {
         prefect.delete_flow(&flow.id).await?;
-        removed.push(format!("flow {VERIFY_FLOW}"));
+        removed.push(format!("flow {flow_name} and its runs"));
     }
     Ok(removed)
 }
@@ -114,7 +135,12 @@ mod tests {
             .step_by(2)
             .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
             .collect();
-        assert_eq!(String::from_utf8_lossy(&bytes), FLOW_SOURCE);
+        let source = String::from_utf8_lossy(&bytes).into_owned();
+        assert_eq!(source, flow_source(&spec));
+        assert!(source.contains(&format!(
+            "@flow(name=\"prefect-tui-verify-{}\"",
+            spec.names.stack
+        )));
         assert!(!script.contains("{{"), "Prefect would template it");
         assert_eq!(d.entrypoint, "prefect_tui_verify.py:verify");
         assert!(

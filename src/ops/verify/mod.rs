@@ -12,7 +12,9 @@ mod classify;
 mod deployment;
 
 pub use classify::{classify, denied_action};
-pub use deployment::{VERIFY_FLOW, deployment_spec, ensure_deployment, remove_deployment};
+pub use deployment::{
+    deployment_spec, ensure_deployment, flow_source, full_name, remove_deployment,
+};
 
 use std::time::{Duration, Instant};
 
@@ -130,7 +132,7 @@ pub async fn verify(
 ) -> Result<VerifyReport, OpsError> {
     let (deployment, created) = ensure_deployment(prefect, spec).await?;
     on_event(VerifyEvent::Deployment {
-        name: format!("{VERIFY_FLOW}/{}", deployment.name),
+        name: full_name(spec),
         created,
     });
     let mut run = prefect.create_flow_run(&deployment.id).await?;
@@ -270,7 +272,7 @@ pub async fn verify(
     };
     Ok(VerifyReport {
         stack: spec.names.stack.clone(),
-        deployment: format!("{VERIFY_FLOW}/{}", deployment.name),
+        deployment: full_name(spec),
         deployment_created: created,
         flow_run_id: run.id.clone(),
         flow_run_name: run.name.clone(),
