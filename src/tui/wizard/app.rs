@@ -93,8 +93,11 @@ pub struct WizardApp {
     pub apply: ApplyView,
     pub help: bool,
     pub confirm_quit: bool,
-    /// What runs in the background, in words; keys wait while it runs.
+    /// What runs in the background, in words; keys wait while it runs (except for
+    /// typing on the worker step while the pools are read: see `reading_pools`).
     pub busy: Option<String>,
+    /// Enter was pressed while the pools were read: go on once they are.
+    pub(super) enter_after_read: bool,
     /// The last refusal or failure, shown in the status line.
     pub problem: Option<Problem>,
     /// A neutral message for the status line.
@@ -175,6 +178,7 @@ impl WizardApp {
             help: false,
             confirm_quit: false,
             busy: None,
+            enter_after_read: false,
             problem: None,
             info: None,
             exit: None,
@@ -228,9 +232,15 @@ impl WizardApp {
         Some(work)
     }
 
+    /// The worker step reads the pools in the background while its fields are typed:
+    /// nothing typed in that time is lost.
+    pub(super) fn reading_pools(&self) -> bool {
+        self.busy.is_some() && self.step == Step::Worker && self.worker.pools.is_none()
+    }
+
     /// Text pasted into the focused field.
     pub fn on_paste(&mut self, text: &str) {
-        if self.busy.is_some() {
+        if self.busy.is_some() && !self.reading_pools() {
             return;
         }
         let field = match self.step {
@@ -296,6 +306,16 @@ impl WizardApp {
         if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.typing()) {
             self.help = true;
             return None;
+        }
+        if self.reading_pools() {
+            match key.code {
+                KeyCode::Enter => {
+                    self.enter_after_read = true;
+                    return None;
+                }
+                KeyCode::Esc => return None,
+                _ => return self.key_worker(key),
+            }
         }
         if self.busy.is_some() && self.step != Step::Apply {
             return None;
@@ -505,11 +525,18 @@ impl WizardApp {
                 self.network.select_vpc(first);
                 self.network.pane = Pane::Subnets;
             }
-            Msg::Pools(Ok(pools)) => self.worker.pools = Some(pools),
-            // A workspace without pools to list is no reason to stop.
-            Msg::Pools(Err(p)) => {
-                self.worker.pools = Some(Vec::new());
-                self.info = Some(format!("Could not list the work pools: {}", p.message));
+            Msg::Pools(result) => {
+                match result {
+                    Ok(pools) => self.worker.pools = Some(pools),
+                    // A workspace without pools to list is no reason to stop.
+                    Err(p) => {
+                        self.worker.pools = Some(Vec::new());
+                        self.info = Some(format!("Could not list the work pools: {}", p.message));
+                    }
+                }
+                if std::mem::take(&mut self.enter_after_read) && self.step == Step::Worker {
+                    return self.prepare();
+                }
             }
             Msg::Prepared(Ok((prepared, documents))) => {
                 self.show_plan(

@@ -3,7 +3,7 @@
 //! warning, the network pane with the focus marked, the review's summary, and every step
 //! at 80x24 with nothing cut. Drawn with the fixtures of `snapshot_tests`.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{Msg, Step, Work};
 use super::forms::{ApplyPhase, Pane};
@@ -300,4 +300,29 @@ fn at_80x24_the_step_list_and_footer_shorten_and_nothing_is_cut() {
             "{name}: the footer is not wrapped:\n{screen}"
         );
     }
+}
+
+#[test]
+fn step_4_what_is_typed_while_the_pools_are_read_is_kept_and_enter_waits_for_them() {
+    let mut app = at_network();
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(matches!(work, Some(Work::Pools(_))), "{work:?}");
+    assert!(app.busy.is_some(), "the pools are being read");
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut app, "prod");
+    app.on_key(key(KeyCode::Tab));
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut app, "ecs-prod");
+    assert!(
+        app.on_key(key(KeyCode::Enter)).is_none(),
+        "Enter does not prepare before the pools are known"
+    );
+    assert_eq!(app.worker.stack.value, "prod");
+    assert_eq!(app.worker.pool.value, "ecs-prod");
+    let work = app.on_msg(Msg::Pools(Ok(vec![("ecs-prod".into(), "ecs".into())])));
+    assert!(
+        matches!(work, Some(Work::Prepare { .. })),
+        "the Enter pressed during the read goes on: {work:?}"
+    );
+    assert_eq!(app.step, Step::Worker);
 }
