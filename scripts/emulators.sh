@@ -45,6 +45,9 @@
 #                                                   scripts/fault_proxy.py)
 #       PREFECT_TUI_TEST_PARLIAMENT               the IAM policy linter, from .venv-lint
 #                                                   (tests/policy_lint.rs)
+#       PREFECT_TUI_TEST_CFN_LINT                 cfn-lint, from .venv-lint (tests/export.rs)
+#       PREFECT_TUI_TEST_LINT_PYTHON              .venv-lint's Python, with python-hcl2
+#                                                   (tests/export.rs)
 #   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
 #
 # On the auth server only the denied user's keys are valid: any other key gets
@@ -105,7 +108,8 @@ emulators_faults_venv() {
 }
 
 # emulators_lint_venv: create/refresh .venv-lint (parliament, the IAM policy linter of
-# tests/policy_lint.rs) from scripts/requirements-lint.txt. Its own venv: its boto3 is
+# tests/policy_lint.rs; cfn-lint and python-hcl2 of tests/export.rs) from
+# scripts/requirements-lint.txt. Its own venv: its boto3 is
 # newer than the one moto pins.
 emulators_lint_venv() {
     _emu_pinned_venv "$_EMU_LINT_VENV" "$_EMU_LINT_REQUIREMENTS" parliament parliament
@@ -325,6 +329,8 @@ emulators_start() {
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
     export PREFECT_TUI_TEST_MITMDUMP="$_EMU_FAULTS_VENV/bin/mitmdump"
     export PREFECT_TUI_TEST_PARLIAMENT="$_EMU_LINT_VENV/bin/parliament"
+    export PREFECT_TUI_TEST_CFN_LINT="$_EMU_LINT_VENV/bin/cfn-lint"
+    export PREFECT_TUI_TEST_LINT_PYTHON="$_EMU_LINT_VENV/bin/python"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \

@@ -93,6 +93,9 @@ pub enum Command {
     /// Proves the stack runs flows: one flow run of a small deployment of the stack, followed
     /// to Completed (exit 0), or the reason it did not, with what to do (exit 1).
     Verify(VerifyArgs),
+    /// The stack as infrastructure code: a CloudFormation template, or a Terraform module
+    /// with variables, outputs and a README; the API key only as a parameter.
+    Export(ExportArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -172,6 +175,28 @@ pub struct DeployArgs {
     /// How long to wait for the workers to come online in Prefect.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub gate_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// `cloudformation` (a template) or `terraform` (a module).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+
+    /// The directory to write into: new, or empty (default: `<stack>-<format>` here).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Cloudformation,
+    Terraform,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod export;
 pub mod network;
 pub mod ops;
 pub mod prefect;

@@ -5,6 +5,7 @@
 mod deploy;
 mod destroy;
 mod discover;
+mod export;
 mod init;
 mod logs;
 mod monitor;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Monitor(args) => monitor::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
+        Command::Export(args) => export::run(&cli.global, args),
         Command::Profiles(command) => profiles::run(&cli.global, command),
         Command::Completions(args) => shell::completions(args),
         Command::Man => shell::man(),

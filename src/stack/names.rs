@@ -70,6 +70,19 @@ impl StackNames {
     pub fn verify_deployment(&self) -> String {
         "verify".to_owned()
     }
+    /// The description both roles carry.
+    pub fn role_description(&self) -> String {
+        format!("prefect-tui stack {}", self.stack)
+    }
+    pub fn secret_description(&self) -> String {
+        format!(
+            "Prefect credential for the prefect-tui stack {}",
+            self.stack
+        )
+    }
+    pub fn security_group_description(&self) -> String {
+        format!("prefect-tui worker of stack {}: no ingress", self.stack)
+    }
     pub fn default_secret(&self) -> String {
         format!("prefect-tui/{}/api-key", self.stack)
     }

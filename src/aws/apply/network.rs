@@ -44,10 +44,7 @@ impl AwsContext {
                 .ec2
                 .create_security_group()
                 .group_name(&name)
-                .description(format!(
-                    "prefect-tui worker of stack {}: no ingress",
-                    spec.names.stack
-                ))
+                .description(spec.names.security_group_description())
                 .vpc_id(&spec.vpc_id)
                 .tag_specifications(tags.build())
                 .send()

@@ -38,7 +38,7 @@ impl AwsContext {
                         .create_role()
                         .role_name(&name)
                         .assume_role_policy_document(&trust)
-                        .description(format!("prefect-tui stack {stack}"));
+                        .description(crate::stack::StackNames::new(stack).role_description());
                     for (k, v) in stack_tags(stack) {
                         request = request.tags(
                             aws_sdk_iam::types::Tag::builder()

@@ -40,10 +40,7 @@ impl AwsContext {
                         .secrets
                         .create_secret()
                         .name(&name)
-                        .description(format!(
-                            "Prefect credential for the prefect-tui stack {}",
-                            spec.names.stack
-                        ))
+                        .description(spec.names.secret_description())
                         .secret_string(key);
                     for (k, v) in stack_tags(&spec.names.stack) {
                         request = request.tags(
