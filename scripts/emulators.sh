@@ -22,7 +22,8 @@
 #     trap emulators_stop EXIT
 #
 #   emulators_venv   create/refresh .venv at the repo root from scripts/requirements.txt
-#                    (emulators_faults_venv and emulators_lint_venv: .venv-faults, .venv-lint)
+#                    (emulators_faults_venv, emulators_lint_venv, emulators_checkov_venv:
+#                     .venv-faults, .venv-lint, .venv-checkov)
 #   emulators_start  start the servers, wait until healthy, export:
 #       PREFECT_TUI_TEST_MOTO_URL                 moto, no auth (anything goes)
 #       PREFECT_TUI_TEST_MOTO_AUTH_URL            moto enforcing IAM policies
@@ -46,6 +47,7 @@
 #       PREFECT_TUI_TEST_PARLIAMENT               the IAM policy linter, from .venv-lint
 #                                                   (tests/policy_lint.rs)
 #       PREFECT_TUI_TEST_CFN_LINT                 cfn-lint, from .venv-lint (tests/export.rs)
+#       PREFECT_TUI_TEST_CHECKOV                  checkov, from .venv-checkov (tests/export.rs)
 #       PREFECT_TUI_TEST_LINT_PYTHON              .venv-lint's Python, with python-hcl2
 #                                                   (tests/export.rs)
 #   emulators_stop   kill the servers (idempotent; meant for `trap emulators_stop EXIT`)
@@ -69,6 +71,8 @@ _EMU_FAULTS_VENV="$_EMU_ROOT/.venv-faults"
 _EMU_FAULTS_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-faults.txt"
 _EMU_LINT_VENV="$_EMU_ROOT/.venv-lint"
 _EMU_LINT_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-lint.txt"
+_EMU_CHECKOV_VENV="$_EMU_ROOT/.venv-checkov"
+_EMU_CHECKOV_REQUIREMENTS="$_EMU_ROOT/scripts/requirements-checkov.txt"
 EMULATORS_DIR="${EMULATORS_DIR:-}"
 
 _emu_say() { echo "emulators: $*" >&2; }
@@ -113,6 +117,13 @@ emulators_faults_venv() {
 # newer than the one moto pins.
 emulators_lint_venv() {
     _emu_pinned_venv "$_EMU_LINT_VENV" "$_EMU_LINT_REQUIREMENTS" parliament parliament
+}
+
+# emulators_checkov_venv: create/refresh .venv-checkov (checkov, the scanner tests/export.rs
+# runs on both exports) from scripts/requirements-checkov.txt. Its own venv: it pins its
+# own fork of the HCL parser and an older boto3.
+emulators_checkov_venv() {
+    _emu_pinned_venv "$_EMU_CHECKOV_VENV" "$_EMU_CHECKOV_REQUIREMENTS" checkov checkov
 }
 
 # _emu_free_ports N: print N distinct free loopback TCP ports, one per line.
@@ -264,6 +275,7 @@ emulators_start() {
     emulators_venv || return 1
     emulators_faults_venv || return 1
     emulators_lint_venv || return 1
+    emulators_checkov_venv || return 1
     EMULATORS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/prefect-tui-emulators.XXXXXX")"
     mkdir "$EMULATORS_DIR/prefect-home"
 
@@ -331,6 +343,7 @@ emulators_start() {
     export PREFECT_TUI_TEST_PARLIAMENT="$_EMU_LINT_VENV/bin/parliament"
     export PREFECT_TUI_TEST_CFN_LINT="$_EMU_LINT_VENV/bin/cfn-lint"
     export PREFECT_TUI_TEST_LINT_PYTHON="$_EMU_LINT_VENV/bin/python"
+    export PREFECT_TUI_TEST_CHECKOV="$_EMU_CHECKOV_VENV/bin/checkov"
     export PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN
     _emu_say "moto $PREFECT_TUI_TEST_MOTO_URL, moto (IAM auth) $PREFECT_TUI_TEST_MOTO_AUTH_URL," \

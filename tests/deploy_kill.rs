@@ -4,6 +4,11 @@
 //! destroy must leave nothing. The steps are read from a full deploy's own progress, so a
 //! step added to the graph is killed too.
 //!
+//! The stack makes its own network (create = "nat", the shape with the most parts), so the
+//! network's steps (VPC, subnets, internet gateway, NAT gateway and its address, route
+//! tables) are killed too, and the security group is made in a VPC the run itself made.
+//! The existing-VPC path differs only in having no network steps.
+//!
 //! Every AWS and Prefect call goes through a relay that holds requests and responses for a
 //! moment. Half the kills land at once (the request is still in the relay: AWS never saw
 //! it), half a little later (AWS carried the request out, the program never saw the
@@ -16,16 +21,19 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::TaskDefinitionStatus;
-use common::stack::{
-    Clients, assert_nothing_tagged, public_network, text, write_self_hosted_profile,
-};
+use common::stack::{Clients, assert_nothing_tagged, text};
 use serde_json::Value;
 
 const REGION: &str = "us-east-2";
 const HOLD: Duration = Duration::from_millis(150);
 
 /// Every resource of the graph, by the name progress lines use.
-const STEPS: [&str; 12] = [
+const STEPS: [&str; 17] = [
+    "vpc",
+    "subnets",
+    "internet_gateway",
+    "nat_gateway",
+    "route_tables",
     "secret",
     "execution_role",
     "task_role",
@@ -151,6 +159,7 @@ async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
         .await
         .expect("groups");
     assert_eq!(groups.log_groups().len(), 1, "{when}: one log group");
+    assert_one_network(aws, stack, when).await;
     for role in ["execution", "worker"] {
         aws.iam
             .get_role()
@@ -159,6 +168,65 @@ async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
             .await
             .unwrap_or_else(|e| panic!("{when}: role {role} exists: {e}"));
     }
+}
+
+/// One of each part of the NAT network: a resume that made a second VPC, gateway or
+/// address is a leak (and a cost).
+async fn assert_one_network(aws: &Clients, stack: &str, when: &str) {
+    let tag = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("tag:prefect-tui:stack")
+            .values(stack)
+            .build()
+    };
+    let ec2 = &aws.ec2;
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(tag())
+        .send()
+        .await
+        .expect("vpcs");
+    assert_eq!(vpcs.vpcs().len(), 1, "{when}: one VPC");
+    let subnets = ec2
+        .describe_subnets()
+        .filters(tag())
+        .send()
+        .await
+        .expect("subnets");
+    assert_eq!(subnets.subnets().len(), 4, "{when}: four subnets");
+    let igws = ec2
+        .describe_internet_gateways()
+        .filters(tag())
+        .send()
+        .await
+        .expect("igws");
+    assert_eq!(
+        igws.internet_gateways().len(),
+        1,
+        "{when}: one internet gateway"
+    );
+    let eips = ec2
+        .describe_addresses()
+        .filters(tag())
+        .send()
+        .await
+        .expect("eips");
+    assert_eq!(eips.addresses().len(), 1, "{when}: one elastic IP");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(tag())
+        .send()
+        .await
+        .expect("tables");
+    assert_eq!(tables.route_tables().len(), 2, "{when}: two route tables");
+    let nats = ec2.describe_nat_gateways().send().await.expect("nats");
+    let live = nats
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.tags().iter().any(|t| t.value() == Some(stack)))
+        .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+        .count();
+    assert_eq!(live, 1, "{when}: one NAT gateway");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,22 +244,17 @@ async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
     let aws = Clients::new(&moto, REGION);
     let dir = tempfile::tempdir().expect("tempdir");
     let stack = common::unique("kill");
-    let (vpc, subnets) = public_network(&moto, REGION, 52).await;
     // A new work pool per cycle, so its creation is a step every time (destroy leaves
     // Prefect's pools alone).
     let profile_for = |cycle: usize| {
-        write_self_hosted_profile(
-            dir.path(),
-            &stack,
-            REGION,
-            &format!("{prefect_relay}/api"),
-            &format!("ecs-{stack}-{cycle}"),
-            &vpc,
-            &subnets,
-            "",
-        )
-        .to_string_lossy()
-        .into_owned()
+        let text = format!(
+            "stack = \"{stack}\"\n\n[aws]\nregion = \"{REGION}\"\n\n[prefect]\n\
+             api_url = \"{prefect_relay}/api\"\nwork_pool = \"ecs-{stack}-{cycle}\"\n\
+             credential = \"auth-string\"\n\n[network]\ncreate = \"nat\"\n"
+        );
+        let path = dir.path().join(format!("{stack}.toml"));
+        std::fs::write(&path, text).expect("profile written");
+        path.to_string_lossy().into_owned()
     };
 
     // The steps as deploy reports them, from one deploy that runs to the end.

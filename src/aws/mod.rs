@@ -19,6 +19,7 @@ mod observer;
 pub mod profiles;
 pub mod readback;
 pub mod runs;
+pub mod stack_network;
 pub mod status;
 
 pub use apply::{ApplyError, ApplyOutcome};

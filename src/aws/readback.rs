@@ -86,6 +86,7 @@ impl AwsContext {
             events_queue,
             events_dead_letter_queue,
             events_rule,
+            network,
         ) = tokio::try_join!(
             self.observe_secret(spec, key),
             self.observe_role(&exec_name, EXECUTION_INLINE_POLICY, stack),
@@ -98,6 +99,12 @@ impl AwsContext {
             self.observe_queue(&queue_name, stack),
             self.observe_queue(&dead_letter_name, stack),
             self.observe_rule(&rule_name, stack),
+            async {
+                match &spec.owned_network {
+                    Some(_) => self.observe_stack_network(stack).await.map(Some),
+                    None => Ok(None),
+                }
+            },
         )?;
         Ok(Observed {
             account_id: identity.account.clone(),
@@ -115,6 +122,7 @@ impl AwsContext {
             events_rule,
             work_pool: None,
             work_pool_note: None,
+            network,
         })
     }
 

@@ -10,6 +10,18 @@ use super::{CommandError, load_profile, print_out};
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<(), CommandError> {
     let loaded = load_profile(global, args.profile.as_deref())?;
+    if let Some(owned) = &loaded.spec.owned_network {
+        return Err(CommandError::bad_input(
+            format!(
+                "profile {} makes its own network (create = \"{}\"), and export does not \
+                 write a network yet: the template would have no VPC or subnets to run in.",
+                loaded.name,
+                crate::network::shape_name(owned.shape)
+            ),
+            "Deploy once, then copy the VPC and subnet ids `prefect-tui discover` shows into a \
+             copy of the profile (vpc_id, subnet_ids instead of create) and export that.",
+        ));
+    }
     // The same render as deploy's: a customization that fails is said at its place.
     loaded.render(&crate::stack::RenderContext::placeholders(
         &loaded.spec,

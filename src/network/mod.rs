@@ -8,10 +8,15 @@
 mod egress;
 mod recommend;
 mod report;
+mod shape;
 
 pub use egress::{Egress, EgressVerdict, REQUIRED_INTERFACE_SERVICES, subnet_verdict};
 pub use recommend::recommend_subnets;
 pub use report::{DiscoveryReport, SubnetReport, VpcReport};
+pub use shape::{
+    COST_BASIS, Cidr, INTERFACE_ENDPOINTS, Layout, PlannedSubnet, choose_cidr, cost_line,
+    monthly_cost, promised_egress, shape_from_name, shape_name,
+};
 
 /// Everything discovery read from one region, in the order AWS returned it.
 #[derive(Debug, Clone, Default, PartialEq)]

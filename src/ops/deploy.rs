@@ -9,13 +9,14 @@
 use std::time::{Duration, SystemTime};
 
 use crate::aws::{ApplyError, ApplyOutcome, AwsContext, AwsSettings, Identity};
-use crate::network::{Egress, subnet_verdict};
+use crate::network::{Egress, Layout, promised_egress, subnet_verdict};
 use crate::prefect::PrefectClient;
 use crate::secret::SecretValue;
 use crate::stack::desired::{Desired, desired};
+use crate::stack::network::{ObservedNetwork, network_changes};
 use crate::stack::observed::Observed;
 use crate::stack::plan::{Action, Plan, Resource, plan};
-use crate::stack::{StackSpec, assign_public_ip};
+use crate::stack::{StackSpec, assign_public_ip, endpoints_image_problem, is_regional_ecr};
 
 use super::OpsError;
 use super::connect::prefect_client;
@@ -37,6 +38,59 @@ pub struct Prepared {
     pub verdicts: Vec<(String, Egress)>,
     /// The Prefect API, with the credential the worker will use.
     pub prefect: PrefectClient,
+    /// The profile's spec, in the VPC and subnets of the stack's own network once they
+    /// exist (the profile's spec itself when it brings its network).
+    pub spec: StackSpec,
+    /// The stack's own network's range and subnets, when the profile makes one.
+    pub layout: Option<Layout>,
+}
+
+impl Prepared {
+    /// Whether the stack's own network has parts to make first.
+    pub fn network_pending(&self) -> bool {
+        self.layout.is_some()
+            && self
+                .plan
+                .changes
+                .iter()
+                .any(|c| is_network(c.resource) && c.action != Action::Noop)
+    }
+}
+
+/// The plan rows of the stack's own network.
+pub fn is_network(resource: Resource) -> bool {
+    matches!(
+        resource,
+        Resource::Vpc
+            | Resource::Subnets
+            | Resource::InternetGateway
+            | Resource::NatGateway
+            | Resource::RouteTables
+            | Resource::VpcEndpoints
+    )
+}
+
+/// For a profile that makes its network: reads what exists of it, decides its range (a
+/// clash is bad input), and returns the spec in its VPC and subnets when they exist.
+async fn resolve_network(
+    aws: &AwsContext,
+    spec: &StackSpec,
+) -> Result<(StackSpec, Option<(ObservedNetwork, Layout)>), OpsError> {
+    let Some(owned) = &spec.owned_network else {
+        return Ok((spec.clone(), None));
+    };
+    let net = aws.observe_stack_network(&spec.names.stack).await?;
+    let layout =
+        crate::stack::network::layout(owned, &net).map_err(|message| OpsError::BadInput {
+            message,
+            hint: "Fix `create` or `cidr` under [network] in the profile.".to_owned(),
+        })?;
+    let mut resolved = spec.clone();
+    if let Some(vpc) = &net.vpc {
+        resolved.vpc_id = vpc.id.clone();
+        resolved.subnet_ids = net.worker_subnet_ids(&layout).unwrap_or_default();
+    }
+    Ok((resolved, Some((net, layout))))
 }
 
 /// Checks the profile's VPC and subnets against the account and judges each subnet.
@@ -108,11 +162,56 @@ pub async fn prepare_in(
     overwrite_pool_defaults: bool,
 ) -> Result<Prepared, OpsError> {
     let identity = aws.identity().await?;
-    let (verdicts, mut observed) = tokio::try_join!(check_network(&aws, spec, &identity), async {
-        aws.observe(spec, &identity, key)
-            .await
-            .map_err(OpsError::from)
-    },)?;
+    let (resolved, network) = resolve_network(&aws, spec).await?;
+    let spec = &resolved;
+    // A network still to be made is judged by what its shape promises; once made, by
+    // discovery like any other (so a route removed by hand shows).
+    let promised = network.as_ref().and_then(|(net, layout)| {
+        let complete = network_changes(&spec.names, layout, net, net.taken.len())
+            .iter()
+            .all(|c| c.action == Action::Noop);
+        (!complete).then(|| {
+            layout
+                .worker_subnets()
+                .map(|s| {
+                    (
+                        format!("{} (to be made)", s.role),
+                        promised_egress(layout.shape),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let (verdicts, mut observed) = match promised {
+        Some(verdicts) => (
+            verdicts,
+            aws.observe(spec, &identity, key)
+                .await
+                .map_err(OpsError::from)?,
+        ),
+        None => tokio::try_join!(check_network(&aws, spec, &identity), async {
+            aws.observe(spec, &identity, key)
+                .await
+                .map_err(OpsError::from)
+        },)?,
+    };
+    let layout = network.map(|(net, layout)| {
+        observed.network = Some(net);
+        layout
+    });
+    if verdicts.iter().any(|(_, e)| *e == Egress::Endpoints)
+        && !is_regional_ecr(&spec.image, &spec.region)
+    {
+        return Err(OpsError::BadInput {
+            message: format!(
+                "the worker's subnets reach AWS only through VPC endpoints: {}",
+                endpoints_image_problem(&spec.image, &spec.region)
+            ),
+            hint: "Set `image` under [worker] to an ECR image in the stack's region, or choose \
+                   subnets marked nat or public."
+                .to_owned(),
+        });
+    }
     let public_ip =
         assign_public_ip(spec.public_ip, &verdicts).map_err(|message| OpsError::BadInput {
             message,
@@ -132,6 +231,8 @@ pub async fn prepare_in(
         plan,
         assign_public_ip: public_ip,
         verdicts,
+        spec: resolved,
+        layout,
     })
 }
 
@@ -211,6 +312,50 @@ pub async fn deploy(
     progress: &Progress,
 ) -> Result<DeployReport, DeployError> {
     check_key(prepared, spec, options.key)?;
+    let (Some(layout), true) = (&prepared.layout, prepared.network_pending()) else {
+        return deploy_stack(prepared, options, progress).await;
+    };
+    // The network first; then everything else is planned again inside it (the rows shown
+    // are the same: what did not exist before the network does not exist in it either).
+    let empty = ObservedNetwork::default();
+    let net = prepared.observed.network.as_ref().unwrap_or(&empty);
+    if let Err(failure) = prepared
+        .aws
+        .apply_network(&prepared.spec, layout, net, &prepared.plan, progress)
+        .await
+    {
+        let existing = exists::read(&prepared.aws, &prepared.spec, &prepared.identity).await;
+        return Err(DeployError::Apply {
+            error: ApplyError::Failed {
+                failures: vec![failure],
+            },
+            existing,
+        });
+    }
+    let again = match prepare_in(
+        prepared.aws.clone(),
+        spec,
+        options.key,
+        options.overwrite_pool_defaults,
+    )
+    .await
+    {
+        Ok(again) => again,
+        Err(error) => {
+            let existing = exists::read(&prepared.aws, &prepared.spec, &prepared.identity).await;
+            return Err(DeployError::Pool { error, existing });
+        }
+    };
+    deploy_stack(&again, options, progress).await
+}
+
+/// `deploy` once the stack's network (if it makes one) exists.
+async fn deploy_stack(
+    prepared: &Prepared,
+    options: DeployOptions<'_>,
+    progress: &Progress,
+) -> Result<DeployReport, DeployError> {
+    let spec = &prepared.spec;
     let mut since: Option<SystemTime> = None;
     let applied = if prepared.plan.is_noop() {
         None

@@ -40,7 +40,8 @@ pub fn survey(ctx: &StackContext, spec: &StackSpec, force_delete_secret: bool) -
         || observed
             .service
             .as_ref()
-            .is_some_and(|s| s.status != "INACTIVE");
+            .is_some_and(|s| s.status != "INACTIVE")
+        || observed.network.as_ref().is_some_and(|n| !n.is_empty());
     Survey {
         anything,
         existing: exists::account(spec, observed),
@@ -69,11 +70,17 @@ pub async fn destroy(
     // The verify deployment first, while the stack's credential still reads the API; a
     // Prefect that cannot be reached does not stop the destroy, and is said.
     let prefect_side = super::verify::remove_deployment(&ctx.prefect, spec).await;
-    match ctx
+    let mut result = ctx
         .aws
         .destroy(spec, &ctx.observed, force_delete_secret, progress)
-        .await
+        .await;
+    // The stack's own network last, once nothing of the stack is left in it.
+    if let (Ok(_), Some(net)) = (&result, &ctx.observed.network)
+        && let Err(failure) = ctx.aws.destroy_network(spec, net, progress).await
     {
+        result = Err(vec![failure]);
+    }
+    match result {
         Ok(mut outcome) => {
             match prefect_side {
                 Ok(removed) => outcome.removed_in_prefect = removed,

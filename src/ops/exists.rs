@@ -3,6 +3,7 @@
 
 use crate::aws::{AwsContext, Identity};
 use crate::stack::StackSpec;
+use crate::stack::network::{ObservedNetwork, parts};
 use crate::stack::observed::Observed;
 use crate::stack::plan::Resource;
 
@@ -40,6 +41,9 @@ pub fn account(spec: &StackSpec, o: &Observed) -> WhatExists {
         }
     };
     let mut rows = Vec::new();
+    if let Some(net) = &o.network {
+        network_rows(spec, net, &mut rows);
+    }
     if let Some(name) = &spec.secret_name {
         let standing = match &o.secret {
             Some(s) if s.pending_deletion => Standing::ScheduledForDeletion,
@@ -112,6 +116,32 @@ pub fn account(spec: &StackSpec, o: &Observed) -> WhatExists {
         });
     }
     WhatExists::Read(rows)
+}
+
+/// The stack's own network, part by part: the parts its shape has, and any other found.
+fn network_rows(spec: &StackSpec, net: &ObservedNetwork, rows: &mut Vec<ExistingResource>) {
+    let Some(owned) = &spec.owned_network else {
+        return;
+    };
+    for (resource, name) in parts(&spec.names, owned.shape) {
+        let exists = match resource {
+            Resource::Vpc => net.vpc.is_some(),
+            Resource::Subnets => !net.subnets.is_empty(),
+            Resource::InternetGateway => net.internet_gateway.is_some(),
+            Resource::NatGateway => net.nat_gateway.is_some() || !net.addresses.is_empty(),
+            Resource::RouteTables => !net.route_tables.is_empty(),
+            _ => !net.endpoints.is_empty() || net.endpoint_group.is_some(),
+        };
+        rows.push(ExistingResource {
+            resource,
+            name,
+            standing: if exists {
+                Standing::Exists
+            } else {
+                Standing::NotCreated
+            },
+        });
+    }
 }
 
 /// Reads the stack back from AWS and gives its account.

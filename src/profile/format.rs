@@ -73,13 +73,35 @@ impl Credential {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSection {
+    /// An existing VPC; empty when `create` makes one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub vpc_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subnet_ids: Vec<String>,
+    /// Make a network for the stack (destroyed with it) instead of using `vpc_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<NetworkShape>,
+    /// The made network's IPv4 range (a /16 to /24); chosen clear of the account's VPCs
+    /// when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
     #[serde(default)]
     pub public_ip: PublicIp,
     /// An existing cluster to use instead of creating one; it is never deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+}
+
+/// A network the stack makes for itself, in two availability zones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkShape {
+    /// Public subnets and an internet gateway; the workers get public IPs. No NAT.
+    Public,
+    /// Public subnets holding one NAT gateway, and private subnets for the workers.
+    Nat,
+    /// Private subnets with VPC endpoints and no internet: only a Prefect server inside AWS.
+    Endpoints,
 }
 
 /// Whether the worker's tasks get a public IP.

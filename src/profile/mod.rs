@@ -11,8 +11,8 @@ mod load;
 mod store;
 
 pub use format::{
-    AwsSection, Credential, Customization, NetworkSection, PatchTarget, PrefectSection, Profile,
-    PublicIp, WorkerSection,
+    AwsSection, Credential, Customization, NetworkSection, NetworkShape, PatchTarget,
+    PrefectSection, Profile, PublicIp, WorkerSection,
 };
 pub use load::{LocatedProblem, MAX_PROFILE_BYTES, ProfileError, locate_field, parse_profile};
 pub use store::{ProfileStore, check_profile_name, load_file};

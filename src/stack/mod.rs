@@ -9,6 +9,7 @@ pub mod diagnosis;
 pub mod drift;
 pub mod fargate;
 pub mod names;
+pub mod network;
 pub mod observed;
 pub mod observer;
 mod observer_plan;
@@ -30,8 +31,8 @@ pub use render::{
     render_customized, worker_command,
 };
 pub use spec::{
-    ClusterChoice, LOG_RETENTION_DAYS, PatchStep, SpecProblem, StackSpec, check_stack_name,
-    is_aws_id,
+    ClusterChoice, LOG_RETENTION_DAYS, OwnedNetwork, PatchStep, SpecProblem, StackSpec,
+    check_stack_name, endpoints_image_problem, is_aws_id, is_regional_ecr,
 };
 
 #[cfg(test)]

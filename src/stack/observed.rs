@@ -27,6 +27,8 @@ pub struct Observed {
     pub work_pool: Option<ObservedPool>,
     /// Why the pool was not read (the Prefect API is not reachable from here).
     pub work_pool_note: Option<String>,
+    /// The stack's own network; `None` when the profile brings its VPC.
+    pub network: Option<super::network::ObservedNetwork>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

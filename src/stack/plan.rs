@@ -21,6 +21,12 @@ use super::spec::{ClusterChoice, StackSpec};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resource {
+    Vpc,
+    Subnets,
+    InternetGateway,
+    NatGateway,
+    RouteTables,
+    VpcEndpoints,
     Secret,
     ExecutionRole,
     TaskRole,
@@ -38,6 +44,12 @@ pub enum Resource {
 impl Resource {
     pub fn as_str(self) -> &'static str {
         match self {
+            Resource::Vpc => "vpc",
+            Resource::Subnets => "subnets",
+            Resource::InternetGateway => "internet_gateway",
+            Resource::NatGateway => "nat_gateway",
+            Resource::RouteTables => "route_tables",
+            Resource::VpcEndpoints => "vpc_endpoints",
             Resource::Secret => "secret",
             Resource::ExecutionRole => "execution_role",
             Resource::TaskRole => "task_role",
@@ -56,6 +68,12 @@ impl Resource {
     /// Words for people.
     pub fn label(self) -> &'static str {
         match self {
+            Resource::Vpc => "VPC",
+            Resource::Subnets => "subnets",
+            Resource::InternetGateway => "internet gateway",
+            Resource::NatGateway => "NAT gateway",
+            Resource::RouteTables => "route tables",
+            Resource::VpcEndpoints => "VPC endpoints",
             Resource::Secret => "API key secret",
             Resource::ExecutionRole => "execution role",
             Resource::TaskRole => "worker task role",
@@ -159,6 +177,17 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut force_new_deployment = false;
     let mut values: Vec<(Resource, Vec<FieldChange>)> = Vec::new();
+    if let (Some(owned), Some(net)) = (&spec.owned_network, &observed.network) {
+        match super::network::layout(owned, net) {
+            Ok(layout) => changes.extend(super::network::network_changes(
+                &spec.names,
+                &layout,
+                net,
+                net.taken.len(),
+            )),
+            Err(why) => conflicts.push(why),
+        }
+    }
     let mut push = |resource, name: String, action, fields: Vec<String>| {
         changes.push(Change {
             resource,

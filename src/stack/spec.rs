@@ -8,7 +8,7 @@ use super::fargate;
 use super::names::StackNames;
 use super::prefect_url::PrefectApi;
 use super::regions;
-use crate::profile::{Credential, PatchTarget, Profile, PublicIp};
+use crate::profile::{Credential, NetworkSection, NetworkShape, PatchTarget, Profile, PublicIp};
 
 /// CloudWatch Logs accepts only these retention periods.
 pub const LOG_RETENTION_DAYS: [u32; 22] = [
@@ -42,6 +42,14 @@ impl ClusterChoice {
     }
 }
 
+/// A network the stack makes and destroys: its shape, and the range asked for (chosen
+/// clear of the account's VPCs when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedNetwork {
+    pub shape: NetworkShape,
+    pub cidr: Option<crate::network::Cidr>,
+}
+
 /// A validated customization, ready to apply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchStep {
@@ -59,8 +67,12 @@ pub struct StackSpec {
     pub credential: Credential,
     /// The Secrets Manager secret's name; `None` when the credential is `none`.
     pub secret_name: Option<String>,
+    /// The VPC and subnets the worker runs in. For a network the stack makes, both are
+    /// empty until it exists: `with_network` fills them from what was read or made.
     pub vpc_id: String,
     pub subnet_ids: Vec<String>,
+    /// Set when the stack makes its own network (`create` under [network]).
+    pub owned_network: Option<OwnedNetwork>,
     pub public_ip: PublicIp,
     pub cluster: ClusterChoice,
     pub image: String,
@@ -132,36 +144,13 @@ impl StackSpec {
         }
 
         let net = &profile.network;
-        if !is_aws_id(&net.vpc_id, "vpc") {
-            problem(
-                "network.vpc_id",
-                format!(
-                    "'{}' is not a VPC id (they look like vpc-0abc1234def567890)",
-                    net.vpc_id
-                ),
-            );
-        }
-        if net.subnet_ids.is_empty() {
-            problem(
-                "network.subnet_ids",
-                "no subnets: list at least one (two in different zones is better); \
-                 `prefect-tui discover` recommends some"
-                    .to_owned(),
-            );
-        }
-        for (i, id) in net.subnet_ids.iter().enumerate() {
-            if !is_aws_id(id, "subnet") {
-                problem(
-                    &format!("network.subnet_ids[{i}]"),
-                    format!("'{id}' is not a subnet id (they look like subnet-0abc1234def567890)"),
-                );
-            } else if net.subnet_ids[..i].contains(id) {
-                problem(
-                    &format!("network.subnet_ids[{i}]"),
-                    format!("{id} is listed twice"),
-                );
+        let owned_network = match net.create {
+            Some(shape) => check_owned_network(net, shape, prefect.as_ref(), &mut problem),
+            None => {
+                check_existing_network(net, &mut problem);
+                None
             }
-        }
+        };
         let cluster = match &net.cluster {
             Some(name) => {
                 if let Err(m) = check_cluster_name(name) {
@@ -209,6 +198,16 @@ impl StackSpec {
             );
         }
 
+        if let Some(owned) = &owned_network
+            && owned.shape == NetworkShape::Endpoints
+            && !is_regional_ecr(&w.image, &profile.aws.region)
+        {
+            problem(
+                "worker.image",
+                endpoints_image_problem(&w.image, &profile.aws.region),
+            );
+        }
+
         let mut customizations = Vec::new();
         for (i, c) in profile.customizations.iter().enumerate() {
             match super::customize::parse_operation(c) {
@@ -231,6 +230,7 @@ impl StackSpec {
                 secret_name,
                 vpc_id: net.vpc_id.clone(),
                 subnet_ids: net.subnet_ids.clone(),
+                owned_network,
                 public_ip: net.public_ip,
                 cluster,
                 image: w.image.clone(),
@@ -243,6 +243,107 @@ impl StackSpec {
             _ => Err(problems),
         }
     }
+}
+
+impl StackSpec {
+    /// The same spec, running in the VPC and subnets the stack's own network has.
+    pub fn with_network(&self, vpc_id: &str, subnet_ids: Vec<String>) -> StackSpec {
+        StackSpec {
+            vpc_id: vpc_id.to_owned(),
+            subnet_ids,
+            ..self.clone()
+        }
+    }
+}
+
+fn check_existing_network(net: &NetworkSection, problem: &mut impl FnMut(&str, String)) {
+    if net.cidr.is_some() {
+        problem(
+            "network.cidr",
+            "`cidr` is for a network the stack makes; add create = \"public\", \"nat\" or \
+             \"endpoints\", or remove it"
+                .to_owned(),
+        );
+    }
+    if !is_aws_id(&net.vpc_id, "vpc") {
+        let message = if net.vpc_id.is_empty() {
+            "no VPC: set vpc_id (`prefect-tui discover` lists them), or create = \"public\", \
+             \"nat\" or \"endpoints\" to make one for the stack"
+                .to_owned()
+        } else {
+            format!(
+                "'{}' is not a VPC id (they look like vpc-0abc1234def567890)",
+                net.vpc_id
+            )
+        };
+        problem("network.vpc_id", message);
+    }
+    if net.subnet_ids.is_empty() {
+        problem(
+            "network.subnet_ids",
+            "no subnets: list at least one (two in different zones is better); \
+             `prefect-tui discover` recommends some"
+                .to_owned(),
+        );
+    }
+    for (i, id) in net.subnet_ids.iter().enumerate() {
+        if !is_aws_id(id, "subnet") {
+            problem(
+                &format!("network.subnet_ids[{i}]"),
+                format!("'{id}' is not a subnet id (they look like subnet-0abc1234def567890)"),
+            );
+        } else if net.subnet_ids[..i].contains(id) {
+            problem(
+                &format!("network.subnet_ids[{i}]"),
+                format!("{id} is listed twice"),
+            );
+        }
+    }
+}
+
+fn check_owned_network(
+    net: &NetworkSection,
+    shape: NetworkShape,
+    prefect: Option<&PrefectApi>,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<OwnedNetwork> {
+    if !net.vpc_id.is_empty() || !net.subnet_ids.is_empty() {
+        problem(
+            "network.create",
+            "`create` makes a network for the stack, so vpc_id and subnet_ids must not be set; \
+             keep one or the other"
+                .to_owned(),
+        );
+    }
+    if shape == NetworkShape::Endpoints && prefect.is_some_and(PrefectApi::is_cloud) {
+        problem(
+            "network.create",
+            "a network with VPC endpoints has no internet, and Prefect Cloud is on the internet; \
+             use create = \"nat\" (or \"public\") for Prefect Cloud"
+                .to_owned(),
+        );
+    }
+    if shape == NetworkShape::Public && net.public_ip == PublicIp::Disabled {
+        problem(
+            "network.public_ip",
+            "workers in a public network reach the internet only with a public IP; remove \
+             public_ip = \"disabled\" or use create = \"nat\""
+                .to_owned(),
+        );
+    }
+    let cidr = match net
+        .cidr
+        .as_deref()
+        .map(crate::network::Cidr::parse_for_network)
+    {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(m)) => {
+            problem("network.cidr", m);
+            None
+        }
+    };
+    Some(OwnedNetwork { shape, cidr })
 }
 
 /// Stack names end up in IAM role names (64 characters at most), log group names and
@@ -301,6 +402,30 @@ fn check_cluster_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether an image comes from ECR in `region`: the only registry a subnet without a route
+/// out reaches (through its endpoints).
+pub fn is_regional_ecr(image: &str, region: &str) -> bool {
+    let host = image.split('/').next().unwrap_or_default();
+    let Some((account, rest)) = host.split_once(".dkr.ecr.") else {
+        return false;
+    };
+    account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && image.contains('/')
+        && (rest == format!("{region}.amazonaws.com")
+            || rest == format!("{region}.amazonaws.com.cn"))
+}
+
+/// Why an image from elsewhere cannot run without internet, and how to bring it into ECR.
+pub fn endpoints_image_problem(image: &str, region: &str) -> String {
+    format!(
+        "'{image}' cannot be pulled without internet: VPC endpoints reach only ECR in {region}. \
+         Copy the image there (`docker pull {image}`, `docker tag` it as \
+         <account>.dkr.ecr.{region}.amazonaws.com/prefect-aws:<tag>, `docker push`), or add an \
+         ECR pull-through cache rule, and set worker.image to it"
+    )
 }
 
 /// `vpc-0abc...`: the prefix, a hyphen, then hexadecimal digits.

@@ -260,4 +260,94 @@ pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
             "no active service of {stack}"
         );
     }
+    assert_no_network_of(aws, stack).await;
+}
+
+/// Fails unless nothing of the stack's own network is left: VPC, subnets, gateways, the
+/// NAT gateway's address, route tables, endpoints (a deleted NAT gateway or endpoint may
+/// still be listed, in state deleted).
+pub async fn assert_no_network_of(aws: &Clients, stack: &str) {
+    let tag = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("tag:prefect-tui:stack")
+            .values(stack)
+            .build()
+    };
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(tag())
+        .send()
+        .await
+        .expect("vpcs");
+    assert!(vpcs.vpcs().is_empty(), "no VPC of {stack}: {vpcs:?}");
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(tag())
+        .send()
+        .await
+        .expect("subnets");
+    assert!(subnets.subnets().is_empty(), "no subnet of {stack}");
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(tag())
+        .send()
+        .await
+        .expect("igws");
+    assert!(
+        igws.internet_gateways().is_empty(),
+        "no internet gateway of {stack}"
+    );
+    let addresses = aws
+        .ec2
+        .describe_addresses()
+        .filters(tag())
+        .send()
+        .await
+        .expect("eips");
+    assert!(addresses.addresses().is_empty(), "no elastic IP of {stack}");
+    let tables = aws
+        .ec2
+        .describe_route_tables()
+        .filters(tag())
+        .send()
+        .await
+        .expect("tables");
+    assert!(
+        tables.route_tables().is_empty(),
+        "no route table of {stack}"
+    );
+    let nats = aws.ec2.describe_nat_gateways().send().await.expect("nats");
+    let live_nats: Vec<_> = nats
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.tags().iter().any(|t| t.value() == Some(stack)))
+        .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+        .collect();
+    assert!(
+        live_nats.is_empty(),
+        "no NAT gateway of {stack}: {live_nats:?}"
+    );
+    let endpoints = aws
+        .ec2
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .expect("endpoints");
+    let live: Vec<_> = endpoints
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| e.tags().iter().any(|t| t.value() == Some(stack)))
+        .filter(|e| {
+            !matches!(
+                e.state()
+                    .map(|s| s.as_str().to_ascii_lowercase())
+                    .as_deref(),
+                Some("deleted") | Some("deleting")
+            )
+        })
+        .collect();
+    assert!(live.is_empty(), "no VPC endpoint of {stack}: {live:?}");
 }

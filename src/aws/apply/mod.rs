@@ -54,7 +54,7 @@ pub enum ApplyError {
     Render(#[from] RenderError),
 }
 
-fn stack_tags(stack: &str) -> [(&'static str, String); 2] {
+pub(super) fn stack_tags(stack: &str) -> [(&'static str, String); 2] {
     [
         (STACK_TAG, stack.to_owned()),
         (MANAGED_BY_TAG, MANAGED_BY_VALUE.to_owned()),

@@ -163,6 +163,7 @@ impl WizardApp {
                 cursor: 0,
                 chosen: Vec::new(),
                 pane: Pane::Subnets,
+                create: None,
             },
             worker,
             review: ReviewForm {

@@ -4,8 +4,8 @@
 
 use crate::network::{DiscoveryReport, Egress, VpcReport};
 use crate::profile::{
-    AwsSection, Credential, Customization, NetworkSection, PrefectSection, Profile, PublicIp,
-    WorkerSection,
+    AwsSection, Credential, Customization, NetworkSection, NetworkShape, PrefectSection, Profile,
+    PublicIp, WorkerSection,
 };
 use crate::secret::SecretValue;
 use crate::stack::regions;
@@ -207,6 +207,8 @@ pub struct Answers {
     pub credential: Credential,
     pub vpc_id: String,
     pub subnet_ids: Vec<String>,
+    /// A network the stack makes instead of `vpc_id` and `subnet_ids`.
+    pub create_network: Option<NetworkShape>,
     pub worker: WorkerAnswers,
     pub customizations: Vec<Customization>,
 }
@@ -229,6 +231,8 @@ pub fn build_profile(a: &Answers) -> Result<(Profile, StackSpec), Problem> {
         network: NetworkSection {
             vpc_id: a.vpc_id.clone(),
             subnet_ids: a.subnet_ids.clone(),
+            create: a.create_network,
+            cidr: None,
             public_ip: PublicIp::Auto,
             cluster: None,
         },

@@ -55,10 +55,16 @@ impl WizardApp {
                 k("Ctrl-R", "show/hide key", "show key"),
                 k("Esc", "back", "back"),
             ],
+            Step::Network if self.network.create.is_some() => vec![
+                k("Enter", "continue with the new network", "next"),
+                k("n", "next shape / existing VPC", "shape"),
+                k("Esc", "back", "back"),
+            ],
             Step::Network if self.network.pane == Pane::Vpcs => vec![
                 k("Tab/Enter", "to the subnets", "to subnets"),
                 k("↑/↓", "choose VPC", "VPC"),
                 k("r", "rediscover", "reread"),
+                k("n", "make a network", "new net"),
                 k("Esc", "back", "back"),
             ],
             Step::Network => vec![
@@ -68,6 +74,7 @@ impl WizardApp {
                 k("↑/↓", "move", "move"),
                 k("Esc", "back", "back"),
                 k("r", "rediscover", "reread"),
+                k("n", "make a network", "new net"),
             ],
             Step::Worker => vec![
                 k("Tab", "next field", "next"),

@@ -108,6 +108,8 @@ pub struct NetworkForm {
     pub cursor: usize,
     pub chosen: Vec<String>,
     pub pane: Pane,
+    /// The stack makes this network instead of using the VPCs above (`n` cycles it).
+    pub create: Option<crate::profile::NetworkShape>,
 }
 
 impl NetworkForm {

@@ -42,6 +42,9 @@ pub fn help_text(step: Step) -> &'static [&'static str] {
             "The recommended subnets are chosen already. Space adds or removes one;",
             "an isolated subnet is refused with the reason.",
             "A worker behind endpoints only reaches a Prefect API inside the VPC.",
+            "n makes a network for the stack instead (again: the next shape, then none):",
+            "public (no NAT), nat (one NAT gateway) or endpoints (no internet), each with",
+            "its monthly cost; it is made on deploy and removed by destroy.",
         ],
         Step::Worker => &[
             "The stack's name names and tags every resource (prefect-tui-<stack>-...).",

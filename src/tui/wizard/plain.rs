@@ -386,6 +386,7 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> Result<(), Comman
         credential,
         vpc_id,
         subnet_ids,
+        create_network: None,
         worker,
         customizations: Vec::new(),
     };

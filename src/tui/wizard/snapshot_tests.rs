@@ -383,6 +383,51 @@ fn step_3_network_with_verdicts_and_an_isolated_subnet_refused() {
 }
 
 #[test]
+fn step_3_when_nothing_fits_the_three_networks_are_offered_with_their_cost() {
+    let mut app = at_prefect_checked();
+    app.on_key(key(KeyCode::Enter));
+    let mut nothing = report();
+    nothing.vpcs.remove(0);
+    app.on_msg(Msg::Discovered(Ok(nothing)));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("No subnet fits: press n"), "{screen}");
+    assert!(
+        screen.contains("about $36.50/month"),
+        "the NAT shape's cost: {screen}"
+    );
+    snap("wizard_3_network_nothing_fits", &app);
+
+    // n: the public shape, then nat; Enter goes on without a subnet of the VPCs.
+    app.on_key(key(KeyCode::Char('n')));
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.network.create, Some(crate::profile::NetworkShape::Nat));
+    snap("wizard_3_network_nat_chosen", &app);
+    let answers = app.answers();
+    assert_eq!(
+        answers.create_network,
+        Some(crate::profile::NetworkShape::Nat)
+    );
+    assert!(answers.vpc_id.is_empty() && answers.subnet_ids.is_empty());
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.step, Step::Worker);
+    let (profile, spec) =
+        crate::tui::wizard::checks::build_profile(&app.answers()).expect("a valid profile");
+    assert_eq!(
+        profile.network.create,
+        Some(crate::profile::NetworkShape::Nat)
+    );
+    assert!(spec.owned_network.is_some());
+
+    // Two more: endpoints, then back to the VPCs (and their subnets are chosen again).
+    let mut back = at_network();
+    for _ in 0..4 {
+        back.on_key(key(KeyCode::Char('n')));
+    }
+    assert_eq!(back.network.create, None);
+    assert_eq!(back.answers().subnet_ids.len(), 2);
+}
+
+#[test]
 fn step_4_worker_offers_valid_sizes_and_existing_pools() {
     let mut app = at_worker();
     for _ in 0..2 {

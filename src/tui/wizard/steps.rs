@@ -3,6 +3,7 @@
 //! so they are handled per step rather than from one table; `footer` lists the same
 //! keys per step for the bottom line and the help overlay.
 
+use crate::profile::NetworkShape;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{Exit, Step, WizardApp, Work};
@@ -186,6 +187,14 @@ impl WizardApp {
             .map(|v| v.subnets.len())
             .unwrap_or(0);
         match (self.network.pane, key.code) {
+            // A network of the stack's own: none, then each shape in turn.
+            (_, KeyCode::Char('n')) => {
+                self.network.create = next_shape(self.network.create);
+                self.problem = None;
+            }
+            (_, KeyCode::Enter) if self.network.create.is_some() => {
+                return self.enter(Step::Worker);
+            }
             (_, KeyCode::Char('r')) => {
                 self.network.report = None;
                 return self.enter(Step::Network);
@@ -230,6 +239,9 @@ impl WizardApp {
     }
 
     pub(super) fn toggle_subnet(&mut self) {
+        if self.network.create.is_some() {
+            return;
+        }
         let Some(subnet) = self
             .network
             .current_vpc()
@@ -322,12 +334,20 @@ impl WizardApp {
             region: self.aws.region.value.trim().to_owned(),
             prefect_url: self.prefect.url.value.trim().to_owned(),
             credential: self.prefect.credential_value(),
-            vpc_id: self
-                .network
-                .current_vpc()
-                .map(|v| v.id.clone())
-                .unwrap_or_default(),
-            subnet_ids: self.network.chosen.clone(),
+            vpc_id: match self.network.create {
+                Some(_) => String::new(),
+                None => self
+                    .network
+                    .current_vpc()
+                    .map(|v| v.id.clone())
+                    .unwrap_or_default(),
+            },
+            subnet_ids: if self.network.create.is_some() {
+                Vec::new()
+            } else {
+                self.network.chosen.clone()
+            },
+            create_network: self.network.create,
             worker: self.worker.answers(),
             customizations: self.review.customizations.clone(),
         }
@@ -483,5 +503,15 @@ impl WizardApp {
             }
             _ => None,
         }
+    }
+}
+
+/// The network choice after `current`: an existing VPC, then the three shapes.
+fn next_shape(current: Option<NetworkShape>) -> Option<NetworkShape> {
+    match current {
+        None => Some(NetworkShape::Public),
+        Some(NetworkShape::Public) => Some(NetworkShape::Nat),
+        Some(NetworkShape::Nat) => Some(NetworkShape::Endpoints),
+        Some(NetworkShape::Endpoints) => None,
     }
 }

@@ -7,7 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use crate::network::Egress;
+use crate::network::{COST_BASIS, Egress, cost_line, shape_name};
+use crate::profile::NetworkShape;
 use crate::tui::wizard::app::WizardApp;
 use crate::tui::wizard::forms::Pane;
 
@@ -54,16 +55,24 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         frame.render_widget(Paragraph::new(text), area);
         return;
     };
-    if report.vpcs.is_empty() {
-        frame.render_widget(
-            Paragraph::new(format!(
-                "There is no VPC in account {} in {}. Create one (with subnets that reach the internet \
-                 through a NAT or internet gateway), then press r.",
+    let fits = report
+        .vpcs
+        .iter()
+        .any(|v| !v.recommended_subnets.is_empty());
+    if report.vpcs.is_empty() || form.create.is_some() {
+        let [top, offer] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+        let said = if report.vpcs.is_empty() {
+            format!(
+                "There is no VPC in account {} in {}: make one for the stack below, or create \
+                 one yourself and press r.",
                 report.account, report.region
-            ))
-            .wrap(Wrap { trim: true }),
-            area,
-        );
+            )
+        } else {
+            "The VPCs discovered here are not used: the stack makes its own network.".to_owned()
+        };
+        frame.render_widget(Paragraph::new(said).wrap(Wrap { trim: true }), top);
+        draw_offer(frame, offer, app, true);
         return;
     }
     let vpc_rows = report.vpcs.len().min(4) as u16;
@@ -72,7 +81,7 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         .map(|v| v.subnets.len())
         .unwrap_or(0)
         .max(1) as u16;
-    let [vpcs_area, subnets_area, why_area, _] = Layout::vertical([
+    let [vpcs_area, subnets_area, why_area, offer_area] = Layout::vertical([
         Constraint::Length(vpc_rows + 1),
         Constraint::Max(subnet_rows + 2),
         Constraint::Length(5),
@@ -209,4 +218,64 @@ pub(super) fn draw_network(frame: &mut Frame, area: Rect, app: &WizardApp) {
         None => Text::from("This VPC has no subnets."),
     };
     frame.render_widget(Paragraph::new(why).wrap(Wrap { trim: true }), why_area);
+    draw_offer(frame, offer_area, app, !fits);
+}
+
+/// The three networks the stack can make, with their monthly cost: in full when nothing
+/// discovered fits (or one is chosen), else as one line naming the key.
+fn draw_offer(frame: &mut Frame, area: Rect, app: &WizardApp, full: bool) {
+    if area.height == 0 {
+        return;
+    }
+    let chosen = app.network.create;
+    if !full {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                "n: make a network for the stack instead (public, nat or endpoints, cost shown)",
+                Style::default().fg(Color::DarkGray),
+            ))),
+            area,
+        );
+        return;
+    }
+    let workers = app
+        .worker
+        .answers()
+        .desired_count
+        .trim()
+        .parse()
+        .unwrap_or(1);
+    let mut lines = vec![Line::from(Span::styled(
+        match chosen {
+            None => {
+                "No subnet fits: press n to make a network for the stack (made on deploy, removed by destroy):"
+            }
+            Some(_) => "A network for the stack (n: next shape, then back to the VPCs):",
+        },
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
+    for shape in [
+        NetworkShape::Public,
+        NetworkShape::Nat,
+        NetworkShape::Endpoints,
+    ] {
+        let on = chosen == Some(shape);
+        let style = if on {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} {:<10}", if on { "▸" } else { " " }, shape_name(shape)),
+                style.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(cost_line(shape, workers), style),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(
+        format!("Prices: {COST_BASIS}. Two zones; a range clear of the account's VPCs."),
+        Style::default().fg(Color::DarkGray),
+    )));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

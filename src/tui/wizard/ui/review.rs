@@ -48,8 +48,21 @@ fn summary(profile: &Profile) -> Vec<Line<'static>> {
             ),
         ),
         row("Image", w.image.clone()),
-        row("VPC", profile.network.vpc_id.clone()),
-        row("Subnets", profile.network.subnet_ids.join(", ")),
+        match profile.network.create {
+            Some(shape) => row(
+                "Network",
+                format!(
+                    "made for the stack: {}, {}",
+                    crate::network::shape_name(shape),
+                    crate::network::cost_line(shape, w.desired_count)
+                ),
+            ),
+            None => row("VPC", profile.network.vpc_id.clone()),
+        },
+        match profile.network.create {
+            Some(_) => row("Subnets", "two zones, made on deploy".to_owned()),
+            None => row("Subnets", profile.network.subnet_ids.join(", ")),
+        },
         row(
             "Prefect",
             format!(
