@@ -65,7 +65,7 @@ fn profile_files_that_cannot_be_used_say_why_and_where() {
         (
             "missing field inside a section",
             missing_field.into_bytes(),
-            vec!["p.toml:10:1: missing field `vpc_id`"],
+            vec!["p.toml:10:1: network.vpc_id: no VPC: set vpc_id"],
         ),
         (
             "a list given as a string",

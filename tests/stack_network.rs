@@ -97,6 +97,10 @@ async fn shape_round_trip(shape: &str, worker: &str, egress: &[(&str, &str)]) {
     ] {
         assert!(planned.contains(row), "the plan shows {row:?}: {planned}");
     }
+    assert!(
+        planned.contains("cost: about $") && planned.contains("/month"),
+        "the plan says the network's monthly cost: {planned}"
+    );
     assert_no_network_of(&aws, &stack).await;
 
     let out = with_auth(

@@ -101,7 +101,7 @@ impl AwsContext {
             self.observe_rule(&rule_name, stack),
             async {
                 match &spec.owned_network {
-                    Some(_) => self.observe_stack_network(stack).await.map(Some),
+                    Some(_) => Box::pin(self.observe_stack_network(stack)).await.map(Some),
                     None => Ok(None),
                 }
             },

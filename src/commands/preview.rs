@@ -5,14 +5,30 @@
 use serde_json::{Value, json};
 
 use crate::cli::{DocumentFormat, GlobalArgs, PreviewArgs};
+use crate::network::{Cidr, Layout};
 use crate::stack::desired::desired;
+use crate::stack::network::part_name;
 use crate::stack::observed::Observed;
 use crate::stack::{PatchStep, RenderContext, StackSpec, observer, policies, redact};
 
 use super::{CommandError, load_profile, print_out};
 
 pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> {
-    let loaded = load_profile(global, args.profile.as_deref())?;
+    let mut loaded = load_profile(global, args.profile.as_deref())?;
+    // A network the stack makes has no ids before the deploy: its subnets by name.
+    if let Some(owned) = &loaded.spec.owned_network {
+        let layout = Layout::new(owned.shape, Cidr::parse("10.100.0.0/16").expect("a range"));
+        loaded.spec.subnet_ids = layout
+            .worker_subnets()
+            .map(|s| {
+                format!(
+                    "<{}: made on deploy>",
+                    part_name(&loaded.spec.names, &s.role)
+                )
+            })
+            .collect();
+        loaded.spec.vpc_id = format!("<{}: made on deploy>", part_name(&loaded.spec.names, "vpc"));
+    }
     let (name, spec) = (&loaded.name, &loaded.spec);
     let ctx = RenderContext::placeholders(spec, None);
     let rendered = loaded.render(&ctx)?;

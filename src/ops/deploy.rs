@@ -162,14 +162,20 @@ pub async fn prepare_in(
     overwrite_pool_defaults: bool,
 ) -> Result<Prepared, OpsError> {
     let identity = aws.identity().await?;
-    let (resolved, network) = resolve_network(&aws, spec).await?;
+    let (resolved, network) = Box::pin(resolve_network(&aws, spec)).await?;
     let spec = &resolved;
     // A network still to be made is judged by what its shape promises; once made, by
     // discovery like any other (so a route removed by hand shows).
     let promised = network.as_ref().and_then(|(net, layout)| {
-        let complete = network_changes(&spec.names, layout, net, net.taken.len())
-            .iter()
-            .all(|c| c.action == Action::Noop);
+        let complete = network_changes(
+            &spec.names,
+            layout,
+            net,
+            net.taken.len(),
+            spec.desired_count,
+        )
+        .iter()
+        .all(|c| c.action == Action::Noop);
         (!complete).then(|| {
             layout
                 .worker_subnets()
@@ -313,15 +319,19 @@ pub async fn deploy(
 ) -> Result<DeployReport, DeployError> {
     check_key(prepared, spec, options.key)?;
     let (Some(layout), true) = (&prepared.layout, prepared.network_pending()) else {
-        return deploy_stack(prepared, options, progress).await;
+        return Box::pin(deploy_stack(prepared, options, progress)).await;
     };
     // The network first; then everything else is planned again inside it (the rows shown
     // are the same: what did not exist before the network does not exist in it either).
     let empty = ObservedNetwork::default();
     let net = prepared.observed.network.as_ref().unwrap_or(&empty);
-    if let Err(failure) = prepared
-        .aws
-        .apply_network(&prepared.spec, layout, net, &prepared.plan, progress)
+    // Boxed, like the rest below: the futures are large, and a test's thread stack small.
+    if let Err(failure) =
+        Box::pin(
+            prepared
+                .aws
+                .apply_network(&prepared.spec, layout, net, &prepared.plan, progress),
+        )
         .await
     {
         let existing = exists::read(&prepared.aws, &prepared.spec, &prepared.identity).await;
@@ -332,12 +342,12 @@ pub async fn deploy(
             existing,
         });
     }
-    let again = match prepare_in(
+    let again = match Box::pin(prepare_in(
         prepared.aws.clone(),
         spec,
         options.key,
         options.overwrite_pool_defaults,
-    )
+    ))
     .await
     {
         Ok(again) => again,
@@ -346,7 +356,7 @@ pub async fn deploy(
             return Err(DeployError::Pool { error, existing });
         }
     };
-    deploy_stack(&again, options, progress).await
+    Box::pin(deploy_stack(&again, options, progress)).await
 }
 
 /// `deploy` once the stack's network (if it makes one) exists.

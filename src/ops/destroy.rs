@@ -76,7 +76,7 @@ pub async fn destroy(
         .await;
     // The stack's own network last, once nothing of the stack is left in it.
     if let (Ok(_), Some(net)) = (&result, &ctx.observed.network)
-        && let Err(failure) = ctx.aws.destroy_network(spec, net, progress).await
+        && let Err(failure) = Box::pin(ctx.aws.destroy_network(spec, net, progress)).await
     {
         result = Err(vec![failure]);
     }

@@ -170,7 +170,8 @@ fn field_offset(text: &str, field: &str) -> Option<usize> {
                 last_found = found.span().map(|s| s.start).or(last_found);
                 item = Some(found);
             }
-            None => return None,
+            // A key left out is pointed at by its section (`[network]`), when there is one.
+            None => return item.and(last_found),
         }
     }
     last_found
@@ -222,5 +223,10 @@ mod tests {
         assert_eq!(at("network.subnet_ids[1]"), Some((3, 20)));
         assert_eq!(at("customizations[1]").map(|p| p.0), Some(6));
         assert_eq!(at("worker.cpu"), None);
+        assert_eq!(
+            at("network.vpc_id"),
+            Some((2, 1)),
+            "a missing key: its section"
+        );
     }
 }

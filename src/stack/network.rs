@@ -2,7 +2,9 @@
 //! for it: what is missing of the shape the profile asks for. Pure; the reads and writes
 //! are `crate::aws::stack_network`.
 
-use crate::network::{Cidr, INTERFACE_ENDPOINTS, Layout, choose_cidr, shape_name};
+use crate::network::{
+    COST_BASIS, Cidr, INTERFACE_ENDPOINTS, Layout, choose_cidr, cost_line, shape_name,
+};
 use crate::profile::NetworkShape;
 
 use super::names::StackNames;
@@ -169,6 +171,7 @@ pub fn network_changes(
     layout: &Layout,
     observed: &ObservedNetwork,
     taken: usize,
+    workers: u32,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
     let mut push = |resource, name: String, fields: Vec<String>, exists: bool| {
@@ -196,6 +199,7 @@ pub fn network_changes(
                 layout.cidr
             ),
             format!("create = \"{}\", DNS names on", shape_name(shape)),
+            format!("cost: {} ({COST_BASIS})", cost_line(shape, workers)),
         ],
     };
     push(
@@ -482,7 +486,7 @@ mod tests {
             ),
         ] {
             let layout = Layout::new(shape, Cidr::parse("10.100.0.0/16").expect("a value"));
-            let changes = network_changes(&names, &layout, &none, 1);
+            let changes = network_changes(&names, &layout, &none, 1, 1);
             let want: Vec<_> = want.into_iter().map(|r| (r, Action::Create)).collect();
             assert_eq!(actions(&changes), want, "{shape:?}");
         }
@@ -521,7 +525,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let changes = network_changes(&names, &layout, &seen, 1);
+        let changes = network_changes(&names, &layout, &seen, 1, 1);
         assert_eq!(
             actions(&changes),
             vec![

@@ -184,6 +184,7 @@ pub fn plan(
                 &layout,
                 net,
                 net.taken.len(),
+                spec.desired_count,
             )),
             Err(why) => conflicts.push(why),
         }

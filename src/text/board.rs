@@ -7,22 +7,6 @@ use std::collections::BTreeMap;
 use crate::ops::progress::ProgressEvent;
 use crate::stack::plan::{Action, Resource};
 
-/// The order the stack's resources are listed in.
-pub const ORDER: [Resource; 12] = [
-    Resource::Secret,
-    Resource::ExecutionRole,
-    Resource::TaskRole,
-    Resource::LogGroup,
-    Resource::Cluster,
-    Resource::SecurityGroup,
-    Resource::EventsDeadLetterQueue,
-    Resource::EventsQueue,
-    Resource::EventRule,
-    Resource::TaskDefinition,
-    Resource::Service,
-    Resource::WorkPool,
-];
-
 pub fn past(action: Action) -> &'static str {
     match action {
         Action::Create => "created",
@@ -100,11 +84,10 @@ pub struct Board {
 }
 
 impl Board {
-    /// The rows in the stack's order.
+    /// The rows in the stack's order (`Resource`'s own: its network first, the work pool
+    /// last). Every resource a progress event names has its row: none is left off a list.
     pub fn rows(&self) -> impl Iterator<Item = (Resource, &Row)> {
-        ORDER
-            .iter()
-            .filter_map(|r| self.rows.get(r).map(|row| (*r, row)))
+        self.rows.iter().map(|(r, row)| (*r, row))
     }
 
     pub fn any_running(&self) -> bool {
@@ -185,5 +168,37 @@ impl Board {
             // A phase of the whole operation, not a row.
             ProgressEvent::Applied { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_s_rows_are_shown_first_and_none_is_left_off() {
+        let mut board = Board::default();
+        for (resource, name) in [
+            (Resource::Service, "svc"),
+            (Resource::NatGateway, "nat"),
+            (Resource::Secret, "secret"),
+            (Resource::Vpc, "vpc"),
+        ] {
+            board.apply(&ProgressEvent::Started {
+                resource,
+                action: Action::Create,
+                name: name.to_owned(),
+            });
+        }
+        let listed: Vec<Resource> = board.rows().map(|(r, _)| r).collect();
+        assert_eq!(
+            listed,
+            vec![
+                Resource::Vpc,
+                Resource::NatGateway,
+                Resource::Secret,
+                Resource::Service
+            ]
+        );
     }
 }
