@@ -80,14 +80,9 @@ impl StackModel {
         let task_role_arn = Token::TaskRoleArn.marker();
         let secret_arn = spec.secret_name.as_ref().map(|_| Token::SecretArn.marker());
         let security_group_id = Token::SecurityGroupId.marker();
-        let cluster_arn = format!(
-            "arn:{partition}:ecs:{region}:{account}:cluster/{}",
-            spec.cluster.name()
-        );
-        let log_group_arn = format!(
-            "arn:{partition}:logs:{region}:{account}:log-group:{}",
-            spec.names.log_group()
-        );
+        let cluster_arn = policies::cluster_arn(&partition, region, &account, spec.cluster.name());
+        let log_group_arn =
+            policies::log_group_arn(&partition, region, &account, &spec.names.log_group());
         let observer = ObserverArns::of(spec, &partition, &account);
         let assign = match spec.public_ip {
             PublicIp::Enabled => Some(true),

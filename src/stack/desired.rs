@@ -54,14 +54,8 @@ pub fn desired(
     let region = spec.region.as_str();
     let execution_role_arn = policies::role_arn(p, account, &spec.names.execution_role());
     let task_role_arn = policies::role_arn(p, account, &spec.names.task_role());
-    let cluster_arn = format!(
-        "arn:{p}:ecs:{region}:{account}:cluster/{}",
-        spec.cluster.name()
-    );
-    let log_group_arn = format!(
-        "arn:{p}:logs:{region}:{account}:log-group:{}",
-        spec.names.log_group()
-    );
+    let cluster_arn = policies::cluster_arn(p, region, account, spec.cluster.name());
+    let log_group_arn = policies::log_group_arn(p, region, account, &spec.names.log_group());
     let observer = ObserverArns::of(spec, p, account);
     let secret_arn = if spec.secret_name.is_some() {
         observed

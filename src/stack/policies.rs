@@ -17,6 +17,16 @@ pub fn role_arn(partition: &str, account: &str, role: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{role}")
 }
 
+/// The stack's cluster, as the worker's policy names it.
+pub fn cluster_arn(partition: &str, region: &str, account: &str, cluster: &str) -> String {
+    format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}")
+}
+
+/// The stack's log group, as the worker's policy names it.
+pub fn log_group_arn(partition: &str, region: &str, account: &str, group: &str) -> String {
+    format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")
+}
+
 /// Trust for both roles: only ECS tasks may assume them.
 pub fn ecs_tasks_trust() -> Value {
     json!({
