@@ -96,6 +96,18 @@ pub enum Command {
     /// The stack as infrastructure code: a CloudFormation template, or a Terraform module
     /// with variables, outputs and a README; the API key only as a parameter.
     Export(ExportArgs),
+    /// Put a new Prefect API key (or auth string) in the stack's secret: checked against
+    /// Prefect first, then stored, then new tasks that read it, until their workers are online.
+    RotateKey(RotateKeyArgs),
+    /// Run another worker image tag: a new revision rolled out by ECS, rolled back by its
+    /// circuit breaker if the new tasks fail; the profile keeps the tag once it serves.
+    Upgrade(UpgradeArgs),
+    /// Go back to the previous (or a named) task-definition revision, shown as a diff
+    /// first; the profile is updated so the next deploy keeps it.
+    Rollback(RollbackArgs),
+    /// The stack's task-definition revisions, newest first: image, size, what changed, which
+    /// is live.
+    History(HistoryArgs),
     /// Saved profiles: list, show, delete, path.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -175,6 +187,100 @@ pub struct DeployArgs {
     /// How long to wait for the workers to come online in Prefect.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub gate_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Read the new key from standard input (else PREFECT_API_KEY or
+    /// PREFECT_API_AUTH_STRING, else a masked prompt).
+    #[arg(long)]
+    pub api_key_stdin: bool,
+
+    /// Rotate without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// How long to wait for the new tasks and their workers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// `table` for people, `json` for scripts (needs --yes).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The image tag to run (kept in the profile's image repository), or a whole image
+    /// reference (default: the tag this release of prefect-tui pins).
+    #[arg(long, value_name = "TAG")]
+    pub to: Option<String>,
+
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Upgrade without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// How long to wait for the rollout and the new workers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// `table` for people, `json` for scripts (needs --yes or --dry-run).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The revision number to go back to (see `history`; default: the one before the live one).
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<i32>,
+
+    /// Show the diff of the two revisions, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Roll back without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// How long to wait for the rollout and the workers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// `table` for people, `json` for scripts (needs --yes or --dry-run).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A saved profile's name, or the path of a profile file (default: the only saved
+    /// profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ pub mod logs;
 mod observer;
 pub mod profiles;
 pub mod readback;
+pub mod revisions;
 pub mod runs;
 pub mod stack_network;
 pub mod status;

@@ -81,8 +81,7 @@ impl AwsContext {
             log_group,
             cluster,
             security_group,
-            task_definition,
-            service,
+            (task_definition, service),
             events_queue,
             events_dead_letter_queue,
             events_rule,
@@ -94,8 +93,7 @@ impl AwsContext {
             self.observe_log_group(&log_name, stack),
             self.observe_cluster(spec.cluster.name(), stack),
             self.observe_security_group(spec, stack),
-            self.observe_task_definition(&family, stack),
-            self.observe_service(spec.cluster.name(), &service_name, stack),
+            self.observe_service_and_revision(spec.cluster.name(), &service_name, &family, stack),
             self.observe_queue(&queue_name, stack),
             self.observe_queue(&dead_letter_name, stack),
             self.observe_rule(&rule_name, stack),
@@ -124,6 +122,21 @@ impl AwsContext {
             work_pool_note: None,
             network,
         })
+    }
+
+    /// When the secret's value last changed (Unix seconds), if it exists.
+    pub async fn secret_changed_at(&self, name: &str) -> Result<Option<f64>, AwsError> {
+        let described = absent_if_not_found(
+            self.secrets
+                .describe_secret()
+                .secret_id(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("secretsmanager:DescribeSecret", e)),
+        )?;
+        Ok(described
+            .and_then(|d| d.last_changed_date().copied())
+            .map(|t| t.as_secs_f64()))
     }
 
     async fn observe_secret(
@@ -319,15 +332,42 @@ impl AwsContext {
         Ok(in_vpc.or_else(|| observed.into_iter().find(|g| g.owned)))
     }
 
+    /// The service, and the task definition it runs when it is the stack's and runs a
+    /// revision of the stack's family (after a rollback, not the family's latest); else
+    /// the family's latest revision.
+    async fn observe_service_and_revision(
+        &self,
+        cluster: &str,
+        service_name: &str,
+        family: &str,
+        stack: &str,
+    ) -> Result<(Option<ObservedTaskDefinition>, Option<ObservedService>), AwsError> {
+        let service = self.observe_service(cluster, service_name, stack).await?;
+        let running = service
+            .as_ref()
+            .filter(|s| s.owned && s.status == "ACTIVE")
+            .map(|s| s.task_definition_arn.as_str())
+            .filter(|arn| revision_family(arn) == Some(family));
+        let td = match running {
+            Some(arn) => match self.observe_task_definition(arn, stack).await? {
+                Some(td) => Some(td),
+                None => self.observe_task_definition(family, stack).await?,
+            },
+            None => self.observe_task_definition(family, stack).await?,
+        };
+        Ok((td, service))
+    }
+
     async fn observe_task_definition(
         &self,
-        family: &str,
+        // A family (its latest revision) or one revision's ARN.
+        reference: &str,
         stack: &str,
     ) -> Result<Option<ObservedTaskDefinition>, AwsError> {
         let result = self
             .ecs
             .describe_task_definition()
-            .task_definition(family)
+            .task_definition(reference)
             .include(TaskDefinitionField::Tags)
             .send()
             .await
@@ -394,7 +434,7 @@ impl AwsContext {
 }
 
 /// The fields prefect-tui renders, read back from a registered task definition.
-fn task_definition_summary(td: &aws_sdk_ecs::types::TaskDefinition) -> Value {
+pub(super) fn task_definition_summary(td: &aws_sdk_ecs::types::TaskDefinition) -> Value {
     let containers: Vec<Value> = td
         .container_definitions()
         .iter()
@@ -514,4 +554,10 @@ impl AwsContext {
             .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
         Ok(attached.into_iter().filter_map(|p| p.policy_arn).collect())
     }
+}
+
+/// The family of a task definition ARN (`…:task-definition/<family>:<revision>`).
+pub fn revision_family(arn: &str) -> Option<&str> {
+    let (_, tail) = arn.split_once(":task-definition/")?;
+    Some(tail.rsplit_once(':').map_or(tail, |(family, _)| family))
 }

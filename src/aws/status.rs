@@ -20,6 +20,10 @@ pub struct DeploymentStatus {
     /// `family:revision`.
     pub task_definition: String,
     pub rollout_state: Option<String>,
+    /// Why the rollout is in its state (the circuit breaker's words when it FAILED).
+    pub rollout_state_reason: Option<String>,
+    /// The full ARN of `task_definition`.
+    pub task_definition_arn: String,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
@@ -207,6 +211,8 @@ impl AwsContext {
                     status: d.status().unwrap_or_default().to_owned(),
                     task_definition: revision_of(d.task_definition().unwrap_or_default()),
                     rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                    rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                    task_definition_arn: d.task_definition().unwrap_or_default().to_owned(),
                     desired: d.desired_count(),
                     running: d.running_count(),
                     pending: d.pending_count(),

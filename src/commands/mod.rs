@@ -6,14 +6,18 @@ mod deploy;
 mod destroy;
 mod discover;
 mod export;
+mod history;
 mod init;
 mod logs;
 mod monitor;
 mod plan;
 mod preview;
 mod profiles;
+mod rollback;
+mod rotate_key;
 mod shell;
 mod status;
+mod upgrade;
 mod verify;
 
 use std::io::Write;
@@ -37,6 +41,10 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Monitor(args) => monitor::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
         Command::Export(args) => export::run(&cli.global, args),
+        Command::RotateKey(args) => rotate_key::run(&cli.global, args).await,
+        Command::Upgrade(args) => upgrade::run(&cli.global, args).await,
+        Command::Rollback(args) => rollback::run(&cli.global, args).await,
+        Command::History(args) => history::run(&cli.global, args).await,
         Command::Profiles(command) => profiles::run(&cli.global, command),
         Command::Completions(args) => shell::completions(args),
         Command::Man => shell::man(),
@@ -194,4 +202,98 @@ fn read_credential(
                 ),
             )
         })
+}
+
+/// Where an operation's progress goes: the live board (or lines, off a terminal), or
+/// nowhere for `--output json`, whose standard output is the report alone.
+fn spawn_progress(json: bool) -> (crate::ops::progress::Progress, tokio::task::JoinHandle<()>) {
+    use std::io::IsTerminal;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let view = if json {
+        tokio::spawn(async move { while rx.recv().await.is_some() {} })
+    } else {
+        tokio::spawn(async move {
+            crate::text::progress::show(rx, std::io::stdout().is_terminal()).await;
+        })
+    };
+    (tx, view)
+}
+
+/// `--output json` cannot ask: it needs the flag that answers for it.
+fn json_needs(json: bool, answered: bool, flags: &str) -> Result<(), CommandError> {
+    if json && !answered {
+        return Err(CommandError::bad_input(
+            "--output json cannot ask for confirmation.",
+            format!("Pass {flags} with --output json."),
+        ));
+    }
+    Ok(())
+}
+
+/// The JSON of a report, on standard output.
+fn print_json(value: &impl serde::Serialize) -> Result<(), CommandError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
+    text.push('\n');
+    print_out(&text)
+}
+
+/// A rollout that did not end with the change serving, as an error (exit 1) with the
+/// failed tasks' reasons; `Ok` when it completed and enough new workers are online.
+fn rollout_outcome(
+    end: &crate::ops::rollout::RolloutEnd,
+    workers: &[String],
+    spec: &crate::stack::StackSpec,
+    what: &str,
+) -> Result<(), CommandError> {
+    use crate::ops::rollout::RolloutEnd;
+    match end {
+        RolloutEnd::Completed { revision } if workers.len() >= spec.desired_count as usize => {
+            let _ = revision;
+            Ok(())
+        }
+        RolloutEnd::Completed { revision } => Err(CommandError::Explained {
+            message: format!(
+                "{what}: {revision} rolled out, but {} of {} new worker(s) came online in pool {}",
+                workers.len(),
+                spec.desired_count,
+                spec.work_pool
+            ),
+            details: Vec::new(),
+            hint: Some(format!(
+                "Run `prefect-tui monitor --profile {}` to see the tasks and their logs.",
+                spec.names.stack
+            )),
+        }),
+        RolloutEnd::RolledBack {
+            failed,
+            back_to,
+            reason,
+            tasks,
+        } => Err(CommandError::Explained {
+            message: format!(
+                "{what} failed: {reason} ECS rolled the service back from {failed} to {back_to}, \
+                 which serves again"
+            ),
+            details: tasks.clone(),
+            hint: Some("Fix what the tasks say above (the image, its command), then try again.".to_owned()),
+        }),
+        RolloutEnd::Failed {
+            revision,
+            reason,
+            tasks,
+        } => Err(CommandError::Explained {
+            message: format!("{what} failed: {revision}: {reason}"),
+            details: tasks.clone(),
+            hint: Some("Fix what the tasks say above, then run the command again.".to_owned()),
+        }),
+        RolloutEnd::TimedOut { revision, tasks } => Err(CommandError::Explained {
+            message: format!("{what}: {revision} was still rolling out when the wait ended"),
+            details: tasks.clone(),
+            hint: Some(
+                "Run the same command again to wait more (it picks up where it stopped), or raise --timeout."
+                    .to_owned(),
+            ),
+        }),
+    }
 }

@@ -17,12 +17,15 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), CommandE
     }
     let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = loaded.spec;
-    let stack = ops::connect::connect(&global.aws_settings(), &spec).await?;
+    let settings = global.aws_settings();
+    let stack = ops::connect::connect(&settings, &spec).await?;
     let ctx = MonitorContext {
         aws: stack.aws,
         prefect: stack.prefect,
         spec,
         account: stack.identity.account,
+        settings,
+        profile_path: loaded.path,
     };
     run_monitor(ctx, args.buffer)
         .await

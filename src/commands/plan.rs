@@ -18,11 +18,17 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
         args.overwrite_pool_defaults,
     )
     .await?;
+    let floats = crate::stack::image::floats(&prepared.spec.image);
     let text = match args.output {
         OutputFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&json!({ "changes": prepared.plan.changes }))
-                    .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
+            let warnings: Vec<String> = floats
+                .iter()
+                .map(|why| format!("the image floats: {why}"))
+                .collect();
+            let mut text = serde_json::to_string_pretty(
+                &json!({ "changes": prepared.plan.changes, "warnings": warnings }),
+            )
+            .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
             text.push('\n');
             text
         }
@@ -35,6 +41,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
             );
             if let Some(note) = &prepared.observed.work_pool_note {
                 text.push_str(&format!("Work pool not checked: {note}\n"));
+            }
+            if let Some(why) = floats {
+                text.push_str(&format!(
+                    "Warning: the image floats: {why}. Two deploys may run different Prefect \
+                     versions; `prefect-tui upgrade --to <tag>` pins one.\n"
+                ));
             }
             text
         }

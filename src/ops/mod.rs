@@ -13,9 +13,14 @@ pub mod deploy;
 pub mod destroy;
 pub mod exists;
 pub mod gate;
+pub mod history;
 pub mod pool;
 pub mod progress;
+pub mod rollback;
+pub mod rollout;
+pub mod rotate;
 pub mod status;
+pub mod upgrade;
 pub mod verify;
 
 use crate::aws::AwsError;

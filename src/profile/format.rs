@@ -133,7 +133,7 @@ pub struct WorkerSection {
 }
 
 fn default_image() -> String {
-    "prefecthq/prefect-aws:latest".to_owned()
+    crate::stack::image::default_image()
 }
 fn default_cpu() -> u32 {
     512

@@ -15,4 +15,4 @@ pub use format::{
     PrefectSection, Profile, PublicIp, WorkerSection,
 };
 pub use load::{LocatedProblem, MAX_PROFILE_BYTES, ProfileError, locate_field, parse_profile};
-pub use store::{ProfileStore, check_profile_name, load_file};
+pub use store::{ProfileStore, check_profile_name, load_file, set_worker_fields};

@@ -122,6 +122,39 @@ pub fn load_file(path: &Path) -> Result<(Profile, StackSpec), ProfileError> {
     parse_profile(path, &text)
 }
 
+/// Sets keys under `[worker]` in a profile file, keeping the rest of the file (comments,
+/// order) as it was, and checks the result is still a valid profile before it replaces
+/// the file. What `upgrade` and `rollback` write, so the next `deploy` keeps their change.
+pub fn set_worker_fields(
+    path: &Path,
+    fields: &[(&str, toml_edit::Value)],
+) -> Result<(), ProfileError> {
+    let read = |source| ProfileError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(read)?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| read(std::io::Error::other(e.to_string())))?;
+    if !doc.contains_table("worker") {
+        doc["worker"] = toml_edit::table();
+    }
+    for (key, value) in fields {
+        doc["worker"][*key] = toml_edit::value(value.clone());
+    }
+    let edited = doc.to_string();
+    parse_profile(path, &edited)?;
+    let write = |source| ProfileError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let tmp = path.with_extension("toml.tmp");
+    write_private(&tmp, edited.as_bytes()).map_err(write)?;
+    std::fs::rename(&tmp, path).map_err(write)?;
+    Ok(())
+}
+
 /// A profile name: letters, digits, `-` and `_`, at most 64 characters.
 pub fn check_profile_name(name: &str) -> Result<(), ProfileError> {
     let ok = !name.is_empty()

@@ -8,6 +8,7 @@ pub mod desired;
 pub mod diagnosis;
 pub mod drift;
 pub mod fargate;
+pub mod image;
 pub mod names;
 pub mod network;
 pub mod observed;

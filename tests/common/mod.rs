@@ -9,6 +9,7 @@
 
 pub mod layouts;
 pub mod pty;
+pub mod scan;
 pub mod slow_proxy;
 pub mod stack;
 

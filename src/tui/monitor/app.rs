@@ -59,6 +59,12 @@ pub enum Action {
     AskVerify,
     /// Ask before stopping the selected task.
     AskStopTask,
+    /// Read the revisions, then ask before rolling back to the one before the live one.
+    AskRollback,
+    /// Read the running image, then ask before upgrading to the pinned tag.
+    AskUpgrade,
+    /// A change was planned in the background: ask before making it.
+    Planned { question: String, work: Work },
     /// A character typed into the search or a prompt.
     Input(char),
     /// Delete the last typed character.
@@ -86,13 +92,20 @@ pub enum Action {
     WorkFailed(String),
 }
 
-/// Work for the runner: each changes the stack, so each was confirmed first.
+/// Work for the runner: each changes the stack, so each was confirmed first, except the
+/// `Plan…` reads, which come back as the question (`Action::Planned`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Work {
     Scale(u32),
     Redeploy,
     StopTask(String),
     Verify,
+    PlanRollback,
+    /// Back to this revision.
+    Rollback(i32),
+    PlanUpgrade,
+    /// To this image.
+    Upgrade(String),
 }
 
 /// A question on screen.
@@ -286,6 +299,18 @@ impl MonitorApp {
                 })
             }
             Action::AskStopTask => self.ask_stop_task(),
+            Action::AskRollback => {
+                self.message = Some((false, "Reading the stack's revisions...".to_owned()));
+                return Some(Work::PlanRollback);
+            }
+            Action::AskUpgrade => {
+                self.message = Some((false, "Reading the running image...".to_owned()));
+                return Some(Work::PlanUpgrade);
+            }
+            Action::Planned { question, work } => {
+                self.message = None;
+                self.prompt = Some(Prompt::Confirm { question, work });
+            }
             Action::StatusLoaded(status) => self.status_loaded(*status),
             Action::StatusFailed(e) | Action::LogsFailed(e) | Action::WorkFailed(e) => {
                 self.message = Some((true, e))

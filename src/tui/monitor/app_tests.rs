@@ -386,3 +386,32 @@ fn verify_is_asked_before_it_runs() {
     ));
     assert_eq!(app.update(Action::Input('y')), Some(Work::Verify));
 }
+
+#[test]
+fn rollback_and_upgrade_read_first_then_ask_with_the_plan_and_only_y_makes_the_change() {
+    let mut app = MonitorApp::new(10);
+    assert_eq!(
+        app.update(Action::AskRollback),
+        Some(Work::PlanRollback),
+        "a read first"
+    );
+    assert!(app.prompt.is_none(), "no question before the plan is read");
+    app.update(Action::Planned {
+        question: "Roll back from revision 3 to 1 (image: b -> a)?".into(),
+        work: Work::Rollback(1),
+    });
+    assert!(matches!(
+        &app.prompt,
+        Some(Prompt::Confirm { question, work: Work::Rollback(1) }) if question.contains("b -> a")
+    ));
+    assert_eq!(app.update(Action::Input('n')), None, "declined");
+    assert_eq!(app.update(Action::AskUpgrade), Some(Work::PlanUpgrade));
+    app.update(Action::Planned {
+        question: "Upgrade?".into(),
+        work: Work::Upgrade("w:2".into()),
+    });
+    assert_eq!(
+        app.update(Action::Input('y')),
+        Some(Work::Upgrade("w:2".into()))
+    );
+}

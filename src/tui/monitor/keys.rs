@@ -195,6 +195,20 @@ pub fn bindings() -> Vec<Binding> {
             action: Action::AskVerify,
         },
         Binding {
+            keys: "R",
+            help: "roll back one revision (diff first)",
+            footer: None,
+            matches: |e| char_key(e, 'R'),
+            action: Action::AskRollback,
+        },
+        Binding {
+            keys: "U",
+            help: "upgrade to the pinned image tag",
+            footer: None,
+            matches: |e| char_key(e, 'U'),
+            action: Action::AskUpgrade,
+        },
+        Binding {
             keys: "d",
             help: "force a new deployment",
             footer: None,

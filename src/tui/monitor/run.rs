@@ -3,6 +3,7 @@
 //! redrawn when something changed, at most every 50 ms, and not otherwise. Leaving stops every background task and
 //! restores the terminal (on panic too: `ratatui::init` installs that hook).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -13,7 +14,7 @@ use tokio::task::JoinSet;
 use super::app::{Action, MonitorApp, Work};
 use super::{keys, ui};
 use crate::aws::logs::{Cadence, LogTail, TailUpdate, follow};
-use crate::aws::{AwsContext, AwsError, ErrorKind};
+use crate::aws::{AwsContext, AwsError, AwsSettings, ErrorKind};
 use crate::ops::status::{StackStatus, stack_status};
 use crate::ops::{self, verify::VerifyEvent};
 use crate::prefect::PrefectClient;
@@ -41,6 +42,10 @@ pub struct MonitorContext {
     pub prefect: PrefectClient,
     pub spec: StackSpec,
     pub account: String,
+    /// What the day-two operations (rollback, upgrade) connect with.
+    pub settings: AwsSettings,
+    /// The profile file they update, so the next deploy keeps their change.
+    pub profile_path: PathBuf,
 }
 
 fn rollout_in_progress(status: &StackStatus) -> bool {
@@ -190,11 +195,166 @@ async fn do_work(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
             .await
             .map(|()| format!("Task {id} stopping.")),
         Work::Verify => return verify(ctx, tx).await,
+        Work::PlanRollback | Work::Rollback(_) | Work::PlanUpgrade | Work::Upgrade(_) => {
+            return day_two(ctx, work, tx).await;
+        }
     };
     let _ = tx.send(match result {
         Ok(text) => Action::WorkDone(text),
         Err(e) => Action::WorkFailed(e.to_string()),
     });
+}
+
+/// How long the monitor's rollback and upgrade wait for the rollout and the workers.
+const DAY_TWO_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Rollback and upgrade from the monitor: the plan read and asked about first, then the
+/// operation with each progress note in the status line, the profile updated as the
+/// commands do, and how it ended.
+async fn day_two(ctx: MonitorContext, work: Work, tx: UnboundedSender<Action>) {
+    let result = match work {
+        Work::PlanRollback => ops::rollback::prepare(&ctx.settings, &ctx.spec, None)
+            .await
+            .map(|plan| {
+                let question = if plan.already_live {
+                    format!(
+                        "The service already runs revision {} (rolled back). Wait for it to settle?",
+                        plan.live.revision
+                    )
+                } else {
+                    format!(
+                        "Roll back from revision {} to {} ({}); the profile follows?",
+                        plan.live.revision,
+                        plan.target.revision,
+                        if plan.diff.is_empty() {
+                            "the same fields".to_owned()
+                        } else {
+                            plan.diff.join("; ")
+                        }
+                    )
+                };
+                Action::Planned {
+                    question,
+                    work: Work::Rollback(plan.target.revision),
+                }
+            }),
+        Work::Rollback(revision) => rollback(&ctx, revision, &tx).await,
+        Work::PlanUpgrade => ops::upgrade::prepare(&ctx.settings, &ctx.spec, None)
+            .await
+            .map(|plan| {
+                if plan.is_noop() {
+                    return Action::WorkDone(format!("The service already runs {}.", plan.to));
+                }
+                Action::Planned {
+                    question: format!(
+                        "Upgrade from {} ({}) to {} ({}); a rolling update, rolled back by ECS if \
+                         the new tasks fail?",
+                        plan.from,
+                        crate::stack::image::describe(&plan.from),
+                        plan.to,
+                        crate::stack::image::describe(&plan.to)
+                    ),
+                    work: Work::Upgrade(plan.to),
+                }
+            }),
+        Work::Upgrade(to) => upgrade(&ctx, &to, &tx).await,
+        _ => return,
+    };
+    let _ = tx.send(result.unwrap_or_else(|e| Action::WorkFailed(e.to_string())));
+}
+
+/// Progress notes of an operation, each in the status line.
+fn progress_to_status_line(
+    tx: &UnboundedSender<Action>,
+    what: &'static str,
+) -> ops::progress::Progress {
+    let (progress, mut events) = unbounded_channel();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let ops::progress::ProgressEvent::Note { message, .. }
+            | ops::progress::ProgressEvent::Done {
+                detail: Some(message),
+                ..
+            } = event
+            {
+                let _ = tx.send(Action::WorkDone(format!("{what}: {message}")));
+            }
+        }
+    });
+    progress
+}
+
+async fn rollback(
+    ctx: &MonitorContext,
+    revision: i32,
+    tx: &UnboundedSender<Action>,
+) -> Result<Action, ops::OpsError> {
+    let plan = ops::rollback::prepare(&ctx.settings, &ctx.spec, Some(revision)).await?;
+    crate::profile::set_worker_fields(
+        &ctx.profile_path,
+        &ops::rollback::profile_fields(&plan.target),
+    )
+    .map_err(|e| ops::OpsError::BadInput {
+        message: e.to_string(),
+        hint: String::new(),
+    })?;
+    let progress = progress_to_status_line(tx, "rollback");
+    let report = ops::rollback::rollback(&plan, &ctx.spec, DAY_TWO_TIMEOUT, &progress).await?;
+    Ok(ended(
+        "Rollback",
+        &report.rollout,
+        report.workers.len(),
+        &format!("revision {}", report.to),
+    ))
+}
+
+async fn upgrade(
+    ctx: &MonitorContext,
+    to: &str,
+    tx: &UnboundedSender<Action>,
+) -> Result<Action, ops::OpsError> {
+    let plan = ops::upgrade::prepare(&ctx.settings, &ctx.spec, Some(to)).await?;
+    let progress = progress_to_status_line(tx, "upgrade");
+    let report = ops::upgrade::upgrade(&plan, DAY_TWO_TIMEOUT, &progress).await?;
+    if matches!(report.rollout, ops::rollout::RolloutEnd::Completed { .. }) {
+        crate::profile::set_worker_fields(
+            &ctx.profile_path,
+            &[("image", toml_edit::Value::from(to))],
+        )
+        .map_err(|e| ops::OpsError::BadInput {
+            message: e.to_string(),
+            hint: String::new(),
+        })?;
+    }
+    Ok(ended("Upgrade", &report.rollout, report.workers.len(), to))
+}
+
+/// The status line's last word on a rollout.
+fn ended(what: &str, end: &ops::rollout::RolloutEnd, workers: usize, target: &str) -> Action {
+    use ops::rollout::RolloutEnd;
+    match end {
+        RolloutEnd::Completed { .. } => Action::WorkDone(format!(
+            "{what} done: {target} serves, {workers} new worker(s) online; the profile follows."
+        )),
+        RolloutEnd::RolledBack {
+            reason,
+            back_to,
+            tasks,
+            ..
+        } => Action::WorkFailed(format!(
+            "{what} failed: {reason} ECS rolled back to {back_to}. {}",
+            tasks.first().map(String::as_str).unwrap_or_default()
+        )),
+        RolloutEnd::Failed { reason, tasks, .. } => Action::WorkFailed(format!(
+            "{what} failed: {reason} {}",
+            tasks.first().map(String::as_str).unwrap_or_default()
+        )),
+        RolloutEnd::TimedOut { revision, .. } => Action::WorkFailed(format!(
+            "{what}: {revision} still rolling out after {} s; run it again from the command line to wait more.",
+            DAY_TWO_TIMEOUT.as_secs()
+        )),
+    }
 }
 
 /// A verify flow run: each step in the status line, then how it ended.

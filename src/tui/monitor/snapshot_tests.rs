@@ -46,6 +46,10 @@ fn deployment(status: &str, revision: &str, rollout: &str) -> DeploymentStatus {
         status: status.into(),
         task_definition: format!("prefect-tui-prod-worker:{revision}"),
         rollout_state: Some(rollout.into()),
+        rollout_state_reason: None,
+        task_definition_arn: format!(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/prefect-tui-prod-worker:{revision}"
+        ),
         desired: 1,
         running: 1,
         pending: 0,

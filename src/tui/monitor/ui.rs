@@ -201,9 +201,16 @@ fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
                 "Desired number of tasks: {text}_   (Enter, Esc)"
             ))],
         ),
-        Prompt::Confirm { question, .. } => {
-            (" confirm ", vec![Line::from(format!("{question}  [y/N]"))])
-        }
+        Prompt::Confirm { question, .. } => (
+            " confirm ",
+            vec![
+                Line::from(question.clone()),
+                Line::styled(
+                    "y: go ahead; any other key: cancel",
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ],
+        ),
     };
     if let Prompt::ScaleTo {
         error: Some(error), ..
@@ -211,7 +218,15 @@ fn draw_prompt(frame: &mut Frame, prompt: &Prompt, area: Rect) {
     {
         lines.push(Line::styled(error.clone(), Style::default().fg(Color::Red)));
     }
-    let rect = crate::tui::centered(area, 70, 6);
+    // Tall enough for the wrapped text (a rollback's diff can be long), at least 6 rows.
+    let width = 70.min(area.width);
+    let inner = usize::from(width.saturating_sub(4)).max(1);
+    let rows: usize = lines
+        .iter()
+        // Words wrap before the edge: a row in eight is spare for that.
+        .map(|l| (l.width() + l.width() / 8).div_ceil(inner).max(1))
+        .sum();
+    let rect = crate::tui::centered(area, width, (rows as u16 + 2).max(6));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

@@ -133,7 +133,7 @@ impl WizardApp {
             },
             memory: Choice::new(&["1024"], 0),
             count: TextInput::new("1"),
-            image: TextInput::new("prefecthq/prefect-aws:latest"),
+            image: TextInput::new(&crate::stack::image::default_image()),
             focus: 0,
             pools: None,
         };

@@ -192,7 +192,7 @@ pub fn check_worker(w: &WorkerAnswers) -> Result<u32, Problem> {
     if w.image.trim().is_empty() || w.image.trim().contains(char::is_whitespace) {
         return Err(Problem::new(
             "The image is empty or has spaces.",
-            "Use an image reference such as prefecthq/prefect-aws:latest.",
+            "Use an image reference such as prefecthq/prefect-aws:0.7.12-python3.12-prefect3.8.8.",
         ));
     }
     Ok(count)

@@ -350,8 +350,10 @@ async fn worker_step(client: &PrefectClient) -> Result<WorkerAnswers, CommandErr
             .with_default("1")
             .prompt()
             .map_err(asked)?;
+        let default_image = crate::stack::image::default_image();
         let image = Text::new("Image:")
-            .with_default("prefecthq/prefect-aws:latest")
+            .with_default(&default_image)
+            .with_help_message(&crate::stack::image::describe(&default_image))
             .prompt()
             .map_err(asked)?;
         let answers = WorkerAnswers {

@@ -391,6 +391,14 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
             (Some(prepared), Some((_, spec))) => Outcome::Monitor(Box::new(MonitorContext {
                 aws: prepared.aws.clone(),
                 prefect: prepared.prefect.clone(),
+                settings: crate::aws::AwsSettings {
+                    profile: spec.aws_profile.clone(),
+                    region: Some(spec.region.clone()),
+                    endpoint_url: app.endpoint_url.clone(),
+                },
+                profile_path: ProfileStore::new(config_dir.as_deref())
+                    .path_of(&app.profile_name())
+                    .unwrap_or_default(),
                 spec,
                 account: prepared.identity.account.clone(),
             })),

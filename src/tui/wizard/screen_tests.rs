@@ -220,7 +220,7 @@ fn step_5_review_sums_up_the_worker_and_says_what_the_secret_gets() {
             "1 worker",
             "512 CPU units (0.5 vCPU)",
             "1024 MiB memory",
-            "prefecthq/prefect-aws:latest",
+            "prefecthq/prefect-aws:0.7.12-python3.12-prefect3.8.8",
             "subnet-0aaa000000000000a, subnet-0bbb000000000000b",
             "pool ecs-prod at https://prefect.internal.example.com/api",
         ] {
@@ -325,4 +325,27 @@ fn step_4_what_is_typed_while_the_pools_are_read_is_kept_and_enter_waits_for_the
         "the Enter pressed during the read goes on: {work:?}"
     );
     assert_eq!(app.step, Step::Worker);
+}
+
+#[test]
+fn step_4_names_the_images_prefect_version_and_warns_when_it_floats() {
+    let mut app = at_worker();
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h);
+        assert!(screen.contains("Prefect 3.8.8"), "{w}x{h}\n{screen}");
+        assert!(!screen.contains("floats"), "{w}x{h}\n{screen}");
+    }
+    app.worker.image = crate::tui::wizard::widgets::TextInput::new("prefecthq/prefect-aws:latest");
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h);
+        let row = rows_of(&screen)
+            .into_iter()
+            .find(|r| r.contains("Image  "))
+            .unwrap_or_default();
+        assert!(row.contains("floats"), "{w}x{h}: {row}\n{screen}");
+        assert!(
+            screen.contains("Image floats: prefecthq/prefect-aws:latest moves to each new"),
+            "{w}x{h}\n{screen}"
+        );
+    }
 }

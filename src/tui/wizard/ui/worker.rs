@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::fields::{choice_spans, field_width, label, place_cursor, text_spans};
+use crate::stack::image;
 use crate::tui::wizard::app::WizardApp;
 use crate::tui::wizard::forms::WorkerField;
 
@@ -49,7 +50,20 @@ pub(super) fn draw_worker(frame: &mut Frame, area: Rect, app: &WizardApp) {
                 [vec![label("Workers", is)], text_spans(&form.count, is, 4)].concat()
             }
             WorkerField::Image => {
-                [vec![label("Image", is)], text_spans(&form.image, is, width)].concat()
+                let mut s = [vec![label("Image", is)], text_spans(&form.image, is, width)].concat();
+                let image = form.image.value.trim();
+                s.push(match image::floats(image) {
+                    None => Span::styled(
+                        format!(
+                            "  {}",
+                            image::prefect_version(image)
+                                .map_or("pinned".to_owned(), |v| format!("Prefect {v}"))
+                        ),
+                        Style::default().fg(Color::DarkGray),
+                    ),
+                    Some(_) => Span::styled("  floats", Style::default().fg(Color::Yellow)),
+                });
+                s
             }
         };
         if is {
@@ -86,6 +100,11 @@ pub(super) fn draw_worker(frame: &mut Frame, area: Rect, app: &WizardApp) {
         }
     };
     lines.push(Line::from(pools));
+    let image = form.image.value.trim();
+    lines.push(match image::floats(image) {
+        None => Line::from(format!("Image: {}, pinned.", image::describe(image)).dark_gray()),
+        Some(why) => Line::from(format!("Image floats: {why}.").yellow()),
+    });
     lines.push(Line::from(
         format!(
             "Resources are named prefect-tui-{}-… and tagged prefect-tui:stack={}.",
