@@ -37,6 +37,10 @@
 #       PREFECT_TUI_TEST_STANDIN_REGION           the region whose ECS services the
 #                                                   stand-in runs; callers may set it
 #                                                   before emulators_start (default us-west-2)
+#       PREFECT_TUI_TEST_BROKEN_IMAGE             an image the stand-in treats as broken: its
+#                                                   tasks start, log one line and exit 1 at once
+#                                                   (for a failed upgrade); callers may set it
+#                                                   before emulators_start
 #       PREFECT_TUI_TEST_STANDIN_LOG              the stand-in's log: "started task ID (pid N)",
 #                                                   "task ID exited with code N" and every
 #                                                   line its tasks printed
@@ -268,6 +272,9 @@ _emu_wait_standin() {
 emulators_start() {
     local ports moto_port auth_port prefect_port seeded auth_string
     local standin_region="${PREFECT_TUI_TEST_STANDIN_REGION:-us-west-2}"
+    # The stand-in runs no images, so it is told which one is broken: a tag no real
+    # prefect-aws image has, whose tasks exit with code 1 at once (a failed upgrade).
+    local broken_image="${PREFECT_TUI_TEST_BROKEN_IMAGE:-prefecthq/prefect-aws:0.0.0-python3.12-prefect0.0.0}"
     if [[ -n "${EMULATORS_DIR:-}" && -d "$EMULATORS_DIR" ]]; then
         _emu_say "already started (EMULATORS_DIR=$EMULATORS_DIR); call emulators_stop first"
         return 1
@@ -293,6 +300,7 @@ emulators_start() {
     _emu_spawn standin env MOTO_IAM_LOAD_MANAGED_POLICIES=true TMPDIR="$EMULATORS_DIR" \
         "$_EMU_VENV/bin/python" -u "$_EMU_ROOT/scripts/fargate_standin.py" \
         --host 127.0.0.1 --port "$moto_port" --region "$standin_region" \
+        --exits-at-once "$broken_image" \
         --default-stop-timeout 10 --request-log "$EMULATORS_DIR/moto.log" || { emulators_stop; return 1; }
     _emu_spawn moto-auth env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$auth_port" || { emulators_stop; return 1; }
@@ -337,6 +345,8 @@ emulators_start() {
     export PREFECT_TUI_TEST_PREFECT_API_URL="http://127.0.0.1:$prefect_port/api"
     export PREFECT_TUI_TEST_PREFECT_AUTH_STRING="$auth_string"
     export PREFECT_TUI_TEST_STANDIN_REGION="$standin_region"
+    # The image the stand-in's containers exit at once with (see --exits-at-once above).
+    export PREFECT_TUI_TEST_BROKEN_IMAGE="$broken_image"
     export PREFECT_TUI_TEST_STANDIN_LOG="$EMULATORS_DIR/standin.log"
     export PREFECT_TUI_TEST_VENV="$_EMU_VENV"
     export PREFECT_TUI_TEST_MITMDUMP="$_EMU_FAULTS_VENV/bin/mitmdump"

@@ -211,6 +211,21 @@ async fn service(aws: &Clients, stack: &str) -> aws_sdk_ecs::types::Service {
         .expect("the service")
 }
 
+/// The worker image of a revision.
+async fn revision_image(aws: &Clients, arn: &str) -> String {
+    aws.ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .expect("task definition")
+        .task_definition()
+        .and_then(|t| t.container_definitions().first())
+        .and_then(|c| c.image())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn secret_value(aws: &Clients, stack: &str) -> String {
     aws.secrets
         .get_secret_value()
@@ -570,8 +585,27 @@ async fn a_broken_upgrade_is_rolled_back_a_good_one_is_kept_and_rollback_leaves_
         "after the rollback by ECS, plan is empty: {changes}"
     );
 
-    // A tag that runs, killed mid-rollout: run again, it converges; kept, in the profile too.
+    // A tag that runs: first as a dry run for a script, which changes nothing.
     let good = "0.7.11-python3.12-prefect3.8.4";
+    let out = run(&[
+        "upgrade",
+        "--profile",
+        &profile,
+        "--to",
+        good,
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert!(out.status.success(), "dry run: {}", text(&out));
+    let dry: Value = serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    assert_eq!(dry["from"], Value::from(revision_image(&aws, &first).await));
+    assert_eq!(dry["to"], format!("prefecthq/prefect-aws:{good}"));
+    assert_eq!(
+        service(&aws, &stack).await.task_definition(),
+        Some(first.as_str())
+    );
+    // Killed mid-rollout: run again, it converges; kept, in the profile too.
     let upgrade = [
         "upgrade",
         "--profile",

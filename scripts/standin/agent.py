@@ -8,6 +8,8 @@ For each, the agent
   - builds the container as the task runs it (RunTask's overrides applied), gets the task
     role's credentials (credentials.py), reads its secrets, opens its awslogs stream and
     starts its process; any failure there stops the task at once with TaskFailedToStart;
+    a container whose image is exactly one of `exits_at_once` runs as a broken image's
+    does instead of its command (processes.exiting_at_once: a line, exit code 1);
   - runs its health check, if it has one (what an UNHEALTHY task means is the service
     scheduler's business: a RunTask task only reports it, as on ECS);
   - stops it: SIGTERM to its process group, SIGKILL after the container's stopTimeout (the
@@ -29,12 +31,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from . import credentials, ecs_state, network
 from .health import HealthCheck, HealthMonitor
 from .logs import LogShipper, open_stream
-from .processes import StartFailure, container_env, exit_code, pump_output, signal_group, spawn, task_container
+from .processes import (StartFailure, container_env, exit_code, exiting_at_once, pump_output, signal_group, spawn,
+                        task_container)
 
 FARGATE_STOP_TIMEOUT = 30.0  # Fargate's default stopTimeout
 PULL_TIMEOUT = 3.0  # how long a task with no way out stays PENDING (Fargate: about a minute)
@@ -70,9 +73,10 @@ class LocalTask:
 
 class Agent:
     def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
-                 pull_timeout: float = PULL_TIMEOUT):
+                 pull_timeout: float = PULL_TIMEOUT, exits_at_once: Iterable[str] = ()):
         self.region, self.endpoint = region, endpoint
         self.default_stop_timeout, self.pull_timeout = default_stop_timeout, pull_timeout
+        self.exits_at_once = frozenset(exits_at_once)  # images whose containers exit at once
         self.tasks: list[LocalTask] = []
         # Called with each task once it is STOPPED and its exit code (None if it never ran).
         self.on_finish: Callable[[LocalTask, int | None], None] = lambda task, code: None
@@ -89,6 +93,8 @@ class Agent:
             try:
                 container = task_container(definition, overrides)
                 blocked = network.start_failure(backend, ecs_task, container)
+                if container.get("image") in self.exits_at_once:
+                    container = exiting_at_once(container)
             except StartFailure as e:
                 container, blocked = {}, None
                 early = str(e)

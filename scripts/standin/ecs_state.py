@@ -26,18 +26,23 @@ Emulated here:
   - deployments: UpdateService with a new task definition (or forceNewDeployment) makes a
     new PRIMARY deployment and turns the old one ACTIVE; each deployment's desired, running,
     pending and failed counts; rolloutState IN_PROGRESS until its tasks run (and, with a
-    health check, are HEALTHY) and no older deployment is left, then COMPLETED; drained
-    deployments leave the list, as INACTIVE ones do in ECS;
+    health check, are HEALTHY) and no older deployment is left, then COMPLETED (an old
+    deployment keeps its rolloutState once ACTIVE); drained deployments leave the list, as
+    INACTIVE ones do in ECS (a FAILED one only once the PRIMARY's tasks are ready);
   - service events worded as ECS words them, newest first, at most 100;
   - the service's deploymentConfiguration as CreateService gave it (moto drops it), with
-    ECS's defaults (200 / 100 percent) when none was given;
+    ECS's defaults (200 / 100 percent, no circuit breaker) for what was not given, and
+    UpdateService changing only what it gives;
+  - what the deployment circuit breaker (circuit_breaker.py) reads and writes: which tasks
+    were ever ready, the last deployment whose rollout COMPLETED, a FAILED rollout, and
+    the rollback's new PRIMARY deployment (the service's taskDefinition goes back with it);
   - StopTask: the task stays DEACTIVATING until the stand-in has ended its process, its
     stoppedReason is the reason given or "Task stopped by user", stopCode UserInitiated;
   - ListTasks with serviceName lists that service's tasks only;
   - RunTask and CreateService with a task definition whose containers set no memory (valid
     on Fargate, where the task's memory counts): moto would fail on them with a TypeError.
-Not emulated: task sets, load balancers, placement, capacity providers, the circuit
-breaker, tasks on EC2 container instances (moto keeps its own behaviour for those).
+Not emulated: task sets, load balancers, placement, capacity providers, tasks on EC2
+container instances (moto keeps its own behaviour for those).
 
 Must not: start or signal processes (agent.py does), or block while holding `lock`.
 """
@@ -165,6 +170,7 @@ def _provision(backend: Any, task: Any) -> None:
     task._standin_claimed = False  # set once the agent runs it
     task._standin_phase = "provisioning"
     task._standin_failed = False
+    task._standin_ready_once = False  # RUNNING (and HEALTHY, with a health check) at some point
     task.version = 0
     task.desired_status = "RUNNING"
     task.created_at = utcnow()
@@ -206,6 +212,8 @@ def mark_running(backend: Any, task: Any) -> None:
         task.connectivity, task.connectivity_at = "CONNECTED", now
         for container in task.containers:
             container.last_status = "RUNNING"
+        # Ready now, unless a health check must pass first.
+        task._standin_ready_once = health_check_of(backend, task.task_definition_arn) is None
         _move(backend, task, "RUNNING")
 
 
@@ -259,6 +267,7 @@ def set_health(backend: Any, task: Any, status: str) -> None:
             container.health_status = status
         # One essential container, so the task's health is the container's.
         task.health_status = status
+        task._standin_ready_once = task._standin_ready_once or status == "HEALTHY"
         _refresh_task_service(backend, task)
 
 
@@ -283,6 +292,7 @@ def refresh_service(backend: Any, service: Any) -> None:
         tasks = service_tasks(backend, service)
         service.running_count = sum(t.last_status == "RUNNING" for t in tasks)
         service.pending_count = sum(t.last_status in PENDING_STATES for t in tasks)
+        primary_ready = _primary_ready(backend, service, tasks)
         now = utcnow()
         kept = []
         for index, deployment in enumerate(service.deployments):
@@ -299,8 +309,11 @@ def refresh_service(backend: Any, service: Any) -> None:
             else:
                 # An old deployment is wanted only as long as the scheduler keeps its tasks.
                 counts["desiredCount"] = sum(t.desired_status == "RUNNING" for t in mine)
-                if not any(t.last_status != "STOPPED" for t in mine):
-                    continue  # drained: INACTIVE, and gone from the list as in ECS
+                drained = not any(t.last_status != "STOPPED" for t in mine)
+                # A FAILED one is still shown while what replaced it rolls out (see
+                # circuit_breaker.py), so its rolloutState can be read.
+                if drained and (deployment.get("rolloutState") != "FAILED" or primary_ready):
+                    continue  # INACTIVE, and gone from the list as in ECS
             if any(deployment.get(k) != v for k, v in counts.items()):
                 deployment.update(counts, updatedAt=now)
             kept.append(deployment)
@@ -320,41 +333,102 @@ def _follow_deployments(backend: Any, service: Any) -> None:
         primary["taskDefinition"] = service.task_definition
         service._standin_primary = dict(primary)
         return
-    forced = primary["id"] != seen["id"]  # moto rewrites the PRIMARY's id in place
+    forced = primary["id"] != seen["id"]  # moto rewrites the PRIMARY's id and times in place
     if not forced and service.task_definition == seen["taskDefinition"]:
         return
     now = utcnow()
-    old = dict(seen, status="ACTIVE", updatedAt=now)
-    old.update({k: primary[k] for k in ("desiredCount", "runningCount", "pendingCount", "failedTasks")
-                if k in primary})
-    new = dict(primary)
-    new.update(id=primary["id"] if forced else new_deployment_id(), status="PRIMARY",
-               taskDefinition=service.task_definition, createdAt=now, updatedAt=now,
-               desiredCount=service.desired_count, runningCount=0, pendingCount=0, failedTasks=0,
-               rolloutState="IN_PROGRESS")
-    new["rolloutStateReason"] = f"ECS deployment {new['id']} in progress."
+    # The old deployment as it is now (its counts, its rolloutState), under its own id.
+    old = dict(primary, id=seen["id"], createdAt=seen.get("createdAt", primary.get("createdAt")),
+               taskDefinition=seen["taskDefinition"], status="ACTIVE", updatedAt=now)
+    new = _new_primary(service, primary["id"] if forced else new_deployment_id(), service.task_definition, now)
     service.deployments[:] = [new, old] + service.deployments[1:]
+
+
+def _new_primary(service: Any, deployment_id: str, task_definition: str, now: Any) -> dict:
+    """A new PRIMARY deployment of `task_definition`, its rollout IN_PROGRESS; the caller
+    puts it first in the list."""
+    new = dict(service.deployments[0])  # launch type, platform, network as the service has them
+    new.update(id=deployment_id, status="PRIMARY", taskDefinition=task_definition, createdAt=now, updatedAt=now,
+               desiredCount=service.desired_count, runningCount=0, pendingCount=0, failedTasks=0,
+               rolloutState="IN_PROGRESS", rolloutStateReason=f"ECS deployment {deployment_id} in progress.")
     service._standin_primary = dict(new)
     service._standin_steady = False
+    return new
+
+
+def task_ready(backend: Any, task: Any) -> bool:
+    """RUNNING and, when its task definition has a health check, HEALTHY."""
+    with lock:
+        return task.last_status == "RUNNING" and (
+            task.health_status == "HEALTHY" or health_check_of(backend, task.task_definition_arn) is None)
+
+
+def _primary_ready(backend: Any, service: Any, tasks: list[Any]) -> bool:
+    """Whether the PRIMARY deployment's tasks that are wanted are all there and ready."""
+    if not service.deployments:
+        return False
+    primary_id = service.deployments[0]["id"]
+    mine = [t for t in tasks if t.started_by == primary_id and t.desired_status == "RUNNING"]
+    return len(mine) == service.desired_count and all(task_ready(backend, t) for t in mine)
 
 
 def _follow_rollout(backend: Any, service: Any, tasks: list[Any]) -> None:
     if not service.deployments:
         return
     primary = service.deployments[0]
-    mine = [t for t in tasks if t.started_by == primary["id"] and t.desired_status == "RUNNING"]
-    healthy_needed = health_check_of(backend, service.task_definition) is not None
-    ready = [t for t in mine if t.last_status == "RUNNING"
-             and (not healthy_needed or t.health_status == "HEALTHY")]
-    steady = (len(service.deployments) == 1 and len(ready) == service.desired_count
-              and len(mine) == service.desired_count)
+    steady = len(service.deployments) == 1 and _primary_ready(backend, service, tasks)
     if steady and primary.get("rolloutState") == "IN_PROGRESS":
         primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
                        updatedAt=utcnow())
         record_event(service, f"(service {service.name}) (deployment {primary['id']}) deployment completed.")
+    if primary.get("rolloutState") == "COMPLETED":
+        # What a circuit breaker's rollback goes back to (moto's own first deployment of a
+        # service with no tasks wanted is COMPLETED from the start).
+        service._standin_completed = {"id": primary["id"], "taskDefinition": primary["taskDefinition"]}
     if steady and not getattr(service, "_standin_steady", False):
         record_event(service, f"(service {service.name}) has reached a steady state.")
     service._standin_steady = steady
+
+
+# The circuit breaker's writes (circuit_breaker.py decides when)
+
+
+def tasks_failed_before_ready(backend: Any, service: Any, deployment_id: str) -> int:
+    """The deployment's tasks that failed (exited, could not start, failed their health
+    check) without ever having been ready."""
+    with lock:
+        return sum(1 for t in service_tasks(backend, service) if t.started_by == deployment_id
+                   and getattr(t, "_standin_failed", False) and not getattr(t, "_standin_ready_once", False))
+
+
+def fail_rollout(service: Any, deployment: dict, reason: str) -> None:
+    with lock:
+        deployment.update(rolloutState="FAILED", rolloutStateReason=reason, updatedAt=utcnow())
+
+
+def last_completed_deployment(service: Any) -> dict | None:
+    """{"id", "taskDefinition"} of the service's last deployment whose rollout COMPLETED."""
+    completed = getattr(service, "_standin_completed", None)
+    return dict(completed) if completed else None
+
+
+def is_rollback(service: Any, deployment_id: str) -> bool:
+    return deployment_id in getattr(service, "_standin_rollbacks", ())
+
+
+def roll_back(backend: Any, service: Any, task_definition: str) -> dict:
+    """A new PRIMARY deployment of `task_definition`, which becomes the service's; the
+    PRIMARY it replaces turns ACTIVE. The new deployment, as ECS's rollback makes it."""
+    with lock:
+        now = utcnow()
+        failed = service.deployments[0]
+        new = _new_primary(service, new_deployment_id(), task_definition, now)
+        failed.update(status="ACTIVE", updatedAt=now)
+        service.deployments[:] = [new] + service.deployments
+        service.task_definition = task_definition
+        service._standin_rollbacks = getattr(service, "_standin_rollbacks", set()) | {new["id"]}
+        refresh_service(backend, service)
+        return new
 
 
 def _count_cluster(backend: Any, cluster_name: str) -> None:
@@ -403,7 +477,7 @@ def install() -> None:
     _wrap(backend_cls, "run_task", _after_run_task, before=_before_run_task)
     _wrap(backend_cls, "stop_task", _after_stop_task, before=_before_stop_task)
     _wrap(backend_cls, "list_tasks", _after_list_tasks)
-    _wrap(backend_cls, "update_service", _after_update_service)
+    _wrap(backend_cls, "update_service", _after_update_service, before=_before_update_service)
     _wrap(ecs_responses.EC2ContainerServiceResponse, "create_service", _after_create_service_response)
     backend_cls._calculate_task_resource_requirements = staticmethod(
         _fargate_requirements(backend_cls._calculate_task_resource_requirements))
@@ -497,7 +571,21 @@ def _after_list_tasks(backend: Any, tasks: list[Any], _saved: Any, *args, **kwar
     return [t for t in tasks if t.group == group]
 
 
-def _after_update_service(backend: Any, service: Any, _saved: Any, *_args, **_kwargs) -> Any:
+def _before_update_service(backend: Any, *args, **kwargs) -> dict | None:
+    """The deploymentConfiguration before the call (moto replaces it with what is given)."""
+    properties = kwargs.get("service_properties", args[0] if args else {})
+    try:
+        service = backend._get_service(properties.get("cluster", "default"), properties["service"].split("/")[-1])
+    except Exception:  # moto answers the error
+        return None
+    return deployment_configuration(service)
+
+
+def _after_update_service(backend: Any, service: Any, previous: dict | None, *args, **kwargs) -> Any:
+    # What UpdateService leaves out of deploymentConfiguration stays as it was.
+    given = kwargs.get("service_properties", args[0] if args else {}).get("deployment_configuration")
+    if given and previous is not None:
+        service.deployment_configuration = {**previous, **given}
     # ECS answers with the full ARN even when given `family` or `family:revision`.
     if service.task_definition:
         service.task_definition = backend.describe_task_definition(service.task_definition).arn

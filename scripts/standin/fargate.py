@@ -8,6 +8,8 @@ then what should happen. It must run on the main thread (processes are spawned t
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from . import ecs_state
 from .agent import FARGATE_STOP_TIMEOUT, PULL_TIMEOUT, Agent, LocalTask
 from .runtask import RunTaskTasks
@@ -16,9 +18,9 @@ from .scheduler import Scheduler
 
 class Fargate:
     def __init__(self, region: str, endpoint: str, default_stop_timeout: float = FARGATE_STOP_TIMEOUT,
-                 pull_timeout: float = PULL_TIMEOUT):
+                 pull_timeout: float = PULL_TIMEOUT, exits_at_once: Iterable[str] = ()):
         ecs_state.serve(region)
-        self.agent = Agent(region, endpoint, default_stop_timeout, pull_timeout)
+        self.agent = Agent(region, endpoint, default_stop_timeout, pull_timeout, exits_at_once)
         self.scheduler = Scheduler(self.agent)
         self.run_tasks = RunTaskTasks(self.agent)
         self.agent.on_finish = self._finished

@@ -12,8 +12,14 @@ the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worke
 endpoint) is given a free local port instead, and the health check's mentions of
 `localhost:<that port>` / `127.0.0.1:<that port>` follow it (see `PortMap`).
 
-Not emulated: images, the working directory, users, resource limits, ulimits, volumes,
-secrets from SSM Parameter Store, and port mappings other than that one.
+No image is run, so none can be broken, except those the stand-in is told of (server.py's
+--exits-at-once): a container of one of these starts like any other (PENDING, then
+RUNNING), then, whatever its command, writes one line to its stderr (EXITS_AT_ONCE_LINE,
+what an image built for another CPU says; shipped to its awslogs stream like any output)
+and exits with code 1 at once, as a container whose image cannot run does on Fargate.
+
+Not emulated: images otherwise, the working directory, users, resource limits, ulimits,
+volumes, secrets from SSM Parameter Store, and port mappings other than that one.
 """
 
 from __future__ import annotations
@@ -87,6 +93,16 @@ def task_container(task_definition: Any, overrides: dict | None) -> dict:
             if override.get(limit) is not None:
                 container[limit] = override[limit]
     return container
+
+
+EXITS_AT_ONCE_LINE = ("exec /usr/bin/tini: exec format error "
+                      "(the stand-in was told this image's container exits at once)")
+
+
+def exiting_at_once(container: dict) -> dict:
+    """The container as an image that cannot run runs it: one line on stderr, exit code 1."""
+    return dict(container, entryPoint=[],
+                command=["/bin/sh", "-c", 'printf "%s\\n" "$1" >&2; exit 1', "sh", EXITS_AT_ONCE_LINE])
 
 
 def container_env(container: dict, account_id: str, region: str, endpoint: str, home: str,

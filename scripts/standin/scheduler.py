@@ -7,6 +7,10 @@ Each pass keeps every ACTIVE service at its desiredCount with local processes:
     new tasks start first, and old ones stop only as new ones are RUNNING and, when the
     task definition has a health check, HEALTHY; if the new ones cannot start, the old
     ones keep running;
+  - the deployment circuit breaker, when the service turns it on (circuit_breaker.py
+    decides): a FAILED PRIMARY deployment launches no more tasks; once a FAILED deployment
+    is replaced (rolled back), its tasks that are not ready stop at once and any ready
+    ones drain like other old tasks;
   - replacement of tasks that exited, failed their health check or were stopped with
     StopTask; a task that exits within a minute of starting (or cannot start at all)
     makes the next start wait, doubling from 5 s to 60 s, like ECS's task launch throttle;
@@ -15,9 +19,9 @@ Each pass keeps every ACTIVE service at its desiredCount with local processes:
 Starting, watching and ending each task is the agent's; this module decides which tasks
 there should be. Tasks started with RunTask are runtask.py's, not this module's.
 
-Not emulated: placement strategies, availability-zone balancing, the deployment circuit
-breaker, capacity providers, daemon services, and other deployment controllers (services
-with no ECS deployment are left alone).
+Not emulated: placement strategies, availability-zone balancing, capacity providers,
+daemon services, and other deployment controllers (services with no ECS deployment are
+left alone).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import math
 import time
 from typing import Any
 
-from . import ecs_state
+from . import circuit_breaker, ecs_state
 from .agent import Agent, LocalTask, ServiceKey
 from .processes import error_text, essential_container
 
@@ -83,20 +87,22 @@ class Scheduler:
     def reconcile(self, backend: Any, service: Any, key: ServiceKey) -> None:
         with ecs_state.lock:
             ecs_state.refresh_service(backend, service)
+            circuit_breaker.follow(backend, service)
             if not service.deployments:
                 return
             primary_id = service.deployments[0]["id"]
+            launching = service.deployments[0].get("rolloutState") != "FAILED"
+            failed_old = {d["id"] for d in service.deployments[1:] if d.get("rolloutState") == "FAILED"}
             desired = service.desired_count
             config = ecs_state.deployment_configuration(service)
-            needs_health = ecs_state.health_check_of(backend, service.task_definition) is not None
-            state = {}
+            ready_now = set()
             for task in self.service_tasks(key):
                 found = ecs_state.find_task(self.region, task.arn)
-                state[task.arn] = (found[1].last_status, found[1].health_status) if found else ("STOPPED", "")
+                if found is not None and ecs_state.task_ready(*found):
+                    ready_now.add(task.arn)
 
         def ready(task: LocalTask) -> bool:
-            status, health = state.get(task.arn, ("STOPPED", ""))
-            return status == "RUNNING" and (not needs_health or health == "HEALTHY")
+            return task.arn in ready_now
 
         live = sorted((t for t in self.service_tasks(key) if not t.stopping), key=lambda t: t.started)
         new = [t for t in live if t.deployment_id == primary_id]
@@ -104,6 +110,11 @@ class Scheduler:
         for task in new[desired:]:  # scale in: the newest go first
             self.stop(task, f"Scaling activity initiated by (deployment {primary_id})")
         new = new[:desired]
+        # A FAILED deployment that was replaced (rolled back): its tasks that serve nothing
+        # go at once; any ready ones drain as other old tasks do.
+        for task in (t for t in old if t.deployment_id in failed_old and not ready(t)):
+            self.stop(task, f"Scaling activity initiated by (deployment {task.deployment_id})")
+        old = [t for t in old if t.deployment_id not in failed_old or ready(t)]
         # A rolling deployment: old tasks go only as new ones are ready.
         min_healthy = math.ceil(desired * config["minimumHealthyPercent"] / 100)
         max_total = max(desired, math.floor(desired * config["maximumPercent"] / 100))
@@ -111,6 +122,8 @@ class Scheduler:
         for task in old[:len(old) - keep_old]:  # the oldest go first
             self.stop(task, f"Scaling activity initiated by (deployment {task.deployment_id})")
         old = old[len(old) - keep_old:]
+        if not launching:
+            return  # a FAILED deployment starts nothing (the circuit breaker's)
         wanted = desired - len(new)
         room = max_total - len(new) - len(old)
         if wanted > 0 and room <= 0 and old:

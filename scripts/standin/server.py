@@ -14,7 +14,12 @@ Test infrastructure only: it listens on loopback and nowhere else, and the tasks
 the emulator's address and keys made by the emulator, never real credentials.
 
     fargate_standin.py --port PORT --region REGION [--poll 1.0] [--default-stop-timeout 30]
-                       [--pull-timeout 3] [--no-task-role-enforcement] [--request-log FILE]
+                       [--pull-timeout 3] [--exits-at-once IMAGE]... [--no-task-role-enforcement]
+                       [--request-log FILE]
+
+--exits-at-once names an image (exactly as task definitions give it, tag included) whose
+containers the stand-in treats as broken: they start, write one line to stderr and exit
+with code 1 at once, whatever their command (processes.py), for tests of a failed upgrade.
 
 It prints "watching ECS services in REGION at URL" once it serves requests and schedules
 (services and RunTask tasks alike).
@@ -110,7 +115,7 @@ def route_request_log(path: str | None) -> None:
         requests.setLevel(logging.WARNING)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="moto's server with a stand-in for Fargate")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     parser.add_argument("--port", type=int, required=True)
@@ -122,10 +127,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pull-timeout", type=float, default=3.0,
                         help="seconds a task whose subnet has no way out stays PENDING before it fails "
                              "to start (Fargate retries for about a minute)")
+    parser.add_argument("--exits-at-once", action="append", default=[], metavar="IMAGE",
+                        help="an image whose containers exit with code 1 at once, whatever their command "
+                             "(repeatable; the stand-in runs no images, so it is told which are broken)")
     parser.add_argument("--no-task-role-enforcement", action="store_true",
                         help="serve requests signed with task role keys unchecked, like all others")
     parser.add_argument("--request-log", help="file for the server's request log (default: none)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     require_loopback(args.host)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s standin: %(message)s")
     quiet_environment(args.port)
@@ -138,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     iam.install(enforce=not args.no_task_role_enforcement)
     server = MotoServer(args.host, args.port, ecs_state.lock)
     server.start()
-    fargate = Fargate(args.region, server.url, args.default_stop_timeout, args.pull_timeout)
+    fargate = Fargate(args.region, server.url, args.default_stop_timeout, args.pull_timeout, args.exits_at_once)
     stopping = threading.Event()
 
     def on_signal(_signum, _frame):
@@ -149,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, on_signal)
     log.info("watching ECS services in %s at %s (task role enforcement %s)", args.region, server.url,
              "off" if args.no_task_role_enforcement else "on")
+    for image in args.exits_at_once:
+        log.info("containers of image %s exit at once", image)
     while not stopping.is_set():
         fargate.cycle()
         ecs_state.wake.wait(args.poll)

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use crate::cli::{GlobalArgs, OutputFormat, RollbackArgs};
 use crate::ops::rollback;
-use crate::ops::rollout::RolloutEnd;
 
 use super::{
     CommandError, confirm, json_needs, load_profile, print_json, print_out, rollout_outcome,
@@ -66,9 +65,6 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<(), Command
     let report = result?;
     if json {
         print_json(&report)?;
-    }
-    if plan.already_live && matches!(report.rollout, RolloutEnd::Completed { .. }) {
-        return Ok(());
     }
     rollout_outcome(&report.rollout, &report.workers, spec, "The rollback")?;
     if !json {

@@ -82,7 +82,11 @@ pub async fn run(global: &GlobalArgs, args: &UpgradeArgs) -> Result<(), CommandE
                     hint,
                 },
             ) => CommandError::Explained {
-                message: format!("{message}. The profile still says image = {:?}", spec.image),
+                message: format!(
+                    "{}. The profile still says image = {:?}",
+                    message.trim_end_matches('.'),
+                    spec.image
+                ),
                 details,
                 hint,
             },

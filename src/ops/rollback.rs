@@ -146,13 +146,14 @@ pub async fn rollback(
 ) -> Result<RollbackReport, OpsError> {
     let known = rollout::known_workers(&plan.prefect, spec).await?;
     if !plan.already_live {
+        rollout::settle_first(&plan.aws, spec, timeout, progress).await?;
         plan.aws.point_service(spec, &plan.target.arn).await?;
     }
     let deployment = rollout::primary_deployment(&plan.aws, spec).await?;
     let end = rollout::wait_rollout(&plan.aws, spec, &deployment.id, timeout, progress).await?;
     rollout::mark_if_rolled_back(&plan.aws, &end, &deployment, progress).await;
     let workers = match &end {
-        RolloutEnd::Completed { .. } if !plan.already_live => {
+        RolloutEnd::Completed { .. } => {
             rollout::new_workers_online(&plan.prefect, spec, &known, timeout, progress).await?
         }
         _ => Vec::new(),

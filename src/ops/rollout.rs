@@ -6,11 +6,11 @@
 //! task definition, so the revision alone cannot tell the new tasks from the old.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::aws::AwsContext;
 use crate::aws::status::DeploymentStatus;
-use crate::prefect::{PrefectClient, WorkerStatus};
+use crate::prefect::{PrefectClient, WorkerStatus, timestamp_secs};
 use crate::stack::StackSpec;
 use crate::stack::plan::{Action, Resource};
 
@@ -44,6 +44,10 @@ pub enum RolloutEnd {
     },
 }
 
+/// How long a failed deployment is given for ECS to start rolling it back before the
+/// rollout is reported failed without a rollback.
+const ROLLBACK_GRACE: Duration = Duration::from_secs(30);
+
 /// The service's PRIMARY deployment now: the one a change just made.
 pub async fn primary_deployment(
     aws: &AwsContext,
@@ -72,6 +76,44 @@ pub async fn primary_deployment(
         })
 }
 
+/// Waits for a rollout already under way to end before another change: ECS's circuit
+/// breaker can only roll a change back to a deployment that completed.
+pub async fn settle_first(
+    aws: &AwsContext,
+    spec: &StackSpec,
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<(), OpsError> {
+    let current = primary_deployment(aws, spec).await?;
+    if current.rollout_state.as_deref() != Some("IN_PROGRESS") {
+        return Ok(());
+    }
+    emit(
+        progress,
+        ProgressEvent::Note {
+            resource: Resource::Service,
+            message: format!(
+                "{} is still rolling out: waiting for it to complete first",
+                current.task_definition
+            ),
+        },
+    );
+    match wait_rollout(aws, spec, &current.id, timeout, progress).await? {
+        RolloutEnd::Completed { .. } => Ok(()),
+        _ => Err(OpsError::BadInput {
+            message: format!(
+                "the service's current deployment ({}) did not complete, so a change now could \
+                 not be rolled back to it",
+                current.task_definition
+            ),
+            hint: format!(
+                "Run `prefect-tui monitor --profile {}` to see why, and fix that first.",
+                spec.names.stack
+            ),
+        }),
+    }
+}
+
 /// Waits until deployment `id` completed, failed or was rolled back.
 pub async fn wait_rollout(
     aws: &AwsContext,
@@ -83,6 +125,7 @@ pub async fn wait_rollout(
     let started = Instant::now();
     let mut ours: Option<DeploymentStatus> = None;
     let mut failure: Option<String> = None;
+    let mut failed_at: Option<Instant> = None;
     loop {
         let Some(status) = aws.service_status(spec).await? else {
             return Err(OpsError::BadInput {
@@ -96,6 +139,7 @@ pub async fn wait_rollout(
         if let Some(d) = status.deployments.iter().find(|d| d.id == id) {
             if d.rollout_state.as_deref() == Some("FAILED") {
                 failure = Some(d.rollout_state_reason.clone().unwrap_or_default());
+                failed_at.get_or_insert_with(Instant::now);
             }
             ours = Some(d.clone());
         }
@@ -133,7 +177,10 @@ pub async fn wait_rollout(
                        once it settles."
                     .to_owned(),
             });
-        } else if let Some(reason) = &failure {
+        } else if let Some(reason) = &failure
+            && failed_at.is_some_and(|t: Instant| t.elapsed() >= ROLLBACK_GRACE)
+        {
+            // ECS makes the rollback's deployment a moment after it failed this one.
             return Ok(RolloutEnd::Failed {
                 revision: revision.clone(),
                 reason: reason.clone(),
@@ -274,8 +321,9 @@ pub async fn known_workers(
         .collect())
 }
 
-/// Waits until `spec.desired_count` workers Prefect did not know before are online (the
-/// new tasks' workers, with the new key or image).
+/// Waits until `spec.desired_count` of the new tasks' workers are online: workers Prefect
+/// did not know before the change, or heard from after the rollout completed (when only
+/// the new tasks run; a run that picks up an interrupted one knows them already).
 pub async fn new_workers_online(
     client: &PrefectClient,
     spec: &StackSpec,
@@ -284,13 +332,24 @@ pub async fn new_workers_online(
     progress: &Progress,
 ) -> Result<Vec<String>, OpsError> {
     let started = Instant::now();
+    let completed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
     let want = spec.desired_count as usize;
     loop {
         let online: Vec<String> = client
             .workers(&spec.work_pool)
             .await?
             .into_iter()
-            .filter(|w| w.status == WorkerStatus::Online && !known.contains(&w.name))
+            .filter(|w| w.status == WorkerStatus::Online)
+            .filter(|w| {
+                !known.contains(&w.name)
+                    || w.last_heartbeat_time
+                        .as_deref()
+                        .and_then(timestamp_secs)
+                        .is_some_and(|beat| beat >= completed)
+            })
             .map(|w| w.name)
             .collect();
         if online.len() >= want || started.elapsed() >= timeout {

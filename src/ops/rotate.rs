@@ -155,6 +155,7 @@ pub async fn rotate(
 ) -> Result<RotationReport, OpsError> {
     let prepared = &plan.prepared;
     let known = rollout::known_workers(&prepared.prefect, spec).await?;
+    rollout::settle_first(&prepared.aws, &prepared.spec, timeout, progress).await?;
     if plan.already_stored {
         prepared.aws.force_new_deployment(&prepared.spec).await?;
     } else {

@@ -154,6 +154,7 @@ pub async fn upgrade(
     let prepared = &plan.prepared;
     let known = rollout::known_workers(&prepared.prefect, &plan.spec).await?;
     if !plan.is_noop() {
+        rollout::settle_first(&prepared.aws, &prepared.spec, timeout, progress).await?;
         let options = DeployOptions {
             key: None,
             overwrite_pool_defaults: false,
@@ -177,7 +178,7 @@ pub async fn upgrade(
     .await?;
     rollout::mark_if_rolled_back(&prepared.aws, &end, &deployment, progress).await;
     let workers = match &end {
-        RolloutEnd::Completed { .. } if !plan.is_noop() => {
+        RolloutEnd::Completed { .. } => {
             rollout::new_workers_online(&prepared.prefect, &plan.spec, &known, timeout, progress)
                 .await?
         }

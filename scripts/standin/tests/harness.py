@@ -5,7 +5,8 @@ The tests talk to the server over HTTP with boto3, as any client would; the stan
 passes in the test's own thread (tasks are spawned from the main thread only), so a test
 decides when the stand-in acts and waits for what ECS then reports. Each test gets a VPC
 whose subnet routes to an internet gateway (a public subnet, as the Rust tests seed), so
-tasks with assignPublicIp ENABLED can start.
+tasks with assignPublicIp ENABLED can start. The stand-in is told that BROKEN_IMAGE's
+containers exit at once, as emulators.sh tells it of PREFECT_TUI_TEST_BROKEN_IMAGE.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from standin.processes import free_port
 from standin.server import MotoServer, quiet_environment, route_request_log
 
 REGION = "eu-west-3"
+BROKEN_IMAGE = "prefecthq/prefect-aws:0.0.0-python3.12-prefect0.0.0"  # emulators.sh's default
 _server: MotoServer | None = None
 
 
@@ -63,7 +65,8 @@ class StandInTest(unittest.TestCase):
                                              region_name=REGION)
         self.ecs = self.session.client("ecs", endpoint_url=self.url, config=config)
         self.ec2 = self.session.client("ec2", endpoint_url=self.url, config=config)
-        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5, pull_timeout=1)
+        self.fargate = Fargate(REGION, self.url, default_stop_timeout=5, pull_timeout=1,
+                               exits_at_once=[BROKEN_IMAGE])
         self.cluster = self.ecs.create_cluster(clusterName=self.id().rsplit(".", 1)[-1][:60])["cluster"]["clusterName"]
         vpc = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         # As the Rust tests' VPCs have it (RunTask also works without: test_runtask).

@@ -82,6 +82,13 @@ class Counts(StandInTest):
         self.service(td, 0, deploymentConfiguration={"maximumPercent": 150, "minimumHealthyPercent": 50})
         config = self.describe_service()["deploymentConfiguration"]
         self.assertEqual((config["maximumPercent"], config["minimumHealthyPercent"]), (150, 50))
+        self.assertEqual(config["deploymentCircuitBreaker"], {"enable": False, "rollback": False}, "ECS's default")
+        # UpdateService changes what it gives and keeps the rest.
+        self.ecs.update_service(cluster=self.cluster, service="app", deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+        config = self.describe_service()["deploymentConfiguration"]
+        self.assertEqual((config["maximumPercent"], config["minimumHealthyPercent"]), (150, 50))
+        self.assertEqual(config["deploymentCircuitBreaker"], {"enable": True, "rollback": True})
 
 
 if __name__ == "__main__":
