@@ -9,6 +9,7 @@
 //! | region: unknown, missing, `--region` contradicting the profile | `tests/bad_input.rs`, `tests/deploy.rs` |
 //! | VPC id malformed or unknown (discover) | `tests/bad_input.rs` |
 //! | subnet of another VPC, two keys pasted into the environment, no `--yes` without a terminal | `tests/deploy.rs` (`deploy_refuses_bad_input_with_exit_2_and_leaves_nothing`) |
+//! | a refused new key for `rotate-key` | `tests/day_two.rs` (`rotate_key_brings_the_new_auth_string_to_new_tasks_and_a_refused_one_writes_nothing`) |
 //! | everything else | below |
 //!
 //! Each case that could reach AWS either runs against an address nothing listens on (so a
@@ -347,6 +348,71 @@ fn keys_pasted_with_whitespace_or_nothing_on_stdin_are_refused_before_any_call()
     let out = deploy_with_stdin(&profile, Some(b"pnu_fine\r\n"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("could not reach AWS"), "{}", text(&out));
+}
+
+#[test]
+fn day_two_commands_refuse_what_they_cannot_do_before_any_call() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, BASE).expect("write");
+    let none = dir.path().join("none.toml");
+    std::fs::write(
+        &none,
+        BASE.replace(
+            "work_pool = \"ecs\"",
+            "work_pool = \"ecs\"\ncredential = \"none\"",
+        ),
+    )
+    .expect("write");
+    let profile = path.to_string_lossy().into_owned();
+    let no_key = none.to_string_lossy().into_owned();
+    let cases: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![
+        (
+            "rotate-key with no key and no terminal",
+            vec!["rotate-key", "--profile", &profile, "--yes"],
+            vec!["rotate-key needs the new key", "PREFECT_API_KEY"],
+        ),
+        (
+            "rotate-key for a worker without a credential",
+            vec!["rotate-key", "--profile", &no_key, "--yes"],
+            vec!["gives the worker no Prefect credential"],
+        ),
+        (
+            "rotate-key as JSON without --yes",
+            vec!["rotate-key", "--profile", &profile, "--output", "json"],
+            vec!["--output json cannot ask", "--yes"],
+        ),
+        (
+            "upgrade to something that is not a tag",
+            vec![
+                "upgrade",
+                "--profile",
+                &profile,
+                "--to",
+                "0.7 latest",
+                "--yes",
+            ],
+            vec!["is not an image tag", "-prefect3.8.8"],
+        ),
+        (
+            "upgrade as JSON without --yes or --dry-run",
+            vec!["upgrade", "--profile", &profile, "--output", "json"],
+            vec!["--output json cannot ask", "--dry-run"],
+        ),
+        (
+            "rollback as JSON without --yes or --dry-run",
+            vec!["rollback", "--profile", &profile, "--output", "json"],
+            vec!["--output json cannot ask"],
+        ),
+    ];
+    for (what, args, expected) in cases {
+        let mut cmd = common::raw_program(NOWHERE, "us-east-1");
+        cmd.env_remove("PREFECT_API_KEY")
+            .args(&args)
+            .stdin(Stdio::null());
+        let out = cmd.output().expect("runs");
+        assert_refused(what, &out, &expected);
+    }
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub async fn run(global: &GlobalArgs, args: &RotateKeyArgs) -> Result<(), Comman
     json_needs(json, args.yes, "--yes")?;
     let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = &loaded.spec;
+    rotate::check_rotatable(spec)?;
     let key = new_key(
         spec.credential,
         args.api_key_stdin,

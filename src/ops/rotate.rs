@@ -43,12 +43,8 @@ pub struct RotationReport {
     pub workers: Vec<String>,
 }
 
-/// Checks the new key against Prefect, then reads and plans. No write.
-pub async fn prepare(
-    settings: &AwsSettings,
-    spec: &StackSpec,
-    key: &SecretValue,
-) -> Result<RotationPlan, OpsError> {
+/// Refuses a profile whose worker has no credential: there is nothing to rotate.
+pub fn check_rotatable(spec: &StackSpec) -> Result<(), OpsError> {
     if spec.credential == Credential::None {
         return Err(OpsError::BadInput {
             message: format!(
@@ -60,6 +56,16 @@ pub async fn prepare(
                     .to_owned(),
         });
     }
+    Ok(())
+}
+
+/// Checks the new key against Prefect, then reads and plans. No write.
+pub async fn prepare(
+    settings: &AwsSettings,
+    spec: &StackSpec,
+    key: &SecretValue,
+) -> Result<RotationPlan, OpsError> {
+    check_rotatable(spec)?;
     let auth = match spec.credential {
         Credential::AuthString => PrefectAuth::AuthString(key.clone()),
         _ => PrefectAuth::ApiKey(key.clone()),
