@@ -669,6 +669,10 @@ async fn a_broken_upgrade_is_rolled_back_a_good_one_is_kept_and_rollback_leaves_
     let live: Vec<bool> = revisions.iter().map(|r| r["live"] == true).collect();
     assert_eq!(live, [true, false, false]);
     assert_eq!(revisions[1]["failed_rollout"], true, "{history}");
+    assert!(
+        revisions.iter().all(|r| r["registered_at"].is_string()),
+        "each says when it was registered: {history}"
+    );
     assert_eq!(
         revisions[0]["changed"],
         serde_json::json!([format!(

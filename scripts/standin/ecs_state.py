@@ -30,6 +30,7 @@ Emulated here:
     deployment keeps its rolloutState once ACTIVE); drained deployments leave the list, as
     INACTIVE ones do in ECS (a FAILED one only once the PRIMARY's tasks are ready);
   - service events worded as ECS words them, newest first, at most 100;
+  - a task definition's registeredAt (moto gives none), set when it is registered;
   - the service's deploymentConfiguration as CreateService gave it (moto drops it), with
     ECS's defaults (200 / 100 percent, no circuit breaker) for what was not given, and
     UpdateService changing only what it gives;
@@ -478,6 +479,7 @@ def install() -> None:
     _wrap(backend_cls, "stop_task", _after_stop_task, before=_before_stop_task)
     _wrap(backend_cls, "list_tasks", _after_list_tasks)
     _wrap(backend_cls, "update_service", _after_update_service, before=_before_update_service)
+    _wrap(backend_cls, "register_task_definition", _after_register_task_definition)
     _wrap(ecs_responses.EC2ContainerServiceResponse, "create_service", _after_create_service_response)
     backend_cls._calculate_task_resource_requirements = staticmethod(
         _fargate_requirements(backend_cls._calculate_task_resource_requirements))
@@ -508,6 +510,12 @@ def _fargate_requirements(original: Callable) -> Callable:
                       for c in task_definition.container_definitions]
         return original(types.SimpleNamespace(container_definitions=containers))
     return requirements
+
+
+def _after_register_task_definition(_backend: Any, definition: Any, *_args, **_kwargs) -> Any:
+    """ECS says when each revision was registered; moto does not."""
+    definition.registered_at = utcnow()
+    return definition
 
 
 def _before_run_task(backend: Any, *args, **kwargs) -> None:

@@ -124,21 +124,6 @@ impl AwsContext {
         })
     }
 
-    /// When the secret's value last changed (Unix seconds), if it exists.
-    pub async fn secret_changed_at(&self, name: &str) -> Result<Option<f64>, AwsError> {
-        let described = absent_if_not_found(
-            self.secrets
-                .describe_secret()
-                .secret_id(name)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("secretsmanager:DescribeSecret", e)),
-        )?;
-        Ok(described
-            .and_then(|d| d.last_changed_date().copied())
-            .map(|t| t.as_secs_f64()))
-    }
-
     async fn observe_secret(
         &self,
         spec: &StackSpec,
@@ -184,6 +169,7 @@ impl AwsContext {
             owned,
             pending_deletion,
             key,
+            changed_at: d.last_changed_date().map(|t| t.as_secs_f64()),
         }))
     }
 

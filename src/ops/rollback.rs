@@ -149,15 +149,8 @@ pub async fn rollback(
         rollout::settle_first(&plan.aws, spec, timeout, progress).await?;
         plan.aws.point_service(spec, &plan.target.arn).await?;
     }
-    let deployment = rollout::primary_deployment(&plan.aws, spec).await?;
-    let end = rollout::wait_rollout(&plan.aws, spec, &deployment.id, timeout, progress).await?;
-    rollout::mark_if_rolled_back(&plan.aws, &end, &deployment, progress).await;
-    let workers = match &end {
-        RolloutEnd::Completed { .. } => {
-            rollout::new_workers_online(&plan.prefect, spec, &known, timeout, progress).await?
-        }
-        _ => Vec::new(),
-    };
+    let (end, workers) =
+        rollout::follow_change(&plan.aws, &plan.prefect, spec, &known, timeout, progress).await?;
     Ok(RollbackReport {
         from: plan.live.revision,
         to: plan.target.revision,

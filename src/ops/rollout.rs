@@ -237,9 +237,32 @@ pub async fn wait_rollout(
     }
 }
 
+/// A change just made, followed to its end: its deployment (the service's PRIMARY now)
+/// waited out, the revision marked when ECS rolled it back, and once it completed, the
+/// new tasks' workers.
+pub async fn follow_change(
+    aws: &AwsContext,
+    client: &PrefectClient,
+    spec: &StackSpec,
+    known: &BTreeSet<String>,
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<(RolloutEnd, Vec<String>), OpsError> {
+    let deployment = primary_deployment(aws, spec).await?;
+    let end = wait_rollout(aws, spec, &deployment.id, timeout, progress).await?;
+    mark_if_rolled_back(aws, &end, &deployment, progress).await;
+    let workers = match &end {
+        RolloutEnd::Completed { .. } => {
+            new_workers_online(client, spec, known, timeout, progress).await?
+        }
+        _ => Vec::new(),
+    };
+    Ok((end, workers))
+}
+
 /// After a rollback by ECS, marks the revision that failed (`history` shows it, and
 /// `rollback` passes over it); a failure to tag is only a note.
-pub async fn mark_if_rolled_back(
+async fn mark_if_rolled_back(
     aws: &AwsContext,
     end: &RolloutEnd,
     deployment: &DeploymentStatus,

@@ -118,7 +118,7 @@ pub async fn prepare(
         });
     }
     let already_stored = prepared.plan.action(Resource::Secret) == Action::Noop;
-    let done_already = already_stored && tasks_started_after_the_key(&prepared, spec).await?;
+    let done_already = already_stored && tasks_started_after_the_key(&prepared).await?;
     Ok(RotationPlan {
         prepared,
         already_stored,
@@ -127,14 +127,8 @@ pub async fn prepare(
 }
 
 /// Whether every running task started after the secret last changed (so read it).
-async fn tasks_started_after_the_key(
-    prepared: &Prepared,
-    spec: &StackSpec,
-) -> Result<bool, OpsError> {
-    let Some(name) = &spec.secret_name else {
-        return Ok(false);
-    };
-    let Some(changed) = prepared.aws.secret_changed_at(name).await? else {
+async fn tasks_started_after_the_key(prepared: &Prepared) -> Result<bool, OpsError> {
+    let Some(changed) = prepared.observed.secret.as_ref().and_then(|s| s.changed_at) else {
         return Ok(false);
     };
     let tasks = prepared.aws.task_statuses(&prepared.spec, 0).await?;
@@ -178,21 +172,15 @@ pub async fn rotate(
                     .to_owned(),
             })?;
     }
-    let deployment = rollout::primary_deployment(&prepared.aws, &prepared.spec).await?;
-    let end = rollout::wait_rollout(
+    let (end, workers) = rollout::follow_change(
         &prepared.aws,
+        &prepared.prefect,
         &prepared.spec,
-        &deployment.id,
+        &known,
         timeout,
         progress,
     )
     .await?;
-    let workers = match &end {
-        RolloutEnd::Completed { .. } => {
-            rollout::new_workers_online(&prepared.prefect, spec, &known, timeout, progress).await?
-        }
-        _ => Vec::new(),
-    };
     Ok(RotationReport {
         secret: spec.secret_name.clone().unwrap_or_default(),
         rollout: end,

@@ -167,23 +167,15 @@ pub async fn upgrade(
                 hint: "Run the same upgrade again: it picks up where this one stopped.".to_owned(),
             })?;
     }
-    let deployment = rollout::primary_deployment(&prepared.aws, &prepared.spec).await?;
-    let end = rollout::wait_rollout(
+    let (end, workers) = rollout::follow_change(
         &prepared.aws,
+        &prepared.prefect,
         &prepared.spec,
-        &deployment.id,
+        &known,
         timeout,
         progress,
     )
     .await?;
-    rollout::mark_if_rolled_back(&prepared.aws, &end, &deployment, progress).await;
-    let workers = match &end {
-        RolloutEnd::Completed { .. } => {
-            rollout::new_workers_online(&prepared.prefect, &plan.spec, &known, timeout, progress)
-                .await?
-        }
-        _ => Vec::new(),
-    };
     Ok(UpgradeReport {
         from: plan.from.clone(),
         to: plan.to.clone(),

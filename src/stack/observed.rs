@@ -58,6 +58,8 @@ pub struct ObservedSecret {
     /// Deleted with a recovery window and not yet gone: it can be restored.
     pub pending_deletion: bool,
     pub key: KeyComparison,
+    /// When its value last changed (Unix seconds), as Secrets Manager says.
+    pub changed_at: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

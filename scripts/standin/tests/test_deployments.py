@@ -80,3 +80,13 @@ class Deployments(StandInTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Registration(StandInTest):
+    def test_each_revision_says_when_it_was_registered(self):
+        first = self.task_definition(RUNS)
+        second = self.task_definition(RUNS)
+        times = [self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"].get("registeredAt")
+                 for arn in (first, second)]
+        self.assertTrue(all(times), f"registeredAt on both: {times}")
+        self.assertLessEqual(times[0], times[1])

@@ -161,6 +161,7 @@ impl AwsContext {
                     owned: true,
                     pending_deletion: false,
                     key: KeyComparison::Same,
+                    changed_at: None,
                 })
             }
             Ok(None) => {}

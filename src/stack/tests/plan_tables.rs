@@ -24,6 +24,7 @@ fn deployed(spec: &StackSpec) -> Observed {
         owned: true,
         pending_deletion: false,
         key: KeyComparison::NotSupplied,
+        changed_at: None,
     });
     o.security_group = Some(ObservedSecurityGroup {
         id: "sg-1".into(),
