@@ -15,6 +15,9 @@ set -euo pipefail
 
 stack="$1" region="$2" vpc="$3" subnets="$4" api_url="$5"
 export AWS_DEFAULT_REGION="$region" AWS_PAGER=""
+# The AWS CLI v1 does not take SQS's endpoint from the environment: given to it by hand.
+sqs=(aws sqs)
+if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then sqs+=(--endpoint-url "$AWS_ENDPOINT_URL"); fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 umask 077
@@ -49,6 +52,29 @@ cluster_arn="$(aws ecs create-cluster --cluster-name "prefect-tui-$stack" \
     --tags "key=prefect-tui:stack,value=$stack" key=ManagedBy,value=prefect-tui \
     --query cluster.clusterArn --output text)"
 
+# The worker's event observer: a dead-letter queue, the queue the cluster's task state
+# changes go to (only the stack's rule may send), and the EventBridge rule.
+dlq_url="$("${sqs[@]}" create-queue --queue-name "prefect-tui-$stack-ecs-events-dlq" \
+    --attributes SqsManagedSseEnabled=true,MessageRetentionPeriod=1209600 \
+    --tags "prefect-tui:stack=$stack,ManagedBy=prefect-tui" --query QueueUrl --output text)"
+dlq_arn="$("${sqs[@]}" get-queue-attributes --queue-url "$dlq_url" --attribute-names QueueArn \
+    --query Attributes.QueueArn --output text)"
+queue_url="$("${sqs[@]}" create-queue --queue-name "prefect-tui-$stack-ecs-events" \
+    --tags "prefect-tui:stack=$stack,ManagedBy=prefect-tui" --query QueueUrl --output text)"
+queue_arn="${dlq_arn%-dlq}"
+rule_arn="$(aws events put-rule --name "prefect-tui-$stack-ecs-task-state" \
+    --event-pattern "{\"source\": [\"aws.ecs\"], \"detail-type\": [\"ECS Task State Change\"], \"detail\": {\"clusterArn\": [\"$cluster_arn\"]}}" \
+    --tags "Key=prefect-tui:stack,Value=$stack" Key=ManagedBy,Value=prefect-tui \
+    --query RuleArn --output text)"
+cat >"$work/queue.json" <<JSON
+{"SqsManagedSseEnabled": "true", "MessageRetentionPeriod": "345600",
+ "RedrivePolicy": "{\\"deadLetterTargetArn\\": \\"$dlq_arn\\", \\"maxReceiveCount\\": 5}",
+ "Policy": "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Principal\\": {\\"Service\\": \\"events.amazonaws.com\\"}, \\"Action\\": \\"sqs:SendMessage\\", \\"Resource\\": \\"$queue_arn\\", \\"Condition\\": {\\"ArnEquals\\": {\\"aws:SourceArn\\": \\"$rule_arn\\"}}}]}"}
+JSON
+"${sqs[@]}" set-queue-attributes --queue-url "$queue_url" --attributes "file://$work/queue.json"
+aws events put-targets --rule "prefect-tui-$stack-ecs-task-state" \
+    --targets "Id=worker-observer,Arn=$queue_arn" >/dev/null
+
 worker_arn="$(aws iam create-role --role-name "prefect-tui-$stack-worker" \
     --assume-role-policy-document "file://$work/trust.json" --tags "${tags[@]}" \
     --query Role.Arn --output text)"
@@ -61,10 +87,11 @@ cat >"$work/worker.json" <<JSON
   {"Effect": "Allow", "Resource": "*", "Action": ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"],
    "Condition": {"ArnEquals": {"ecs:cluster": "$cluster_arn"}}},
   {"Effect": "Allow", "Resource": "*", "Action": ["ec2:DescribeVpcs", "ec2:DescribeSubnets"]},
-  {"Effect": "Allow", "Resource": ["$log_group_arn", "$log_group_arn:*"],
-   "Action": ["logs:GetLogEvents", "logs:DescribeLogStreams", "logs:FilterLogEvents"]},
+  {"Effect": "Allow", "Resource": "$log_group_arn:log-stream:*", "Action": "logs:GetLogEvents"},
   {"Effect": "Allow", "Resource": "$execution_arn", "Action": "iam:PassRole",
-   "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]}
+   "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+  {"Effect": "Allow", "Resource": "$queue_arn", "Action": ["sqs:GetQueueUrl", "sqs:ReceiveMessage",
+    "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]}]}
 JSON
 aws iam put-role-policy --role-name "prefect-tui-$stack-worker" \
     --policy-name prefect-tui-ecs-worker --policy-document "file://$work/worker.json"
@@ -78,11 +105,14 @@ cat >"$work/taskdef.json" <<JSON
 {"family": "prefect-tui-$stack-worker", "taskRoleArn": "$worker_arn",
  "executionRoleArn": "$execution_arn", "networkMode": "awsvpc",
  "requiresCompatibilities": ["FARGATE"], "cpu": "512", "memory": "1024",
- "containerDefinitions": [{"name": "prefect-worker", "image": "prefecthq/prefect-aws:latest",
+ "containerDefinitions": [{"name": "prefect-worker", "image": "${BENCH_IMAGE:-prefecthq/prefect-aws:0.7.12-python3.12-prefect3.8.8}",
    "essential": true, "cpu": 512, "memory": 1024,
    "command": ["prefect", "worker", "start", "--pool", "$stack-ecs", "--type", "ecs", "--with-healthcheck"],
    "environment": [{"name": "PREFECT_API_URL", "value": "$api_url"},
-                   {"name": "PREFECT_WORKER_WEBSERVER_PORT", "value": "8080"}],
+                   {"name": "PREFECT_WORKER_WEBSERVER_PORT", "value": "8080"},
+                   {"name": "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_ENABLED", "value": "true"},
+                   {"name": "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME", "value": "prefect-tui-$stack-ecs-events"},
+                   {"name": "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_REGION", "value": "$region"}],
    "secrets": [{"name": "PREFECT_API_AUTH_STRING", "valueFrom": "$secret_arn"}],
    "healthCheck": {"command": ["CMD-SHELL", "python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8080/health')\""],
                    "interval": 30, "timeout": 10, "retries": 3, "startPeriod": 60},

@@ -6,13 +6,19 @@
 //! 2. a repeat deploy with nothing to change;
 //! 3. following logs: `prefect-tui logs --follow` against `awslogs get --watch`;
 //! 4. discovery of 200 VPCs with 1,000 subnets: `prefect-tui discover` against the AWS CLI
-//!    commands that fetch the same raw data (without any verdict).
+//!    commands that fetch the same raw data (without any verdict), and the wizard's waits
+//!    on the same account (`wizard.rs`);
+//! 5. destroy: `prefect-tui destroy --yes` against `scripts/bench_cli_destroy.sh`;
+//! 6. in the stand-in's region, with a real worker (`day_two.rs`): `deploy` to the worker
+//!    online, by phase; `rotate-key` and `upgrade` against their AWS CLI scripts.
 //!
 //! Each comparison runs several rounds and alternates which side goes first. Every AWS
 //! request of both sides passes through a relay that counts them by operation (it only
-//! reads the bytes; the emulator answers everything), so the call counts are measured the
-//! same way for both. Run by `scripts/bench`, which starts the emulators and passes their
-//! addresses; the monitor's figures come from `examples/monitor_bench.rs`.
+//! reads the bytes; the emulator answers everything) and holds each answer back by what
+//! the call would cost on AWS (`latency.rs`), so both sides are measured, and delayed, the
+//! same way. prefect-tui's Prefect calls pass through a relay of their own. Run by
+//! `scripts/bench`, which starts the emulators and passes their addresses; the monitor's
+//! figures come from `examples/monitor_bench.rs`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -22,7 +28,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 
+mod day_two;
+mod latency;
 mod relay;
+mod wizard;
 
 // ---------------------------------------------------------------- figures
 
@@ -35,7 +44,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Median and spread of a few runs.
 #[derive(Clone)]
-struct Runs(Vec<f64>);
+pub struct Runs(pub Vec<f64>);
 
 impl Runs {
     fn sorted(&self) -> Vec<f64> {
@@ -43,10 +52,10 @@ impl Runs {
         v.sort_by(f64::total_cmp);
         v
     }
-    fn median(&self) -> f64 {
+    pub fn median(&self) -> f64 {
         percentile(&self.sorted(), 0.5)
     }
-    fn spread(&self) -> String {
+    pub fn spread(&self) -> String {
         let v = self.sorted();
         format!(
             "min {:.3}, max {:.3}, n {}",
@@ -57,7 +66,7 @@ impl Runs {
     }
 }
 
-fn ratio(ours: f64, theirs: f64) -> String {
+pub fn ratio(ours: f64, theirs: f64) -> String {
     if theirs > 0.0 {
         format!("{:.3} (1/{:.1})", ours / theirs, theirs / ours)
     } else {
@@ -69,10 +78,11 @@ use relay::{Call, Tally, start_relay, summarize};
 
 // ---------------------------------------------------------------- setup
 
-struct Bench {
+pub struct Bench {
     moto: String,
     relay: String,
     tally: Tally,
+    /// The Prefect API through its relay (its calls are counted in `tally` too).
     prefect_url: String,
     tui: String,
     aws_bin_dir: String,
@@ -81,11 +91,11 @@ struct Bench {
     nonce: String,
 }
 
-fn env(var: &str) -> String {
+pub fn env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/bench"))
 }
 
-fn sdk(moto: &str, region: &str) -> aws_config::SdkConfig {
+pub fn sdk(moto: &str, region: &str) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_owned()))
@@ -188,7 +198,7 @@ fn write_profile(
     path.to_string_lossy().into_owned()
 }
 
-fn tui(b: &Bench, endpoint: &str, region: &str) -> tokio::process::Command {
+pub fn tui(b: &Bench, endpoint: &str, region: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(&b.tui);
     cmd.args(["--endpoint-url", endpoint, "--region", region])
         .env("AWS_ACCESS_KEY_ID", "bench")
@@ -199,7 +209,7 @@ fn tui(b: &Bench, endpoint: &str, region: &str) -> tokio::process::Command {
     cmd
 }
 
-fn cli(b: &Bench, endpoint: &str, script: &str) -> tokio::process::Command {
+pub fn cli(b: &Bench, endpoint: &str, script: &str) -> tokio::process::Command {
     let path = format!(
         "{}:{}",
         b.aws_bin_dir,
@@ -218,7 +228,7 @@ fn cli(b: &Bench, endpoint: &str, script: &str) -> tokio::process::Command {
 }
 
 /// Runs a command through the relay: seconds, calls by operation, critical path, output.
-async fn measured(
+pub async fn measured(
     b: &Bench,
     mut cmd: tokio::process::Command,
 ) -> (f64, Vec<Call>, std::process::Output) {
@@ -229,7 +239,7 @@ async fn measured(
     (secs, b.tally.take(), out)
 }
 
-fn check(what: &str, out: &std::process::Output) {
+pub fn check(what: &str, out: &std::process::Output) {
     assert!(
         out.status.success(),
         "{what} failed:\n{}\n{}",
@@ -238,7 +248,7 @@ fn check(what: &str, out: &std::process::Output) {
     );
 }
 
-fn ops_line(ops: &BTreeMap<String, u64>) -> String {
+pub fn ops_line(ops: &BTreeMap<String, u64>) -> String {
     ops.iter()
         .map(|(k, v)| {
             if *v == 1 {
@@ -251,25 +261,76 @@ fn ops_line(ops: &BTreeMap<String, u64>) -> String {
         .join(", ")
 }
 
+/// The call counts of several runs: one figure when every run made the same, else each.
+pub fn totals(all: &[Vec<Call>]) -> String {
+    let set: HashSet<usize> = all.iter().map(Vec::len).collect();
+    let mut v: Vec<usize> = set.into_iter().collect();
+    v.sort();
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
+}
+
+/// The critical paths of several runs, the same way.
+pub fn chains(all: &[Vec<Call>]) -> String {
+    let mut v: Vec<usize> = all.iter().map(|c| summarize(c).1).collect();
+    v.sort();
+    v.dedup();
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
+}
+
+/// Calls that change something (not Describe, Get, List, Filter; for Prefect, not GET or
+/// a filter), of one run.
+pub fn writes(calls: &[Call]) -> usize {
+    calls
+        .iter()
+        .filter(|c| !latency::is_read(c.op.split_once(':').map_or("", |(_, n)| n)))
+        .count()
+}
+
+/// One side's line: median, spread, calls and calls in sequence.
+pub fn side_line(name: &str, runs: &Runs, calls: &[Vec<Call>]) {
+    println!(
+        "   {name:<38} median {:.3} s ({}); {} calls, {} in sequence",
+        runs.median(),
+        runs.spread(),
+        totals(calls),
+        chains(calls)
+    );
+}
+
 // ---------------------------------------------------------------- 1 and 2: deploys
 
-async fn deploys(b: &Bench) {
+/// The stacks made: prefect-tui's (their profiles) and the script's (their names).
+struct Made {
+    /// Where the profiles are: kept until the stacks are destroyed.
+    _dir: tempfile::TempDir,
+    region: String,
+    ours: Vec<String>,
+    theirs: Vec<String>,
+}
+
+async fn deploys(b: &Bench) -> Made {
     let region = env("BENCH_PROVISION_REGION");
     let net = public_network(&b.moto, &region).await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let auth = env("BENCH_PREFECT_AUTH");
     let (mut ours, mut theirs, mut repeat) = (Vec::new(), Vec::new(), Vec::new());
     let (mut our_calls, mut their_calls, mut repeat_calls) = (Vec::new(), Vec::new(), Vec::new());
+    let mut made = Made {
+        _dir: tempfile::tempdir().expect("tempdir"),
+        region: region.clone(),
+        ours: Vec::new(),
+        theirs: Vec::new(),
+    };
     for round in 0..b.rounds {
         for side in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
             if side == 0 {
                 let stack = format!("pt{round}{}", b.nonce);
-                let profile = write_profile(dir.path(), b, &stack, &region, &net);
+                let profile = write_profile(made._dir.path(), b, &stack, &region, &net);
                 let mut cmd = tui(b, &b.relay, &region);
                 cmd.args(["deploy", "--profile", &profile, "--yes", "--no-wait"])
                     .env("PREFECT_API_AUTH_STRING", &auth);
                 let (secs, calls, out) = measured(b, cmd).await;
                 check("prefect-tui deploy", &out);
+                made.ours.push(profile.clone());
                 ours.push(secs);
                 our_calls.push(calls);
                 // The same deploy again: nothing to change.
@@ -292,6 +353,7 @@ async fn deploys(b: &Bench) {
                     .env("PREFECT_API_AUTH_STRING", &auth);
                 let (secs, calls, out) = measured(b, cmd).await;
                 check("the AWS CLI script", &out);
+                made.theirs.push(stack);
                 theirs.push(secs);
                 their_calls.push(calls);
             }
@@ -314,18 +376,6 @@ async fn deploys(b: &Bench) {
     let (our_ops, our_chain) = summarize(&our_calls[0]);
     let (their_ops, their_chain) = summarize(&their_calls[0]);
     let (repeat_ops, _) = summarize(&repeat_calls[0]);
-    let totals = |all: &[Vec<Call>]| -> String {
-        let set: HashSet<usize> = all.iter().map(Vec::len).collect();
-        let mut v: Vec<usize> = set.into_iter().collect();
-        v.sort();
-        v.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
-    };
-    let chains = |all: &[Vec<Call>]| -> String {
-        let mut v: Vec<usize> = all.iter().map(|c| summarize(c).1).collect();
-        v.sort();
-        v.dedup();
-        v.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
-    };
     println!(
         "\n1. Fresh deploy of one stack, {} rounds each side, alternating",
         b.rounds
@@ -345,7 +395,7 @@ async fn deploys(b: &Bench) {
         ratio(ours.median(), theirs.median())
     );
     println!(
-        "   AWS calls: prefect-tui {} (critical path {} calls in sequence), AWS CLI {} (critical path {})",
+        "   calls (AWS, and prefect-tui's to Prefect): prefect-tui {} (critical path {} calls in sequence), AWS CLI {} (critical path {})",
         totals(&our_calls),
         chains(&our_calls),
         totals(&their_calls),
@@ -360,7 +410,7 @@ async fn deploys(b: &Bench) {
         ops_line(&their_ops)
     );
     println!(
-        "   (prefect-tui also creates the Prefect work pool and fills its defaults; the script does not)"
+        "   (prefect-tui also checks the credential with Prefect, creates the work pool and fills its defaults: its prefect: calls; the script does not)"
     );
     println!(
         "\n2. Repeat deploy with nothing to change, {} runs",
@@ -372,24 +422,62 @@ async fn deploys(b: &Bench) {
         repeat.spread()
     );
     println!(
-        "   AWS calls: {} ({} writes): {}",
+        "   calls: {} ({} writes), {} in sequence: {}",
         totals(&repeat_calls),
-        repeat_ops
-            .iter()
-            .filter(|(op, _)| {
-                let name = op.split(':').nth(1).unwrap_or_default();
-                !["Describe", "Get", "List"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
-            })
-            .map(|(_, n)| n)
-            .sum::<u64>(),
+        writes(&repeat_calls[0]),
+        chains(&repeat_calls),
         ops_line(&repeat_ops)
     );
     println!(
         "   AWS CLI script run again: no peer figure; it stops after {cli_again:.3} s and {} call(s): {cli_again_error}",
         cli_again_calls.len()
     );
+    made
+}
+
+// ---------------------------------------------------------------- 5: destroy
+
+async fn destroys(b: &Bench, made: Made) {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut our_calls, mut their_calls) = (Vec::new(), Vec::new());
+    let rounds = made.ours.len().min(made.theirs.len());
+    for round in 0..rounds {
+        for side in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
+            if side == 0 {
+                let mut cmd = tui(b, &b.relay, &made.region);
+                cmd.args(["destroy", "--profile", &made.ours[round], "--yes"]);
+                let (secs, calls, out) = measured(b, cmd).await;
+                check("prefect-tui destroy", &out);
+                ours.push(secs);
+                our_calls.push(calls);
+            } else {
+                let mut cmd = cli(b, &b.relay, &env("BENCH_CLI_DESTROY"));
+                cmd.args([&made.theirs[round], &made.region]);
+                let (secs, calls, out) = measured(b, cmd).await;
+                check("the AWS CLI destroy script", &out);
+                theirs.push(secs);
+                their_calls.push(calls);
+            }
+        }
+    }
+    if rounds == 0 {
+        return;
+    }
+    let (ours, theirs) = (Runs(ours), Runs(theirs));
+    println!("\n5. Destroy of one stack, {rounds} rounds each side, alternating");
+    side_line("prefect-tui destroy --yes", &ours, &our_calls);
+    side_line("AWS CLI script", &theirs, &their_calls);
+    println!(
+        "   ratio prefect-tui / AWS CLI: {}",
+        ratio(ours.median(), theirs.median())
+    );
+    let (our_ops, _) = summarize(&our_calls[0]);
+    let (their_ops, _) = summarize(&their_calls[0]);
+    println!(
+        "   prefect-tui's calls, first round: {}",
+        ops_line(&our_ops)
+    );
+    println!("   AWS CLI's calls, first round: {}", ops_line(&their_ops));
 }
 
 // ---------------------------------------------------------------- 3: log tailing
@@ -714,13 +802,16 @@ async fn discovery(b: &Bench) {
 async fn main() {
     let moto = env("BENCH_MOTO_URL");
     let tally = Tally::default();
-    let relay = start_relay(&moto, tally.clone()).await;
+    // IAM's endpoint is in us-east-1; the comparisons run in other regions.
+    let model = latency::LatencyModel::from_env(&env("BENCH_PROVISION_REGION"));
+    let relay = start_relay(&moto, tally.clone(), model, "aws").await;
+    let prefect_url = start_relay(&env("BENCH_PREFECT_URL"), tally.clone(), model, "prefect").await;
     let aws = env("BENCH_AWS");
     let b = Bench {
         moto,
         relay,
         tally,
-        prefect_url: env("BENCH_PREFECT_URL"),
+        prefect_url,
         tui: env("PREFECT_TUI_BIN"),
         aws_bin_dir: std::path::Path::new(&aws)
             .parent()
@@ -741,13 +832,19 @@ async fn main() {
     };
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wanted = |n: &str| only.is_empty() || only.split(',').any(|o| o == n);
+    println!("{}", model.describe());
     if wanted("deploy") {
-        deploys(&b).await;
+        let made = deploys(&b).await;
+        destroys(&b, made).await;
     }
     if wanted("logs") {
         log_tailing(&b).await;
     }
     if wanted("discover") {
         discovery(&b).await;
+        wizard::waits(&b, &env("BENCH_DISCOVERY_REGION")).await;
+    }
+    if wanted("day-two") {
+        day_two::run(&b).await;
     }
 }

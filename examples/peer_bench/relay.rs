@@ -1,6 +1,7 @@
 //! The counting relay between a tool and the emulator: it passes every byte on unchanged
-//! and notes each AWS request's operation, when it was sent and when its answer began, so
-//! both sides of a comparison have their calls counted the same way.
+//! and notes each request's operation, when it was sent and when its answer began, so
+//! both sides of a comparison have their calls counted the same way. With a latency model
+//! (`latency.rs`) it holds each answer back by what the call would cost on AWS.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,8 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::latency::LatencyModel;
 
 /// One AWS request seen by the relay.
 #[derive(Clone, Debug)]
@@ -55,19 +58,28 @@ pub fn summarize(calls: &[Call]) -> (BTreeMap<String, u64>, usize) {
     (ops, chain.into_iter().max().unwrap_or(0))
 }
 
-pub async fn start_relay(upstream: &str, tally: Tally) -> String {
-    let target = upstream
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+/// A relay to `upstream` on a free loopback port: its URL. `service` names the requests
+/// that carry no AWS signature (the Prefect API's).
+pub async fn start_relay(
+    upstream: &str,
+    tally: Tally,
+    model: LatencyModel,
+    service: &'static str,
+) -> String {
+    // host:port to connect to; the path (the Prefect API's `/api`) stays in the URL.
+    let rest = upstream.trim_start_matches("http://").trim_end_matches('/');
+    let (target, path) = match rest.find('/') {
+        Some(i) => (rest[..i].to_owned(), rest[i..].to_owned()),
+        None => (rest.to_owned(), String::new()),
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let url = format!("http://{}{path}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let (target, tally) = (target.clone(), tally.clone());
             tokio::spawn(async move {
                 if let Ok(server) = TcpStream::connect(&target).await {
-                    relay(client, server, tally).await;
+                    relay(client, server, tally, model, service).await;
                 }
             });
         }
@@ -83,8 +95,33 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// `service:Operation` of one request: the operation from `X-Amz-Target` (JSON protocols)
-/// or the `Action` parameter (query protocols), the service from the signature's scope.
-fn operation(head: &str, body: &[u8]) -> String {
+/// or the `Action` parameter (query protocols), the service from the signature's scope. A
+/// request without a signature is named by its method and path, ids left out:
+/// `prefect:POST work_pools/…/workers/filter`.
+fn operation(head: &str, body: &[u8], unsigned: &str) -> String {
+    if !header(head, "authorization").is_some_and(|a| a.contains("Credential=")) {
+        let mut words = head.lines().next().unwrap_or_default().split_whitespace();
+        let method = words.next().unwrap_or("?");
+        let path = words.next().unwrap_or("/").split('?').next().unwrap_or("/");
+        let segments: Vec<&str> = path
+            .trim_start_matches("/api/")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let named: Vec<&str> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                // The collection and the verb at the end are kept; names and ids between.
+                if i == 0 || i + 1 == segments.len() && segments.len() > 2 {
+                    *s
+                } else {
+                    "…"
+                }
+            })
+            .collect();
+        return format!("{unsigned}:{method} {}", named.join("/"));
+    }
     let service = header(head, "authorization")
         .and_then(|a| a.split("Credential=").nth(1))
         .and_then(|c| c.split('/').nth(3))
@@ -132,7 +169,13 @@ fn requests(buf: &mut Vec<u8>) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-async fn relay(client: TcpStream, server: TcpStream, tally: Tally) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    tally: Tally,
+    model: LatencyModel,
+    unsigned: &'static str,
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     // Requests of this connection still waiting for their answer's first byte (HTTP/1.1
@@ -157,7 +200,7 @@ async fn relay(client: TcpStream, server: TcpStream, tally: Tally) {
                 for (head, body) in complete {
                     if let (Ok(mut calls), Ok(mut waiting)) = (tally.calls.lock(), waiting.lock()) {
                         calls.push(Call {
-                            op: operation(&head, &body),
+                            op: operation(&head, &body, unsigned),
                             sent: now,
                             answered: None,
                         });
@@ -174,6 +217,20 @@ async fn relay(client: TcpStream, server: TcpStream, tally: Tally) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            // The answer's first byte: held back by what the call costs on AWS, then the
+            // call counts as answered (when its tool sees it).
+            let delay = match (tally.calls.lock(), waiting.lock()) {
+                (Ok(calls), Ok(waiting)) => waiting
+                    .iter()
+                    .filter_map(|i| calls.get(*i))
+                    .map(|c| model.delay(&c.op))
+                    .max()
+                    .unwrap_or_default(),
+                _ => std::time::Duration::ZERO,
+            };
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             let now = Instant::now();
             if let (Ok(mut calls), Ok(mut waiting)) = (tally.calls.lock(), waiting.lock()) {
                 for i in waiting.drain(..) {

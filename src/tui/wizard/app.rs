@@ -98,6 +98,11 @@ pub struct WizardApp {
     pub busy: Option<String>,
     /// Enter was pressed while the pools were read: go on once they are.
     pub(super) enter_after_read: bool,
+    /// Work to start alongside whatever the screen waits for: the network is read as soon
+    /// as the identity is known, so step 3 is filled by the time the user reaches it.
+    background: Option<Work>,
+    /// That read runs (the runner took it); step 3 waits for it rather than asking again.
+    pub(super) discovering: bool,
     /// The last refusal or failure, shown in the status line.
     pub problem: Option<Problem>,
     /// A neutral message for the status line.
@@ -180,6 +185,8 @@ impl WizardApp {
             confirm_quit: false,
             busy: None,
             enter_after_read: false,
+            background: None,
+            discovering: false,
             problem: None,
             info: None,
             exit: None,
@@ -224,6 +231,16 @@ impl WizardApp {
         self.busy = None;
         self.info = None;
         self.problem = Some(problem);
+    }
+
+    /// The work to run in the background now, if any (the runner asks after every key and
+    /// message): the network read the identity made possible.
+    pub fn take_background(&mut self) -> Option<Work> {
+        let work = self.background.take();
+        if matches!(work, Some(Work::Discover { .. })) {
+            self.discovering = true;
+        }
+        work
     }
 
     pub(super) fn start(&mut self, what: &str, work: Work) -> Option<Work> {
@@ -350,6 +367,11 @@ impl WizardApp {
         self.problem = None;
         self.info = None;
         match step {
+            Step::Network if self.network.report.is_none() && self.discovering => {
+                // Read since the identity was known, not back yet: its answer fills the step.
+                self.busy = Some("Discovering VPCs and subnets…".to_owned());
+                None
+            }
             Step::Network if self.network.report.is_none() => {
                 let (Some(aws), Some(identity)) = (self.ctx.clone(), self.aws.identity.clone())
                 else {
@@ -477,11 +499,36 @@ impl WizardApp {
                 }
                 return None;
             }
+            Msg::Discovered(result) if self.step != Step::Network => {
+                // The read started with the identity, back before step 3: kept for it if it
+                // is of the account and region chosen now (a failure is asked again there).
+                self.discovering = false;
+                let current = |r: &crate::network::DiscoveryReport| {
+                    self.aws
+                        .identity
+                        .as_ref()
+                        .is_some_and(|i| i.account == r.account)
+                        && self.ctx.as_ref().is_some_and(|c| c.region == r.region)
+                };
+                if let Ok(report) = result
+                    && current(&report)
+                {
+                    let first = checks::initial_vpc(&report);
+                    self.network.report = Some(report);
+                    self.network.select_vpc(first);
+                    self.network.pane = Pane::Subnets;
+                }
+                return None;
+            }
             _ => {}
         }
         self.busy = None;
         match msg {
             Msg::Identity(Ok((ctx, identity))) => {
+                self.background = Some(Work::Discover {
+                    aws: (*ctx).clone(),
+                    account: identity.account.clone(),
+                });
                 self.aws.identity = Some(identity);
                 self.ctx = Some(*ctx);
                 self.network.report = None;
@@ -521,6 +568,7 @@ impl WizardApp {
                 self.info = Some("Press Enter to continue.".into());
             }
             Msg::Discovered(Ok(report)) => {
+                self.discovering = false;
                 let first = checks::initial_vpc(&report);
                 self.network.report = Some(report);
                 self.network.select_vpc(first);
@@ -554,9 +602,12 @@ impl WizardApp {
                 self.review.customizations = list;
                 return self.prepare();
             }
+            Msg::Discovered(Err(p)) => {
+                self.discovering = false;
+                self.fail(p);
+            }
             Msg::Identity(Err(p))
             | Msg::Workspaces(Err(p))
-            | Msg::Discovered(Err(p))
             | Msg::Prepared(Err(p))
             | Msg::Edited(Err(p)) => self.fail(p),
             Msg::Prefect(Err(failure)) => self.fail(failure.problem),

@@ -375,6 +375,9 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> std::io::Result<O
             }
             None => {}
         }
+        if let Some(work) = app.take_background() {
+            running.push(tokio::spawn(do_work(work, tx.clone(), config_dir.clone())));
+        }
         if app.exit.is_some() {
             break Ok(());
         }

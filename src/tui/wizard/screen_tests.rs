@@ -349,3 +349,70 @@ fn step_4_names_the_images_prefect_version_and_warns_when_it_floats() {
         );
     }
 }
+
+fn checked_client() -> crate::prefect::PrefectClient {
+    crate::prefect::PrefectClient::new(
+        "https://prefect.internal.example.com/api",
+        crate::prefect::PrefectAuth::None,
+    )
+    .expect("client")
+}
+
+#[test]
+fn step_3_is_read_while_step_2_is_typed_and_is_filled_on_arrival() {
+    let mut app = at_prefect_filled();
+    // The identity known, the network is read at once, alongside step 2.
+    let work = app.take_background();
+    assert!(matches!(work, Some(Work::Discover { .. })), "{work:?}");
+    assert!(app.take_background().is_none(), "asked once");
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(matches!(work, Some(Work::CheckPrefect { .. })), "{work:?}");
+    // The network's answer comes while the credential is checked: the check still shows.
+    app.on_msg(Msg::Discovered(Ok(report())));
+    assert_eq!(app.step, Step::Prefect);
+    assert!(app.busy.is_some(), "the Prefect check still runs on screen");
+    app.on_msg(Msg::Prefect(Ok(checked_client())));
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(work.is_none(), "nothing read twice: {work:?}");
+    assert_eq!(app.step, Step::Network);
+    assert!(app.busy.is_none());
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("Subnets of vpc-0a1b2c3d4e5f60718"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn step_3_reached_before_the_early_read_is_back_waits_for_it() {
+    let mut app = at_prefect_filled();
+    assert!(app.take_background().is_some());
+    app.on_key(key(KeyCode::Enter));
+    app.on_msg(Msg::Prefect(Ok(checked_client())));
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(work.is_none(), "the read under way is waited for: {work:?}");
+    assert_eq!(app.step, Step::Network);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("Reading the VPCs"), "{screen}");
+    app.on_msg(Msg::Discovered(Ok(report())));
+    assert!(app.busy.is_none());
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("Subnets of vpc-0a1b2c3d4e5f60718"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn an_early_read_of_another_region_is_not_shown_and_step_3_reads_again() {
+    let mut app = at_prefect_filled();
+    assert!(app.take_background().is_some());
+    let mut elsewhere = report();
+    elsewhere.region = "eu-west-1".into();
+    app.on_msg(Msg::Discovered(Ok(elsewhere)));
+    assert!(app.network.report.is_none(), "not the region chosen");
+    app.on_key(key(KeyCode::Enter));
+    app.on_msg(Msg::Prefect(Ok(checked_client())));
+    let work = app.on_key(key(KeyCode::Enter));
+    assert!(matches!(work, Some(Work::Discover { .. })), "{work:?}");
+}
