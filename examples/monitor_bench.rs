@@ -50,12 +50,22 @@ fn rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// This thread's time on a CPU and time runnable but waiting, in nanoseconds, from
-/// `/proc/thread-self/schedstat` (Linux).
-fn schedstat() -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
-    Some((fields.next()??, fields.next()??))
+/// This thread's CPU time (exact: the kernel brings it up to date when asked), in ns.
+fn thread_cpu_ns() -> Option<u64> {
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+}
+
+/// How often this thread was taken off a CPU against its will so far (preempted), from
+/// `/proc/thread-self/status` (Linux).
+fn preemptions() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn lines(n: usize) -> Vec<LogEvent> {
@@ -78,21 +88,24 @@ fn frames_and_memory() {
     app.update(Action::LogsArrived(lines(100_000)));
     let after = rss_mb();
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
-    // Each frame's wall time, and from the kernel's scheduler statistics of this thread its
-    // time on a CPU and its time ready but waiting for one: a frame slow on the wall but
-    // not on the CPU was held up by the machine, not by the drawing.
+    // Each frame's wall time, this thread's CPU time over it, and whether the kernel took
+    // the CPU from it meanwhile: a frame slow on the wall but not on the CPU was held up by
+    // the machine, not by the drawing.
     let mut frames = Vec::new();
     for i in 0..1000 {
-        let before = schedstat();
+        let (switches, cpu) = (preemptions(), thread_cpu_ns());
         let start = Instant::now();
         terminal.draw(|f| ui::draw(f, &mut app)).expect("draw");
         let wall = start.elapsed().as_secs_f64() * 1000.0;
-        let after = schedstat();
-        let (cpu, waited) = match (before, after) {
-            (Some(b), Some(a)) => ((a.0 - b.0) as f64 / 1e6, (a.1 - b.1) as f64 / 1e6),
-            _ => (f64::NAN, f64::NAN),
+        let cpu = match (cpu, thread_cpu_ns()) {
+            (Some(b), Some(a)) => (a - b) as f64 / 1e6,
+            _ => f64::NAN,
         };
-        frames.push((i, wall, cpu, waited));
+        let preempted = match (switches, preemptions()) {
+            (Some(b), Some(a)) => a - b,
+            _ => 0,
+        };
+        frames.push((i, wall, cpu, preempted));
     }
     let mut times: Vec<f64> = frames.iter().map(|f| f.1).collect();
     times.sort_by(f64::total_cmp);
@@ -106,7 +119,7 @@ fn frames_and_memory() {
         times.len()
     );
     println!(
-        "   the same frames on the CPU (this thread's run time): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "   the same frames on the CPU (this thread's CPU time): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&cpus, 0.5),
         percentile(&cpus, 0.99),
         percentile(&cpus, 1.0)
@@ -116,11 +129,17 @@ fn frames_and_memory() {
     let listed: Vec<String> = slowest
         .iter()
         .take(5)
-        .map(|(i, wall, cpu, waited)| {
-            format!("#{i} {wall:.2} ms ({cpu:.2} on the CPU, {waited:.2} waiting for one)")
+        .map(|(i, wall, cpu, preempted)| {
+            format!("#{i} {wall:.2} ms ({cpu:.2} on the CPU, preempted {preempted}x)")
         })
         .collect();
     println!("   the 5 slowest on the wall: {}", listed.join("; "));
+    let held: Vec<&(usize, f64, f64, u64)> = frames.iter().filter(|f| f.3 > 0).collect();
+    println!(
+        "   frames during which the kernel gave the CPU to something else: {} of {}",
+        held.len(),
+        frames.len()
+    );
     println!(
         "resident memory with 100k buffered lines: {after:.1} MB in all ({:.1} MB for the lines) (target < 60 MB)",
         after - before

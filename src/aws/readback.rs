@@ -124,7 +124,7 @@ impl AwsContext {
         })
     }
 
-    async fn observe_secret(
+    pub(crate) async fn observe_secret(
         &self,
         spec: &StackSpec,
         key: Option<&SecretValue>,

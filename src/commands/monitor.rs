@@ -18,7 +18,8 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), CommandE
     let loaded = load_profile(global, args.profile.as_deref())?;
     let spec = loaded.spec;
     let settings = global.aws_settings();
-    let stack = ops::connect::connect(&settings, &spec).await?;
+    // The stack itself is read by the monitor, on screen: only what its first frame needs.
+    let stack = ops::connect::connect_to_watch(&settings, &spec).await?;
     let ctx = MonitorContext {
         aws: stack.aws,
         prefect: stack.prefect,

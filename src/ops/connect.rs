@@ -78,6 +78,33 @@ pub async fn connect(flags: &AwsSettings, spec: &StackSpec) -> Result<StackConte
     })
 }
 
+/// What the monitor needs before its first frame: who we are and a Prefect client with the
+/// stack's stored credential, from three calls (the identity and the secret's description
+/// at once, then its value) rather than a read of the whole stack, which the monitor makes
+/// itself with its first frame on screen.
+pub struct Watching {
+    pub aws: AwsContext,
+    pub identity: Identity,
+    pub prefect: PrefectClient,
+}
+
+pub async fn connect_to_watch(flags: &AwsSettings, spec: &StackSpec) -> Result<Watching, OpsError> {
+    let aws = aws_for(flags, spec).await?;
+    let (identity, secret) = tokio::join!(aws.identity(), aws.observe_secret(spec, None));
+    let identity = identity?;
+    // Only the secret is read here: the client below looks at nothing else.
+    let observed = Observed {
+        secret: secret?,
+        ..Observed::default()
+    };
+    let (prefect, _) = prefect_client(&aws, spec, &observed, None).await?;
+    Ok(Watching {
+        aws,
+        identity,
+        prefect,
+    })
+}
+
 /// A client for the profile's Prefect API with the credential the worker will use: the one
 /// supplied, else the one stored in the stack's secret.
 pub async fn prefect_client(
