@@ -16,7 +16,7 @@ use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::relay::{Call, summarize};
-use super::{Bench, Runs, check, cli, env, measured, ops_line, ratio, sdk, side_line, tui};
+use super::{Bench, check, cli, compare, env, measured, sdk, tui};
 
 /// The prefect-aws image tags the upgrade rounds flip between (the pinned one and another
 /// of the same release; the stand-in runs any image but its broken one).
@@ -158,21 +158,10 @@ pub async fn run(b: &Bench) {
             }
         }
     }
-    let (ours, theirs) = (Runs(ours), Runs(theirs));
-    println!("\n7. rotate-key on that stack, {rounds} rounds each side, alternating");
-    side_line("prefect-tui rotate-key --yes", &ours, &our_calls);
-    side_line("AWS CLI script (services-stable)", &theirs, &their_calls);
-    println!(
-        "   ratio prefect-tui / AWS CLI: {}",
-        ratio(ours.median(), theirs.median())
-    );
-    println!(
-        "   prefect-tui's calls, first round: {}",
-        ops_line(&summarize(&our_calls[0]).0)
-    );
-    println!(
-        "   AWS CLI's calls, first round: {}",
-        ops_line(&summarize(&their_calls[0]).0)
+    compare(
+        &format!("7. rotate-key on that stack, {rounds} rounds each side, alternating"),
+        ("prefect-tui rotate-key --yes", ours, &our_calls),
+        ("AWS CLI script (services-stable)", theirs, &their_calls),
     );
 
     // upgrade: each round to the image that is not live.
@@ -225,22 +214,11 @@ pub async fn run(b: &Bench) {
         "deploy after the upgrades",
         &cmd.output().await.expect("runs"),
     );
-    let (ours, theirs) = (Runs(ours), Runs(theirs));
-    println!(
-        "\n8. upgrade of that stack's image, {rounds} rounds each side, alternating (each to the image not live)"
-    );
-    side_line("prefect-tui upgrade --yes --to TAG", &ours, &our_calls);
-    side_line("AWS CLI script (services-stable)", &theirs, &their_calls);
-    println!(
-        "   ratio prefect-tui / AWS CLI: {}",
-        ratio(ours.median(), theirs.median())
-    );
-    println!(
-        "   prefect-tui's calls, first round: {}",
-        ops_line(&summarize(&our_calls[0]).0)
-    );
-    println!(
-        "   AWS CLI's calls, first round: {}",
-        ops_line(&summarize(&their_calls[0]).0)
+    compare(
+        &format!(
+            "8. upgrade of that stack's image, {rounds} rounds each side, alternating (each to the image not live)"
+        ),
+        ("prefect-tui upgrade --yes --to TAG", ours, &our_calls),
+        ("AWS CLI script (services-stable)", theirs, &their_calls),
     );
 }

@@ -297,6 +297,34 @@ pub fn side_line(name: &str, runs: &Runs, calls: &[Vec<Call>]) {
     );
 }
 
+/// The lines of a comparison: each side's median, spread and calls, the ratio, and each
+/// side's operations in its first round. Each side: (name, seconds per run, calls per run).
+pub fn compare(
+    title: &str,
+    ours: (&str, Vec<f64>, &[Vec<Call>]),
+    theirs: (&str, Vec<f64>, &[Vec<Call>]),
+) {
+    if ours.2.is_empty() || theirs.2.is_empty() {
+        return;
+    }
+    let (our_runs, their_runs) = (Runs(ours.1), Runs(theirs.1));
+    println!("\n{title}");
+    side_line(ours.0, &our_runs, ours.2);
+    side_line(theirs.0, &their_runs, theirs.2);
+    println!(
+        "   ratio prefect-tui / AWS CLI: {}",
+        ratio(our_runs.median(), their_runs.median())
+    );
+    println!(
+        "   prefect-tui's calls, first round: {}",
+        ops_line(&summarize(&ours.2[0]).0)
+    );
+    println!(
+        "   AWS CLI's calls, first round: {}",
+        ops_line(&summarize(&theirs.2[0]).0)
+    );
+}
+
 // ---------------------------------------------------------------- 1 and 2: deploys
 
 /// The stacks made: prefect-tui's (their profiles) and the script's (their names).
@@ -410,7 +438,7 @@ async fn deploys(b: &Bench) -> Made {
         ops_line(&their_ops)
     );
     println!(
-        "   (prefect-tui also checks the credential with Prefect, creates the work pool and fills its defaults: its prefect: calls; the script does not)"
+        "   (prefect-tui also reads the ECS worker's template from Prefect and creates the work pool with its defaults: its prefect: calls; the script does not)"
     );
     println!(
         "\n2. Repeat deploy with nothing to change, {} runs",
@@ -460,24 +488,11 @@ async fn destroys(b: &Bench, made: Made) {
             }
         }
     }
-    if rounds == 0 {
-        return;
-    }
-    let (ours, theirs) = (Runs(ours), Runs(theirs));
-    println!("\n5. Destroy of one stack, {rounds} rounds each side, alternating");
-    side_line("prefect-tui destroy --yes", &ours, &our_calls);
-    side_line("AWS CLI script", &theirs, &their_calls);
-    println!(
-        "   ratio prefect-tui / AWS CLI: {}",
-        ratio(ours.median(), theirs.median())
+    compare(
+        &format!("5. Destroy of one stack, {rounds} rounds each side, alternating"),
+        ("prefect-tui destroy --yes", ours, &our_calls),
+        ("AWS CLI script", theirs, &their_calls),
     );
-    let (our_ops, _) = summarize(&our_calls[0]);
-    let (their_ops, _) = summarize(&their_calls[0]);
-    println!(
-        "   prefect-tui's calls, first round: {}",
-        ops_line(&our_ops)
-    );
-    println!("   AWS CLI's calls, first round: {}", ops_line(&their_ops));
 }
 
 // ---------------------------------------------------------------- 3: log tailing

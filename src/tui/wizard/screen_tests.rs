@@ -383,13 +383,18 @@ fn step_3_is_read_while_step_2_is_typed_and_is_filled_on_arrival() {
     );
 }
 
+/// Step 2 checked and left with Enter: the work that asks for, if any.
+fn on_to_step_3(app: &mut super::app::WizardApp) -> Option<Work> {
+    app.on_key(key(KeyCode::Enter));
+    app.on_msg(Msg::Prefect(Ok(checked_client())));
+    app.on_key(key(KeyCode::Enter))
+}
+
 #[test]
 fn step_3_reached_before_the_early_read_is_back_waits_for_it() {
     let mut app = at_prefect_filled();
     assert!(app.take_background().is_some());
-    app.on_key(key(KeyCode::Enter));
-    app.on_msg(Msg::Prefect(Ok(checked_client())));
-    let work = app.on_key(key(KeyCode::Enter));
+    let work = on_to_step_3(&mut app);
     assert!(work.is_none(), "the read under way is waited for: {work:?}");
     assert_eq!(app.step, Step::Network);
     let screen = draw(&app, 120, 40);
@@ -411,8 +416,6 @@ fn an_early_read_of_another_region_is_not_shown_and_step_3_reads_again() {
     elsewhere.region = "eu-west-1".into();
     app.on_msg(Msg::Discovered(Ok(elsewhere)));
     assert!(app.network.report.is_none(), "not the region chosen");
-    app.on_key(key(KeyCode::Enter));
-    app.on_msg(Msg::Prefect(Ok(checked_client())));
-    let work = app.on_key(key(KeyCode::Enter));
+    let work = on_to_step_3(&mut app);
     assert!(matches!(work, Some(Work::Discover { .. })), "{work:?}");
 }
