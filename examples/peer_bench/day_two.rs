@@ -64,22 +64,34 @@ async fn timed_lines(
     (secs, b.tally.take(), lines, status.success())
 }
 
+/// `deploy` of the sandbox's profile until its workers are online.
+fn deploy(
+    b: &Bench,
+    endpoint: &str,
+    region: &str,
+    profile: &str,
+    auth: &str,
+) -> tokio::process::Command {
+    let mut cmd = tui(b, endpoint, region);
+    cmd.args([
+        "deploy",
+        "--profile",
+        profile,
+        "--yes",
+        "--gate-timeout",
+        "240",
+    ])
+    .env("PREFECT_API_AUTH_STRING", auth);
+    cmd
+}
+
 pub async fn run(b: &Bench) {
     let region = env("BENCH_STANDIN_REGION");
     let profile = env("BENCH_PROFILE");
     let auth = env("BENCH_PREFECT_AUTH");
 
     // deploy, by phase.
-    let mut cmd = tui(b, &b.relay, &region);
-    cmd.args([
-        "deploy",
-        "--profile",
-        &profile,
-        "--yes",
-        "--gate-timeout",
-        "240",
-    ])
-    .env("PREFECT_API_AUTH_STRING", &auth);
+    let cmd = deploy(b, &b.relay, &region, &profile, &auth);
     let (secs, calls, lines, ok) = timed_lines(b, cmd).await;
     assert!(
         ok,
@@ -200,16 +212,7 @@ pub async fn run(b: &Bench) {
     }
     // The scripts' revision is not the profile's: deploy brings the stack back in step
     // with it for the monitor and verify that follow (not timed).
-    let mut cmd = tui(b, &b.moto, &region);
-    cmd.args([
-        "deploy",
-        "--profile",
-        &profile,
-        "--yes",
-        "--gate-timeout",
-        "240",
-    ])
-    .env("PREFECT_API_AUTH_STRING", &auth);
+    let mut cmd = deploy(b, &b.moto, &region, &profile, &auth);
     check(
         "deploy after the upgrades",
         &cmd.output().await.expect("runs"),
