@@ -385,14 +385,19 @@ impl AwsContext {
         }
         step(progress, resource, &name, async {
             let attached = self.attached_policy_arns(&name).await?;
+            // Each of these is done when its target is gone: a call whose answer was lost
+            // and was sent again finds nothing left to detach or delete.
             for policy_arn in attached {
-                self.iam
-                    .detach_role_policy()
-                    .role_name(&name)
-                    .policy_arn(policy_arn)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("iam:DetachRolePolicy", e))?;
+                ignore_not_found(
+                    self.iam
+                        .detach_role_policy()
+                        .role_name(&name)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk("iam:DetachRolePolicy", e)),
+                )?;
             }
             let inline = self
                 .iam
@@ -405,13 +410,16 @@ impl AwsContext {
                 .await
                 .map_err(|e| AwsError::from_sdk("iam:ListRolePolicies", e))?;
             for policy in inline {
-                self.iam
-                    .delete_role_policy()
-                    .role_name(&name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("iam:DeleteRolePolicy", e))?;
+                ignore_not_found(
+                    self.iam
+                        .delete_role_policy()
+                        .role_name(&name)
+                        .policy_name(policy)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk("iam:DeleteRolePolicy", e)),
+                )?;
             }
             ignore_not_found(
                 self.iam
