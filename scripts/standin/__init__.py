@@ -5,26 +5,29 @@ move. This package closes the gap: in the same process as moto's server, it play
 for one region. It runs each task's essential container command as a local process (a real
 `prefect worker` for a service, a flow run for a task the worker starts with RunTask, from
 the task definition with RunTask's overrides, its environment, secrets and task role
-credentials), ships its output to CloudWatch Logs, runs its health check, and keeps what
-ECS reports (task states, service and deployment counts, rollout state, health, stop
-reasons, network interfaces, service events) true to those processes. It plays the ECS
-service scheduler for every service, with the deployment circuit breaker and its rollback,
-sends ECS Task State Change events to EventBridge, fails tasks whose subnet gives Fargate
-no way to their image, and checks the task roles' IAM policies on the requests made with
-their credentials. If the task definition or its network is wrong, the task does not come
-up, as on Fargate; a task of an image it is told is broken (--exits-at-once) starts and
-exits with code 1 at once.
+credentials), and each of its non-essential containers' beside it; ships their output to
+CloudWatch Logs, runs the essential container's health check, and keeps what ECS reports
+(task states, service and deployment counts, rollout state, health, stop reasons, network
+interfaces, service events) true to those processes. It plays the ECS service scheduler
+for every service, with the deployment circuit breaker and its rollback, sends ECS Task
+State Change events to EventBridge (to SNS topic targets too), fails tasks whose subnet
+gives Fargate no way to their image, and checks the task roles' IAM policies on the
+requests made with their credentials. If the task definition or its network is wrong, the
+task does not come up, as on Fargate; a task of an image it is told is broken
+(--exits-at-once) starts and exits with code 1 at once.
 
 Modules, one concern each:
   server           moto's server and the passes in one process; entry point and flags
   fargate          one pass: the agent, the service scheduler and RunTask's tasks in turn
   agent            one placed task: start it (or fail it), watch it, stop it
+  sidecars         the task's non-essential containers, beside the essential one
   scheduler        the service scheduler: counts, rolling deployments, replacements, stops
   circuit_breaker  the deployment circuit breaker: a FAILED rollout, and its rollback
   runtask          tasks RunTask started outside any service: taken up, run once
   ecs_state        ECS's view, written into moto's backend objects under one lock
   network          the task's network interface, and whether its subnet lets it start
   events           ECS Task State Change events on the default event bus
+  sns_targets      those events' rule targets that are SNS topics (moto has none)
   credentials      the task role's credentials for its container
   iam              IAM checked for requests signed with those credentials, only
   processes        a container as a local process: environment, secrets, signals, and

@@ -5,18 +5,22 @@ For each, the agent
   - checks that the task's subnet lets Fargate start it (network.py); if not, the task
     stays PENDING for `pull_timeout` seconds and then stops with stopCode
     TaskFailedToStart and Fargate's sentence, its process never started;
-  - builds the container as the task runs it (RunTask's overrides applied), gets the task
-    role's credentials (credentials.py), reads its secrets, opens its awslogs stream and
-    starts its process; any failure there stops the task at once with TaskFailedToStart;
-    a container whose image is exactly one of `exits_at_once` runs as a broken image's
-    does instead of its command (processes.exiting_at_once: a line, exit code 1);
+  - builds its containers as the task runs them (RunTask's overrides applied by name),
+    gets the task role's credentials (credentials.py), reads their secrets, opens their
+    awslogs streams and starts their processes: the essential container's, and beside it
+    each non-essential one's (sidecars.py); any failure there stops the task at once with
+    TaskFailedToStart; a container whose image is exactly one of `exits_at_once` runs as
+    a broken image's does instead of its command (processes.exiting_at_once: a line, exit
+    code 1);
   - runs its health check, if it has one (what an UNHEALTHY task means is the service
     scheduler's business: a RunTask task only reports it, as on ECS);
-  - stops it: SIGTERM to its process group, SIGKILL after the container's stopTimeout (the
-    stand-in's default when the definition sets none), whether StopTask, the scheduler or
-    a shutdown asks; a task asked to stop before its process started just stops;
-  - records it STOPPED when its process exits, with its exit code (a signal N is 128 + N),
-    its last log lines shipped first; and tells its owner (`on_finish`).
+  - stops it: SIGTERM to its process groups, SIGKILL after the essential container's
+    stopTimeout (the stand-in's default when the definition sets none), whether StopTask,
+    the scheduler or a shutdown asks; a task asked to stop before its process started just
+    stops;
+  - records it STOPPED when its essential container's process exits, with its exit code
+    (a signal N is 128 + N), its sidecars killed and everyone's last log lines shipped
+    first; and tells its owner (`on_finish`).
 Processes are started from the main thread only (see processes.die_with_parent). A task is
 never restarted here: replacing tasks is the service scheduler's job.
 """
@@ -36,8 +40,9 @@ from typing import Any, Callable, Iterable
 from . import credentials, ecs_state, network
 from .health import HealthCheck, HealthMonitor
 from .logs import LogShipper, open_stream
-from .processes import (StartFailure, container_env, exit_code, exiting_at_once, pump_output, signal_group, spawn,
-                        task_container)
+from .processes import (StartFailure, container_env, exit_code, exiting_at_once, pump_output, sidecar_containers,
+                        signal_group, spawn, task_container)
+from .sidecars import Sidecars
 
 FARGATE_STOP_TIMEOUT = 30.0  # Fargate's default stopTimeout
 PULL_TIMEOUT = 3.0  # how long a task with no way out stays PENDING (Fargate: about a minute)
@@ -49,13 +54,14 @@ ServiceKey = tuple[str, str, str]  # (account, cluster name, service name)
 
 @dataclass
 class LocalTask:
-    """One task the stand-in runs: its ECS identity and the local process standing in."""
+    """One task the stand-in runs: its ECS identity and the local processes standing in."""
 
     arn: str
     key: ServiceKey | None  # its service's; None for a RunTask task
     deployment_id: str | None
     stop_timeout: float
-    proc: subprocess.Popen | None = None  # None: it never started (see `failure`)
+    proc: subprocess.Popen | None = None  # the essential container's; None: it never started (see `failure`)
+    sidecars: Sidecars | None = None  # the non-essential containers
     home: str | None = None
     reader: threading.Thread | None = None
     shipper: LogShipper | None = None
@@ -92,11 +98,14 @@ class Agent:
             overrides = dict(ecs_task.overrides or {})
             try:
                 container = task_container(definition, overrides)
-                blocked = network.start_failure(backend, ecs_task, container)
-                if container.get("image") in self.exits_at_once:
-                    container = exiting_at_once(container)
+                others = sidecar_containers(definition, overrides)
+                blocked = None
+                for each in (container, *others):  # every container's secrets and image
+                    blocked = blocked or network.start_failure(backend, ecs_task, each)
+                container, *others = [exiting_at_once(each) if each.get("image") in self.exits_at_once else each
+                                      for each in (container, *others)]
             except StartFailure as e:
-                container, blocked = {}, None
+                container, others, blocked = {}, [], None
                 early = str(e)
             else:
                 early = None
@@ -106,12 +115,16 @@ class Agent:
         if early or blocked:
             return self._cannot_start(local, early or blocked, delay=0 if early else self.pull_timeout)
         local.home = tempfile.mkdtemp(prefix=f"standin-{ecs_task.id}-")
+        local.sidecars = Sidecars(ecs_task.id)
         try:
             role = credentials.task_role_arn(definition, overrides)
             keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id)
                     if role else None)
             env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys)
             local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id)
+            local.sidecars.prepare(others, backend.account_id, self.region, self.endpoint, local.home, keys)
+            # Sidecars first: once the essential container runs, the task has started.
+            local.sidecars.start()
             local.proc = spawn(container, env, local.home)
         except StartFailure as e:
             return self._cannot_start(local, str(e), delay=0)
@@ -145,9 +158,11 @@ class Agent:
                 continue
             code = task.proc.poll()
             if code is None:
+                task.sidecars.poll()  # a sidecar's exit leaves the task running
                 if task.kill_at is not None and time.monotonic() >= task.kill_at:
                     log.info("task %s ignored SIGTERM for %g s: SIGKILL", task.id, task.stop_timeout)
                     signal_group(task.proc.pid, signal.SIGKILL)
+                    task.sidecars.signal(signal.SIGKILL)
                     task.kill_at = None
                 continue
             self._finish(task, exit_code(code))
@@ -182,11 +197,14 @@ class Agent:
             self._finish(task, None)
         else:
             signal_group(task.proc.pid, signal.SIGTERM)
+            task.sidecars.signal(signal.SIGTERM)
 
     def _finish(self, task: LocalTask, code: int | None) -> None:
         if task.proc is not None:
             task.reader.join(timeout=5)
             task.proc.stdout.close()
+        if task.sidecars:
+            task.sidecars.close()  # those still running are killed; their last lines shipped
         if task.health:
             task.health.close()
         if task.shipper:

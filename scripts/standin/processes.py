@@ -1,11 +1,13 @@
-"""processes: a task's essential container as a local process, started as Fargate would.
+"""processes: a task's container as a local process, started as Fargate would.
 
-There is no image and no container: the task definition's entryPoint + command runs on
-this machine (for `prefect worker start`, from the repo's .venv), in its own process group
-and its own throwaway home directory, with an environment built from scratch out of the
-container definition (with a RunTask's `containerOverrides` applied): `environment`,
-`secrets` read from Secrets Manager, and what Fargate adds: the AWS region and credentials,
-the task role's (see credentials.py) or, for a task without one, the emulator's fake keys.
+There is no image and no container: the container definition's entryPoint + command runs
+on this machine (for `prefect worker start`, from the repo's .venv), in its own process
+group and its own throwaway home directory, with an environment built from scratch out of
+the container definition (with a RunTask's `containerOverrides` of its name applied):
+`environment`, `secrets` read from Secrets Manager, and what Fargate adds: the AWS region
+and credentials, the task role's (see credentials.py) or, for a task without one, the
+emulator's fake keys. The same for the essential container (agent.py) and for the
+non-essential ones (sidecars.py).
 
 Each Fargate task has its own network namespace; here all tasks share this machine's. So
 the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worker's health
@@ -74,12 +76,23 @@ def essential_container(task_definition: Any) -> dict:
 
 
 def task_container(task_definition: Any, overrides: dict | None) -> dict:
-    """The essential container as the task runs it: RunTask's containerOverrides applied.
+    """The essential container as the task runs it: RunTask's containerOverrides applied."""
+    return with_overrides(essential_container(task_definition), overrides)
+
+
+def sidecar_containers(task_definition: Any, overrides: dict | None) -> list[dict]:
+    """The non-essential containers (`essential: false`) as the task runs them."""
+    return [with_overrides(container, overrides) for container in task_definition.container_definitions
+            if not container.get("essential", True)]
+
+
+def with_overrides(definition: dict, overrides: dict | None) -> dict:
+    """A container definition with RunTask's containerOverrides of its name applied.
 
     `command` replaces the definition's; `environment` entries are added or replace those
     of the same name. `cpu` and `memory` are kept in the result but limit nothing here.
     """
-    container = dict(essential_container(task_definition))
+    container = dict(definition)
     for override in (overrides or {}).get("containerOverrides") or []:
         if override.get("name") != container.get("name"):
             continue

@@ -37,6 +37,8 @@ pub struct AwsContext {
     pub(super) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(super) sqs: aws_sdk_sqs::Client,
     pub(super) events: aws_sdk_eventbridge::Client,
+    pub(super) sns: aws_sdk_sns::Client,
+    pub(super) autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl AwsContext {
@@ -142,12 +144,24 @@ impl AwsContext {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let autoscaling = aws_sdk_applicationautoscaling::Client::from_conf(
+            aws_sdk_applicationautoscaling::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Self {
             sdk,
             region,
             calls,
             sqs,
             events,
+            sns,
+            autoscaling,
             ec2,
             sts,
             ecs,

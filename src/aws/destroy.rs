@@ -66,6 +66,12 @@ impl AwsContext {
         let mut outcome = DestroyOutcome::default();
         let cluster = spec.cluster.name().to_owned();
 
+        // 0. Scaling, alarms, the crash rule and the topic: nothing scales the service up
+        // or e-mails anyone about workers while it goes.
+        self.destroy_alerting(spec, observed, progress)
+            .await
+            .map_err(|f| vec![f])?;
+
         // 1. The service: scale to zero, wait for its tasks to stop, delete it.
         let service_name = spec.names.service();
         match &observed.service {

@@ -5,6 +5,7 @@
 //! Nothing here formats for a terminal or decides exit codes: errors carry what happened
 //! (action, kind, AWS code and message) and the edge turns them into sentences.
 
+mod alerting;
 mod apply;
 mod calls;
 mod config;

@@ -62,6 +62,7 @@ impl AwsContext {
     ) -> Result<Observed, AwsError> {
         let stack = spec.names.stack.as_str();
         let names = &spec.names;
+        let partition = partition_of(&identity.arn);
         let (exec_name, task_name, log_name, family, service_name) = (
             names.execution_role(),
             names.task_role(),
@@ -86,6 +87,7 @@ impl AwsContext {
             events_dead_letter_queue,
             events_rule,
             network,
+            alerting,
         ) = tokio::try_join!(
             self.observe_secret(spec, key),
             self.observe_role(&exec_name, EXECUTION_INLINE_POLICY, stack),
@@ -103,6 +105,7 @@ impl AwsContext {
                     None => Ok(None),
                 }
             },
+            self.observe_alerting(spec, &identity.account, &partition),
         )?;
         Ok(Observed {
             account_id: identity.account.clone(),
@@ -121,6 +124,7 @@ impl AwsContext {
             work_pool: None,
             work_pool_note: None,
             network,
+            alerting,
         })
     }
 
@@ -272,6 +276,7 @@ impl AwsContext {
             .describe_clusters()
             .clusters(name)
             .include(ClusterField::Tags)
+            .include(ClusterField::Settings)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ecs:DescribeClusters", e))?;
@@ -280,6 +285,11 @@ impl AwsContext {
             owned: tag_value(c.tags().iter().map(|t| (t.key(), t.value())), STACK_TAG)
                 == Some(stack),
             active: c.status() == Some("ACTIVE"),
+            insights: c.settings().iter().any(|s| {
+                s.name().map(|n| n.as_str()) == Some("containerInsights")
+                    && matches!(s.value(), Some("enabled" | "enhanced"))
+            }),
+            capacity_providers: c.capacity_providers().to_vec(),
         }))
     }
 

@@ -29,6 +29,12 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> Result<(), CommandEr
         &prepared.identity.account,
         &spec.region,
     );
+    if !plan.is_noop() {
+        text.push_str(&text::cost::render_cost(
+            &crate::stack::cost::estimate(&prepared.spec, prepared.assign_public_ip),
+            &spec.region,
+        ));
+    }
     if let Some(note) = &prepared.observed.work_pool_note {
         text.push_str(&format!(
             "Warning: the work pool cannot be checked from here: {note}. The worker creates it \

@@ -19,15 +19,18 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
     )
     .await?;
     let floats = crate::stack::image::floats(&prepared.spec.image);
+    let cost = crate::stack::cost::estimate(&prepared.spec, prepared.assign_public_ip);
     let text = match args.output {
         OutputFormat::Json => {
             let warnings: Vec<String> = floats
                 .iter()
                 .map(|why| format!("the image floats: {why}"))
                 .collect();
-            let mut text = serde_json::to_string_pretty(
-                &json!({ "changes": prepared.plan.changes, "warnings": warnings }),
-            )
+            let mut text = serde_json::to_string_pretty(&json!({
+                "changes": prepared.plan.changes,
+                "warnings": warnings,
+                "cost": cost_json(&cost),
+            }))
             .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
             text.push('\n');
             text
@@ -39,6 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
                 &prepared.identity.account,
                 &loaded.spec.region,
             );
+            text.push_str(&crate::text::cost::render_cost(&cost, &loaded.spec.region));
             if let Some(note) = &prepared.observed.work_pool_note {
                 text.push_str(&format!("Work pool not checked: {note}\n"));
             }
@@ -52,4 +56,15 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), CommandErro
         }
     };
     print_out(&text)
+}
+
+/// The estimate as data: dollars a month (fewest and most workers) and a flow-run hour.
+fn cost_json(cost: &crate::stack::cost::CostEstimate) -> serde_json::Value {
+    json!({
+        "prices": crate::stack::cost::PRICES_AS_OF,
+        "monthly_usd": { "low": cost.low, "high": cost.high },
+        "flow_run_hour_usd": cost.flow_run_hour,
+        "region_in_table": !cost.region_guessed,
+        "lines": cost.lines.iter().map(|l| json!({ "what": l.what, "low": l.low, "high": l.high })).collect::<Vec<_>>(),
+    })
 }

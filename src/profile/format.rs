@@ -13,6 +13,18 @@ pub struct Profile {
     pub network: NetworkSection,
     #[serde(default)]
     pub worker: WorkerSection,
+    /// An SNS topic of the stack, and who it e-mails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsSection>,
+    /// CloudWatch alarms into the topic; needs [notifications].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<AlarmsSection>,
+    /// Application Auto Scaling of the worker service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<ScalingSection>,
+    /// Where the pool's flow runs run.
+    #[serde(default, skip_serializing_if = "FlowRunsSection::is_default")]
+    pub flow_runs: FlowRunsSection,
     /// RFC 6902 operations applied to the rendered documents before they are sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customizations: Vec<Customization>,
@@ -157,6 +169,82 @@ impl Default for WorkerSection {
             desired_count: default_desired_count(),
             log_retention_days: default_log_retention_days(),
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsSection {
+    /// Each gets an e-mail from AWS asking to confirm; until they click it, nothing reaches them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmsSection {
+    /// How long fewer workers than desired run, or none is online, before a person is told.
+    #[serde(default = "default_alarm_minutes")]
+    pub minutes: u32,
+}
+
+fn default_alarm_minutes() -> u32 {
+    5
+}
+
+impl Default for AlarmsSection {
+    fn default() -> Self {
+        Self {
+            minutes: default_alarm_minutes(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingSection {
+    pub min: u32,
+    pub max: u32,
+    /// What the worker count follows.
+    #[serde(default)]
+    pub on: ScaleOn,
+    /// Late and due flow runs per online worker that the backlog policy holds to.
+    #[serde(default = "default_backlog_per_worker")]
+    pub backlog_per_worker: u32,
+    /// The average CPU the `cpu` policy holds to.
+    #[serde(default = "default_cpu_percent")]
+    pub cpu_percent: u32,
+}
+
+fn default_backlog_per_worker() -> u32 {
+    10
+}
+fn default_cpu_percent() -> u32 {
+    70
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleOn {
+    /// The pool's late and due flow runs, published by the stack's metrics sidecar.
+    #[default]
+    Backlog,
+    /// The workers' average CPU (a fallback: a worker's CPU says little about its queue).
+    Cpu,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowRunsSection {
+    /// Flow runs on Fargate Spot: about 70% cheaper, and AWS may stop one with two
+    /// minutes' notice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spot: bool,
+}
+
+impl FlowRunsSection {
+    fn is_default(&self) -> bool {
+        !self.spot
     }
 }
 

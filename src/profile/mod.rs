@@ -11,8 +11,9 @@ mod load;
 mod store;
 
 pub use format::{
-    AwsSection, Credential, Customization, NetworkSection, NetworkShape, PatchTarget,
-    PrefectSection, Profile, PublicIp, WorkerSection,
+    AlarmsSection, AwsSection, Credential, Customization, FlowRunsSection, NetworkSection,
+    NetworkShape, NotificationsSection, PatchTarget, PrefectSection, Profile, PublicIp, ScaleOn,
+    ScalingSection, WorkerSection,
 };
 pub use load::{LocatedProblem, MAX_PROFILE_BYTES, ProfileError, locate_field, parse_profile};
 pub use store::{ProfileStore, check_profile_name, load_file, set_worker_fields};

@@ -6,6 +6,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::alerting::AlertArns;
 use super::observed::Observed;
 use super::observer::ObserverArns;
 use super::policies;
@@ -25,6 +26,8 @@ pub struct Desired {
     pub log_group_arn: String,
     /// The event observer's queue, dead-letter queue and rule.
     pub observer: ObserverArns,
+    /// The alerts topic, the crash rule and the alarms' ARN prefix.
+    pub alerts: AlertArns,
     /// `None` until the secret exists (or when there is no credential).
     pub secret_arn: Option<String>,
     pub execution_inline: Option<Value>,
@@ -94,18 +97,25 @@ pub fn desired(
     let rendered = render_customized(spec, &ctx)?;
     let task_definition_hash = spec_hash(&rendered.task_definition);
     let service_hash = spec_hash(&rendered.service);
+    let mut worker_inline = policies::worker_inline(&policies::WorkerScope {
+        partition: p,
+        region,
+        account,
+        cluster: spec.cluster.name(),
+        work_pool: &spec.work_pool,
+        log_group_arn: &log_group_arn,
+        pass_roles: std::slice::from_ref(&execution_role_arn),
+        events_queue_arn: &observer.queue,
+    });
+    if spec.monitoring.sidecar()
+        && let Some(statements) = worker_inline["Statement"].as_array_mut()
+    {
+        statements.push(super::alerting::metrics_statement(&spec.names));
+    }
     Ok(Desired {
         execution_inline: secret_arn.as_deref().map(policies::execution_inline),
-        worker_inline: policies::worker_inline(&policies::WorkerScope {
-            partition: p,
-            region,
-            account,
-            cluster: spec.cluster.name(),
-            work_pool: &spec.work_pool,
-            log_group_arn: &log_group_arn,
-            pass_roles: std::slice::from_ref(&execution_role_arn),
-            events_queue_arn: &observer.queue,
-        }),
+        worker_inline,
+        alerts: AlertArns::of(&spec.names, p, region, account),
         observer,
         rendered,
         execution_role_arn,

@@ -3,6 +3,9 @@
 //! customizations applied. No I/O, no AWS SDK types, no terminal types: everything here is
 //! tested with tables of input and expected output.
 
+pub mod alerting;
+mod alerting_plan;
+pub mod cost;
 mod customize;
 pub mod desired;
 pub mod diagnosis;
@@ -23,6 +26,7 @@ pub mod regions;
 mod render;
 mod spec;
 
+pub use alerting_plan::differing as alerting_differing;
 pub use customize::CustomizationError;
 pub use names::StackNames;
 pub use prefect_url::PrefectApi;

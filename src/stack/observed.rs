@@ -29,6 +29,65 @@ pub struct Observed {
     pub work_pool_note: Option<String>,
     /// The stack's own network; `None` when the profile brings its VPC.
     pub network: Option<super::network::ObservedNetwork>,
+    /// The topic, its subscriptions, the alarms, the crash rule, the log filter, scaling.
+    pub alerting: ObservedAlerting,
+}
+
+/// What of the stack's alerting and scaling exists. Always read, whatever the profile
+/// says, so turning a feature off plans its removal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedAlerting {
+    pub topic: Option<ObservedTopic>,
+    /// E-mail subscriptions of the topic: the address, and whether it was confirmed.
+    pub emails: BTreeMap<String, ObservedSubscription>,
+    /// Alarms under the stack's name prefix, each as the fields PutMetricAlarm takes.
+    pub alarms: BTreeMap<String, Value>,
+    pub crash_rule: Option<ObservedRule>,
+    /// The crash rule's target: its ARN and input transformer (paths, template).
+    pub crash_target: Option<(String, Option<(Value, String)>)>,
+    pub log_filter: Option<ObservedLogFilter>,
+    /// The service's scalable target: min and max.
+    pub scalable_target: Option<(i32, i32)>,
+    pub scaling_policy: Option<ObservedScalingPolicy>,
+}
+
+impl ObservedAlerting {
+    pub fn is_empty(&self) -> bool {
+        self.topic.is_none()
+            && self.alarms.is_empty()
+            && self.crash_rule.is_none()
+            && self.log_filter.is_none()
+            && self.scalable_target.is_none()
+            && self.scaling_policy.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedTopic {
+    pub arn: String,
+    pub owned: bool,
+    pub policy: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedSubscription {
+    /// `None` while the recipient has not confirmed (SNS says "PendingConfirmation").
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedLogFilter {
+    pub pattern: String,
+    /// The first metric transformation, with CloudWatch Logs' field names.
+    pub transformation: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedScalingPolicy {
+    pub name: String,
+    pub policy_type: String,
+    /// The TargetTrackingScalingPolicyConfiguration, with AWS's field names.
+    pub configuration: Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +144,9 @@ pub struct ObservedCluster {
     pub owned: bool,
     /// `ACTIVE`, or `INACTIVE` for a deleted cluster AWS still lists.
     pub active: bool,
+    /// Its `containerInsights` setting is `enabled` (or `enhanced`).
+    pub insights: bool,
+    pub capacity_providers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,5 +213,6 @@ impl Observed {
             && self.events_queue.is_none()
             && self.events_dead_letter_queue.is_none()
             && self.events_rule.is_none()
+            && self.alerting.is_empty()
     }
 }

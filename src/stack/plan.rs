@@ -38,6 +38,13 @@ pub enum Resource {
     EventRule,
     TaskDefinition,
     Service,
+    AlertsTopic,
+    EmailSubscriptions,
+    Alarms,
+    CrashRule,
+    LogErrorFilter,
+    ScalableTarget,
+    ScalingPolicy,
     WorkPool,
 }
 
@@ -61,6 +68,13 @@ impl Resource {
             Resource::EventRule => "event_rule",
             Resource::TaskDefinition => "task_definition",
             Resource::Service => "service",
+            Resource::AlertsTopic => "alerts_topic",
+            Resource::EmailSubscriptions => "email_subscriptions",
+            Resource::Alarms => "alarms",
+            Resource::CrashRule => "crash_rule",
+            Resource::LogErrorFilter => "log_error_filter",
+            Resource::ScalableTarget => "scalable_target",
+            Resource::ScalingPolicy => "scaling_policy",
             Resource::WorkPool => "work_pool",
         }
     }
@@ -85,6 +99,13 @@ impl Resource {
             Resource::EventRule => "task state rule",
             Resource::TaskDefinition => "task definition",
             Resource::Service => "ECS service",
+            Resource::AlertsTopic => "alerts topic (SNS)",
+            Resource::EmailSubscriptions => "e-mail subscriptions",
+            Resource::Alarms => "CloudWatch alarms",
+            Resource::CrashRule => "flow-run crash rule",
+            Resource::LogErrorFilter => "log error filter",
+            Resource::ScalableTarget => "scaling bounds",
+            Resource::ScalingPolicy => "scaling policy",
             Resource::WorkPool => "Prefect work pool",
         }
     }
@@ -311,6 +332,15 @@ pub fn plan(
              create it, or remove `cluster` from [network] to let prefect-tui make one",
                 spec.region
             )),
+        (ClusterChoice::Owned(name), Some(c)) => {
+            let fields = cluster_fields(spec, c);
+            let action = if fields.is_empty() {
+                Action::Noop
+            } else {
+                Action::Update
+            };
+            push(Resource::Cluster, name.clone(), action, fields)
+        }
         (choice, _) => push(
             Resource::Cluster,
             choice.name().to_owned(),
@@ -383,6 +413,15 @@ pub fn plan(
         }
         Some(s) => {
             let mut changed = drift::service(&desired.rendered.service, &s.summary);
+            // Application Auto Scaling owns the count between the bounds.
+            if let Some(scaling) = spec.monitoring.scaling {
+                changed.retain(|c| {
+                    c.field != "desiredCount"
+                        || !c.live.as_i64().is_some_and(|n| {
+                            (i64::from(scaling.min)..=i64::from(scaling.max)).contains(&n)
+                        })
+                });
+            }
             let mut fields: Vec<String> = changed.iter().map(FieldChange::describe).collect();
             if s.spec_hash.as_deref() != Some(desired.service_hash.as_str()) {
                 let more = diff_fields(
@@ -422,6 +461,12 @@ pub fn plan(
             };
             push(Resource::Service, service_name, action, fields);
         }
+    }
+
+    // Alerting and scaling: after the service, which the scalable target names.
+    for c in super::alerting_plan::plan_alerting(spec, observed, desired, &mut conflicts) {
+        values.push((c.resource, c.values));
+        push(c.resource, c.name, c.action, c.fields);
     }
 
     // The Prefect work pool, when it could be read.
@@ -477,6 +522,21 @@ pub fn plan(
     } else {
         Err(PlanConflicts(conflicts))
     }
+}
+
+/// What an owned cluster lacks: Container Insights for the workers-below-desired alarm,
+/// the Fargate Spot capacity provider for flow runs on Spot.
+fn cluster_fields(spec: &StackSpec, c: &super::observed::ObservedCluster) -> Vec<String> {
+    let mut fields = Vec::new();
+    if spec.monitoring.alarms.is_some() && !c.insights {
+        fields.push(
+            "Container Insights: off -> on (the workers-below-desired alarm reads it)".into(),
+        );
+    }
+    if spec.monitoring.spot_flow_runs && !c.capacity_providers.iter().any(|p| p == "FARGATE_SPOT") {
+        fields.push("capacity providers: + FARGATE_SPOT (flow runs on Spot)".into());
+    }
+    fields
 }
 
 fn conflict_into(conflicts: &mut Vec<String>, label: &str, name: &str, stack: &str) {

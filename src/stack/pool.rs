@@ -62,6 +62,11 @@ pub fn pool_defaults(
             }),
         ),
     ];
+    // Fargate Spot: prefect-aws turns this launch type into a capacity provider strategy
+    // (`FARGATE_SPOT`, weight 1) for each flow run's RunTask.
+    if spec.monitoring.spot_flow_runs {
+        wanted.push(("launch_type", json!("FARGATE_SPOT")));
+    }
     match (spec.credential, secret_arn) {
         (Credential::ApiKey, Some(arn)) => wanted.push(("prefect_api_key_secret_arn", json!(arn))),
         (Credential::AuthString, Some(arn)) => {

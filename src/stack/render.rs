@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::alerting;
 use super::customize::{self, CustomizationError};
 use super::names::{
     CONTAINER_NAME, HEALTH_PORT, LOG_STREAM_PREFIX, MANAGED_BY_TAG, MANAGED_BY_VALUE, STACK_TAG,
@@ -148,6 +149,21 @@ pub fn render(spec: &StackSpec, ctx: &RenderContext) -> RenderedStack {
     if let (Some(env_name), Some(arn)) = (spec.credential.env_name(), &ctx.secret_arn) {
         container["secrets"] = json!([{ "name": env_name, "valueFrom": arn }]);
     }
+    let mut containers = vec![container];
+    if spec.monitoring.sidecar() {
+        // The sidecar's share comes out of the worker's, so the task stays the size asked.
+        containers[0]["cpu"] = json!(spec.cpu - alerting::SIDECAR_CPU);
+        containers[0]["memory"] = json!(spec.memory - alerting::SIDECAR_MEMORY);
+        let sidecar = alerting::sidecar_container(
+            &spec.names,
+            &spec.image,
+            &spec.region,
+            &spec.work_pool,
+            &spec.prefect.api_url(),
+            containers[0].get("secrets"),
+        );
+        containers.push(sidecar);
+    }
 
     let task_definition = json!({
         "family": spec.names.task_family(),
@@ -158,7 +174,7 @@ pub fn render(spec: &StackSpec, ctx: &RenderContext) -> RenderedStack {
         "cpu": spec.cpu.to_string(),
         "memory": spec.memory.to_string(),
         "runtimePlatform": { "operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64" },
-        "containerDefinitions": [container],
+        "containerDefinitions": containers,
         "tags": tags(spec),
     });
 

@@ -80,6 +80,8 @@ pub struct StackSpec {
     pub memory: u32,
     pub desired_count: u32,
     pub log_retention_days: u32,
+    /// Notifications, alarms, scaling and where flow runs run.
+    pub monitoring: super::alerting::Monitoring,
     pub customizations: Vec<PatchStep>,
 }
 
@@ -208,6 +210,8 @@ impl StackSpec {
             );
         }
 
+        let monitoring = super::alerting::check(profile, &mut problem);
+
         let mut customizations = Vec::new();
         for (i, c) in profile.customizations.iter().enumerate() {
             match super::customize::parse_operation(c) {
@@ -238,6 +242,7 @@ impl StackSpec {
                 memory: w.memory,
                 desired_count: w.desired_count,
                 log_retention_days: w.log_retention_days,
+                monitoring,
                 customizations,
             }),
             _ => Err(problems),

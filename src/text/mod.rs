@@ -4,6 +4,7 @@
 //! ever parsed back into data.
 
 pub mod board;
+pub mod cost;
 pub mod day_two;
 pub mod exists;
 pub mod plan;

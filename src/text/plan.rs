@@ -20,9 +20,13 @@ pub fn render_plan(plan: &Plan, stack: &str, account: &str, region: &str) -> Str
         }
     }
     let count = |a: Action| plan.changes.iter().filter(|c| c.action == a).count();
+    let deletes = match count(Action::Delete) {
+        0 => String::new(),
+        n => format!("{n} to delete, "),
+    };
     let _ = writeln!(
         out,
-        "{} to create, {} to update, {} to replace, {} unchanged.",
+        "{} to create, {} to update, {} to replace, {deletes}{} unchanged.",
         count(Action::Create),
         count(Action::Update),
         count(Action::Replace),

@@ -1,5 +1,5 @@
 //! The ECS cluster, when the stack owns it (a cluster the user brought is never changed).
-use aws_sdk_ecs::types::Tag as EcsTag;
+use aws_sdk_ecs::types::{ClusterSetting, ClusterSettingName, Tag as EcsTag};
 
 use super::stack_tags;
 use crate::aws::{AwsContext, AwsError};
@@ -28,8 +28,28 @@ impl AwsContext {
             );
             return Ok(());
         }
+        let insights = spec.monitoring.alarms.is_some();
+        let spot = spec.monitoring.spot_flow_runs;
         step(progress, Resource::Cluster, action, &name, async {
+            if action == Action::Update {
+                if insights {
+                    self.ecs
+                        .update_cluster_settings()
+                        .cluster(&name)
+                        .settings(insights_setting())
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("ecs:UpdateClusterSettings", e))?;
+                }
+                if spot {
+                    self.put_capacity_providers(&name).await?;
+                }
+                return Ok(((), None));
+            }
             let mut request = self.ecs.create_cluster().cluster_name(&name);
+            if insights {
+                request = request.settings(insights_setting());
+            }
             for (k, v) in stack_tags(&spec.names.stack) {
                 request = request.tags(EcsTag::builder().key(k).value(v).build());
             }
@@ -37,8 +57,33 @@ impl AwsContext {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("ecs:CreateCluster", e))?;
+            if spot {
+                self.put_capacity_providers(&name).await?;
+            }
             Ok(((), None))
         })
         .await
     }
+
+    /// Fargate and Fargate Spot, so flow runs may ask for either.
+    async fn put_capacity_providers(&self, name: &str) -> Result<(), AwsError> {
+        self.ecs
+            .put_cluster_capacity_providers()
+            .cluster(name)
+            .capacity_providers("FARGATE")
+            .capacity_providers("FARGATE_SPOT")
+            .set_default_capacity_provider_strategy(Some(vec![]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:PutClusterCapacityProviders", e))
+    }
+}
+
+/// Container Insights: the ECS metrics the workers-below-desired alarm reads.
+fn insights_setting() -> ClusterSetting {
+    ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value("enabled")
+        .build()
 }

@@ -13,6 +13,7 @@
 //! security group), `observer` (queues and rule) and `ecs` (task definition and service);
 //! this file holds the graph.
 
+mod alerting;
 mod cluster;
 mod ecs;
 mod logs;
@@ -222,6 +223,11 @@ impl AwsContext {
         // Phase 3: the service.
         let service_arn = self
             .apply_service(spec, observed, plan, &wanted, &td_arn, progress)
+            .await
+            .map_err(|f| ApplyError::Failed { failures: vec![f] })?;
+
+        // Phase 4: alerting and scaling, which name the service, the cluster and the logs.
+        self.apply_alerting(spec, observed, plan, &wanted, progress)
             .await
             .map_err(|f| ApplyError::Failed { failures: vec![f] })?;
 

@@ -61,6 +61,8 @@ fn deployed(spec: &StackSpec) -> Observed {
         arn: "arn".into(),
         owned: true,
         active: true,
+        insights: false,
+        capacity_providers: vec![],
     });
     o.task_definition = Some(ObservedTaskDefinition {
         arn: "arn:td:1".into(),

@@ -593,6 +593,12 @@ impl WizardApp {
                     &prepared.identity.account,
                     prepared.observed.work_pool_note.as_deref(),
                 );
+                self.review
+                    .plan_text
+                    .push_str(&crate::text::cost::render_cost(
+                        &crate::stack::cost::estimate(&prepared.spec, prepared.assign_public_ip),
+                        &prepared.spec.region,
+                    ));
                 self.review.documents = documents;
                 self.review.scroll = 0;
                 self.prepared = Some(prepared);

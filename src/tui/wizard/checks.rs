@@ -243,6 +243,10 @@ pub fn build_profile(a: &Answers) -> Result<(Profile, StackSpec), Problem> {
             desired_count: count,
             ..WorkerSection::default()
         },
+        notifications: None,
+        alarms: None,
+        scaling: None,
+        flow_runs: Default::default(),
         customizations: a.customizations.clone(),
     };
     let spec = StackSpec::from_profile(&profile).map_err(|problems| {

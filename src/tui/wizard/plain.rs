@@ -396,11 +396,15 @@ pub async fn run(start: Start, config_dir: Option<PathBuf>) -> Result<(), Comman
         .map_err(|p| CommandError::bad_input(p.message, p.hint.unwrap_or_default()))?;
     let prepared = ops::deploy::prepare_in(aws, &spec, key.as_ref(), false).await?;
     print!(
-        "{}",
+        "{}{}",
         render_plan(
             &prepared.plan,
             &spec.names.stack,
             &identity.account,
+            &region
+        ),
+        text::cost::render_cost(
+            &crate::stack::cost::estimate(&prepared.spec, prepared.assign_public_ip),
             &region
         )
     );
