@@ -11,8 +11,8 @@
 //! e-mail subscriptions the way AWS does, does not evaluate IAM or topic policy
 //! `Condition` blocks (the stand-in checks that the topic policy lets EventBridge publish,
 //! not its `aws:SourceArn`), and counts no log lines through the metric filter. The crash
-//! is a task the test starts with RunTask in the stack's cluster, as the worker starts a
-//! flow run's, whose container exits 1; not a Prefect flow run.
+//! is a real flow run of the pool, started by the deployed worker, whose container's
+//! command (a job variable of its deployment) exits 1.
 
 mod common;
 
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_cloudwatch::types::Statistic;
 use common::StandIn as Harness;
-use common::stack::{Clients, public_network, run, text, write_self_hosted_profile};
+use common::stack::{Clients, public_network, text, write_self_hosted_profile};
 use serde_json::{Value, json};
 
 const EXTRA: &str = r#"
@@ -66,6 +66,26 @@ impl More {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
         }
     }
+}
+
+/// The program against the emulators, with the local Prefect server's auth string.
+fn run(h: &Harness, args: &[&str]) -> std::process::Output {
+    common::program_against(&h.moto, &h.region)
+        .args(args)
+        .env("PREFECT_API_AUTH_STRING", &h.auth)
+        .output()
+        .expect("prefect-tui runs")
+}
+
+async fn prefect_get(h: &Harness, path: &str) -> Value {
+    let (user, password) = h.auth.split_once(':').expect("user:password");
+    let response = reqwest::Client::new()
+        .get(format!("{}/{path}", h.prefect))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .expect("Prefect answers");
+    response.json().await.unwrap_or(Value::Null)
 }
 
 async fn prefect(h: &Harness, path: &str, body: Value) -> Value {
@@ -164,7 +184,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     let profile = profile.to_string_lossy().into_owned();
 
     // The plan says what it costs before anything is made.
-    let plan = run(&h.moto, &h.region, &["plan", "--profile", &profile], None);
+    let plan = run(&h, &["plan", "--profile", &profile]);
     let said = text(&plan);
     assert!(plan.status.success(), "{said}");
     assert!(said.contains("a month"), "the cost is said:\n{said}");
@@ -278,7 +298,11 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     );
     for a in alarms.metric_alarms() {
         let name = a.alarm_name().unwrap_or_default();
-        assert_eq!(a.alarm_actions(), [topic_arn.clone()], "{name}");
+        assert_eq!(
+            a.alarm_actions(),
+            std::slice::from_ref(&topic_arn),
+            "{name}"
+        );
         assert!(
             a.alarm_description().unwrap_or_default().contains(&stack),
             "{name}"
@@ -390,17 +414,21 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     );
 
     // A second plan is empty.
-    let again = run(
-        &h.moto,
-        &h.region,
-        &["plan", "--profile", &profile, "--output", "json"],
-        None,
-    );
+    let again = run(&h, &["plan", "--profile", &profile, "--output", "json"]);
     let plan: Value = serde_json::from_slice(&again.stdout).unwrap_or(Value::Null);
     let changes = plan["changes"].as_array().cloned().unwrap_or_default();
     assert!(!changes.is_empty(), "{}", text(&again));
     let busy: Vec<&Value> = changes.iter().filter(|c| c["action"] != "noop").collect();
     assert!(busy.is_empty(), "the second plan changes {busy:?}");
+
+    // Spot: the pool's flow runs default to FARGATE_SPOT (prefect-aws turns it into a
+    // capacity provider strategy), replacing the template's own FARGATE.
+    let work_pool = prefect_get(&h, &format!("work_pools/{pool}")).await;
+    assert_eq!(
+        work_pool["base_job_template"]["variables"]["properties"]["launch_type"]["default"],
+        "FARGATE_SPOT",
+        "{work_pool}"
+    );
 
     // The backlog: three late runs in the pool are published by the sidecar.
     late_runs(&h, &pool, &stack).await;
@@ -439,8 +467,9 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .send()
         .await
         .expect("subscribe the queue");
-    let crashed = crash_a_flow_run(&h, &aws, &stack, &pool, &subnets).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let run_id = crash_a_flow_run(&h, &pool, &stack).await;
+    // The worker polls, submits, the stand-in runs the container: well within two minutes.
+    let deadline = Instant::now() + Duration::from_secs(150);
     let mut messages = Vec::new();
     while Instant::now() < deadline && messages.is_empty() {
         let got = aws
@@ -461,13 +490,26 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     let envelope: Value = serde_json::from_str(&messages[0]).expect("an SNS envelope");
     let words = envelope["Message"].as_str().unwrap_or_default();
     assert!(words.contains("exited with code 1"), "{words}");
-    assert!(words.contains(&crashed), "{words}");
     assert!(words.contains(&pool), "{words}");
+    // The task named is the flow run's own, as Prefect records it.
+    let flow_run = prefect_get(&h, &format!("flow_runs/{run_id}")).await;
+    let pid = flow_run["infrastructure_pid"].as_str().unwrap_or_default();
+    let task_arn = pid.rsplit("::").next().unwrap_or_default();
+    assert!(task_arn.starts_with("arn:aws:ecs:"), "{flow_run}");
+    assert!(words.contains(task_arn), "{words}\n{task_arn}");
+    // And the event observer marks the run Crashed, as the message says.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut state = String::new();
+    while Instant::now() < deadline && state != "CRASHED" {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let run = prefect_get(&h, &format!("flow_runs/{run_id}")).await;
+        state = run["state_type"].as_str().unwrap_or_default().to_owned();
+    }
+    assert_eq!(state, "CRASHED");
 
     // Destroy leaves none of it.
     let out = run(
-        &h.moto,
-        &h.region,
+        &h,
         &[
             "destroy",
             "--profile",
@@ -475,7 +517,6 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
             "--yes",
             "--force-delete-secret",
         ],
-        None,
     );
     assert!(out.status.success(), "destroy: {}", text(&out));
     let topics = more.sns.list_topics().send().await.expect("ListTopics");
@@ -523,62 +564,31 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     common::stack::assert_nothing_tagged(&aws, &stack).await;
 }
 
-/// Starts a task the way the worker starts a flow run's (RunTask, family `prefect_<pool>_*`,
-/// in the stack's cluster and subnets), whose container exits 1; returns its ARN.
-async fn crash_a_flow_run(
-    h: &Harness,
-    aws: &Clients,
-    stack: &str,
-    pool: &str,
-    subnets: &[String],
-) -> String {
-    use aws_sdk_ecs::types::{
-        AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, LaunchType, NetworkConfiguration,
-        NetworkMode,
-    };
-    let family = format!("prefect_{pool}_crash");
-    aws.ecs
-        .register_task_definition()
-        .family(&family)
-        .network_mode(NetworkMode::Awsvpc)
-        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
-        .cpu("256")
-        .memory("512")
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("prefect")
-                .image("prefecthq/prefect:3-python3.12")
-                .cpu(256)
-                .memory(512)
-                .essential(true)
-                .command("python")
-                .command("-c")
-                .command("raise SystemExit(1)")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("a flow run's task definition");
-    let started = aws
-        .ecs
-        .run_task()
-        .cluster(format!("prefect-tui-{stack}"))
-        .task_definition(&family)
-        .launch_type(LaunchType::Fargate)
-        .network_configuration(
-            NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    AwsVpcConfiguration::builder()
-                        .set_subnets(Some(subnets.to_vec()))
-                        .assign_public_ip(AssignPublicIp::Enabled)
-                        .build()
-                        .expect("awsvpc"),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("RunTask");
-    let _ = h;
-    started.tasks()[0].task_arn().unwrap_or_default().to_owned()
+/// A flow run of the pool whose container exits 1: its deployment's `command` job
+/// variable replaces the worker's `prefect flow-run execute`, so the worker starts it with
+/// RunTask as any flow run, and its container ends at once with code 1. Returns its id.
+async fn crash_a_flow_run(h: &Harness, pool: &str, stack: &str) -> String {
+    let flow = prefect(h, "flows/", json!({ "name": format!("crash-{stack}") })).await;
+    let deployment = prefect(
+        h,
+        "deployments/",
+        json!({
+            "name": "crash",
+            "flow_id": flow["id"],
+            "work_pool_name": pool,
+            "entrypoint": "crash.py:crash",
+            "job_variables": { "command": "python -c 'raise SystemExit(1)'" },
+        }),
+    )
+    .await;
+    let run = prefect(
+        h,
+        &format!(
+            "deployments/{}/create_flow_run",
+            deployment["id"].as_str().unwrap_or_default()
+        ),
+        json!({}),
+    )
+    .await;
+    run["id"].as_str().unwrap_or_default().to_owned()
 }

@@ -10,6 +10,7 @@
 //! | VPC id malformed or unknown (discover) | `tests/bad_input.rs` |
 //! | subnet of another VPC, two keys pasted into the environment, no `--yes` without a terminal | `tests/deploy.rs` (`deploy_refuses_bad_input_with_exit_2_and_leaves_nothing`) |
 //! | a refused new key for `rotate-key` | `tests/day_two.rs` (`rotate_key_brings_the_new_auth_string_to_new_tasks_and_a_refused_one_writes_nothing`) |
+//! | alarms, e-mails and scaling bounds that cannot work | below (`alarms_and_scaling_that_cannot_work_are_refused_before_any_call`); the wizard's own checks of the same answers in `src/tui/wizard/production.rs` |
 //! | everything else | below |
 //!
 //! Each case that could reach AWS either runs against an address nothing listens on (so a
@@ -280,6 +281,97 @@ fn prefect_urls_that_cannot_work_are_explained() {
             "{what}: repeats the password\n{err}"
         );
     }
+}
+
+#[test]
+fn alarms_and_scaling_that_cannot_work_are_refused_before_any_call() {
+    let cases = [
+        (
+            "scaling min above max",
+            "[scaling]\nmin = 3\nmax = 2\n",
+            vec!["scaling.min: min 3 is above max 2: set min at or below max"],
+        ),
+        (
+            "an e-mail address without a domain",
+            "[notifications]\nemails = [\"oncall@localhost\"]\n",
+            vec![
+                "notifications.emails[0]: 'oncall@localhost' is not an e-mail address",
+                "not a domain like example.com",
+            ],
+        ),
+        (
+            "two addresses in one string",
+            "[notifications]\nemails = [\"a@example.com, b@example.com\"]\n",
+            vec!["list each address apart"],
+        ),
+        (
+            "alarms without a topic to send them to",
+            "[alarms]\nminutes = 5\n",
+            vec!["alarms: alarms need somewhere to go: add a [notifications] section"],
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.toml");
+    let profile = path.to_string_lossy().into_owned();
+    for (what, section, expected) in cases {
+        std::fs::write(&path, format!("{BASE}\n{section}")).expect("write");
+        // Deploy, against an address nothing listens on: a call made before the refusal
+        // would say "could not reach AWS" and exit 1, so nothing can have been made.
+        let out = common::raw_program(NOWHERE, "us-east-1")
+            .env("PREFECT_API_KEY", "pnu_not_a_real_key")
+            .args(["deploy", "--profile", &profile, "--yes", "--no-wait"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        assert_refused(what, &out, &expected);
+        assert!(
+            !text(&out).contains("could not reach"),
+            "{what}: {}",
+            text(&out)
+        );
+        // Export refuses a profile with any of these sections: it does not write them yet.
+        let out = common::raw_program(NOWHERE, "us-east-1")
+            .args(["export", "--profile", &profile, "--format", "terraform"])
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .expect("runs");
+        assert_refused(what, &out, &expected);
+        assert!(
+            !dir.path().join("out").exists(),
+            "{what}: export wrote nothing"
+        );
+        // And plan says the same, before reading anything.
+        let out = common::raw_program(NOWHERE, "us-east-1")
+            .args(["plan", "--profile", &profile])
+            .output()
+            .expect("runs");
+        assert_refused(what, &out, &expected);
+    }
+    // A valid profile with alarms: export cannot write them yet, so it writes nothing.
+    std::fs::write(
+        &path,
+        format!("{BASE}\n[notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n"),
+    )
+    .expect("write");
+    let out = common::raw_program(NOWHERE, "us-east-1")
+        .args([
+            "export",
+            "--profile",
+            &profile,
+            "--format",
+            "cloudformation",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_refused(
+        "export of a stack with alarms",
+        &out,
+        &["has [notifications], [alarms], and export does not write"],
+    );
+    assert!(!dir.path().join("out").exists(), "export wrote nothing");
 }
 
 /// `deploy --api-key-stdin` fed `input` (None: standard input closed), against nowhere.

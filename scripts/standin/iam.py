@@ -25,6 +25,8 @@ How moto evaluates, and so what this enforces (moto 5.2.5):
     each checked in turn; for the rest (EC2, Secrets Manager, ...) moto names "*", so a
     statement whose Resource lists specific ARNs grants nothing there (an AccessDenied
     AWS would not give), while a Resource "*" statement grants the action on everything;
+  - actions as IAM names them: moto builds the action from the signing name, which for
+    CloudWatch is "monitoring"; here it is "cloudwatch:" as on AWS (`iam_action`);
   - not Condition blocks: moto treats every condition as met (it only compares
     sts:ExternalId on AssumeRole), so a condition never narrows an Allow or a Deny;
   - not resource policies, permission boundaries, SCPs, session policies, or the
@@ -95,6 +97,7 @@ def check(response: Any, iam_request_cls: type, resource: str) -> None:
     request = iam_request_cls(account_id=response.current_account, method=response.method, path=path,
                               data=response.data, body=response.raw_body, headers=response.headers,
                               action=response._get_action())
+    request._action = iam_action(request._action)
     try:
         request.check_signature()
         for named in resources_of(response, resource):
@@ -105,6 +108,18 @@ def check(response: Any, iam_request_cls: type, resource: str) -> None:
         error = JsonRESTError(JSON_ERROR_CODES.get(e.error_type, e.error_type), e.message)
         error.code = e.code
         raise error from e
+
+
+# moto names an action after the service's SigV4 signing name, which for a few services is
+# not its IAM prefix: CloudWatch signs as "monitoring", so moto would ask a policy for
+# "monitoring:PutMetricData", an action no policy can grant on AWS.
+SIGNING_NAME_TO_IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def iam_action(action: str) -> str:
+    """`service:Action` with the service as IAM names it."""
+    service, sep, name = action.partition(":")
+    return f"{SIGNING_NAME_TO_IAM_PREFIX.get(service, service)}{sep}{name}"
 
 
 def resources_of(response: Any, resource: str) -> list[str]:
@@ -156,6 +171,11 @@ def next_revision(account: str, region: str, family: str) -> int:
 
 
 def speaks_json(response: Any) -> bool:
+    """Whether the caller asked in JSON: by its content type (CloudWatch's model names CBOR
+    first, and its JSON callers still want JSON back), else by the service's protocol."""
+    content_type = str(response.headers.get("Content-Type") or "")
+    if content_type.startswith("application/x-amz-json"):
+        return True
     try:
         return get_service_model(response.boto3_service_name).protocol in ("json", "rest-json")
     except Exception:

@@ -302,20 +302,8 @@ impl AwsContext {
             None => gone(progress, Resource::ScalingPolicy, policy_name.clone()),
             Some(_) => {
                 destroy_step(progress, Resource::ScalingPolicy, &policy_name, async {
-                    ignore_not_found(
-                        self.autoscaling
-                            .delete_scaling_policy()
-                            .policy_name(&policy_name)
-                            .service_namespace(ServiceNamespace::Ecs)
-                            .resource_id(&resource_id)
-                            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| {
-                                AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e)
-                            }),
-                    )?;
+                    self.delete_scaling_policy(&resource_id, &policy_name)
+                        .await?;
                     Ok(None)
                 })
                 .await?;
@@ -325,22 +313,7 @@ impl AwsContext {
             None => gone(progress, Resource::ScalableTarget, resource_id.clone()),
             Some(_) => {
                 destroy_step(progress, Resource::ScalableTarget, &resource_id, async {
-                    ignore_not_found(
-                        self.autoscaling
-                            .deregister_scalable_target()
-                            .service_namespace(ServiceNamespace::Ecs)
-                            .resource_id(&resource_id)
-                            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| {
-                                AwsError::from_sdk(
-                                    "application-autoscaling:DeregisterScalableTarget",
-                                    e,
-                                )
-                            }),
-                    )?;
+                    self.deregister_scalable_target(&resource_id).await?;
                     Ok(None)
                 })
                 .await?;
@@ -387,33 +360,80 @@ impl AwsContext {
             None => gone(progress, Resource::CrashRule, rule.clone()),
             Some(r) => {
                 destroy_step(progress, Resource::CrashRule, &rule, async {
-                    if !r.targets.is_empty() {
-                        ignore_not_found(
-                            self.events
-                                .remove_targets()
-                                .rule(&rule)
-                                .set_ids(Some(r.targets.keys().cloned().collect()))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(|e| AwsError::from_sdk("events:RemoveTargets", e)),
-                        )?;
-                    }
-                    ignore_not_found(
-                        self.events
-                            .delete_rule()
-                            .name(&rule)
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| AwsError::from_sdk("events:DeleteRule", e)),
-                    )?;
+                    let targets: Vec<String> = r.targets.keys().cloned().collect();
+                    self.remove_rule(&rule, &targets).await?;
                     Ok(None)
                 })
                 .await?;
             }
         }
         self.destroy_alerting_topic(spec, observed, progress).await
+    }
+
+    /// The scaling policy; one already gone is done. Apply (a profile that no longer
+    /// scales) and destroy both remove it so.
+    pub(super) async fn delete_scaling_policy(
+        &self,
+        resource_id: &str,
+        name: &str,
+    ) -> Result<(), AwsError> {
+        ignore_not_found(
+            self.autoscaling
+                .delete_scaling_policy()
+                .policy_name(name)
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e)),
+        )
+    }
+
+    /// The service's scalable target; the service keeps the count it has.
+    pub(super) async fn deregister_scalable_target(
+        &self,
+        resource_id: &str,
+    ) -> Result<(), AwsError> {
+        ignore_not_found(
+            self.autoscaling
+                .deregister_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    AwsError::from_sdk("application-autoscaling:DeregisterScalableTarget", e)
+                }),
+        )
+    }
+
+    /// A rule: its targets first (EventBridge refuses to delete a rule that has some).
+    pub(super) async fn remove_rule(&self, name: &str, targets: &[String]) -> Result<(), AwsError> {
+        if !targets.is_empty() {
+            ignore_not_found(
+                self.events
+                    .remove_targets()
+                    .rule(name)
+                    .set_ids(Some(targets.to_vec()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("events:RemoveTargets", e)),
+            )?;
+        }
+        ignore_not_found(
+            self.events
+                .delete_rule()
+                .name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("events:DeleteRule", e)),
+        )
     }
 
     /// The topic, its confirmed subscriptions first (DeleteTopic leaves them behind).

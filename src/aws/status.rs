@@ -4,6 +4,7 @@
 //! monitor's charts.
 
 pub mod metrics;
+pub mod scaling;
 
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;

@@ -22,6 +22,29 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<(), CommandError> {
              copy of the profile (vpc_id, subnet_ids instead of create) and export that.",
         ));
     }
+    let monitoring = &loaded.spec.monitoring;
+    let sections: Vec<&str> = [
+        (monitoring.notifications.is_some(), "[notifications]"),
+        (monitoring.alarms.is_some(), "[alarms]"),
+        (monitoring.scaling.is_some(), "[scaling]"),
+        (monitoring.spot_flow_runs, "[flow_runs] spot"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !sections.is_empty() {
+        return Err(CommandError::bad_input(
+            format!(
+                "profile {} has {}, and export does not write the alerts topic, alarms, crash \
+                 rule, log filter, scaling or Fargate Spot yet: the code would make a stack \
+                 without them.",
+                loaded.name,
+                sections.join(", ")
+            ),
+            "Export a copy of the profile without those sections (and add them to the code by \
+             hand), or keep deploying this stack with `prefect-tui deploy`.",
+        ));
+    }
     // The same render as deploy's: a customization that fails is said at its place.
     loaded.render(&crate::stack::RenderContext::placeholders(
         &loaded.spec,

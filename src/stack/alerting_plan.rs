@@ -218,7 +218,7 @@ pub(super) fn plan_alerting(
                 ));
             }
             let wanted = log_error_transformation(names);
-            if differing(&wanted, &f.transformation).len() > 0 {
+            if !differing(&wanted, &f.transformation).is_empty() {
                 values.push(FieldChange::new(
                     "metricTransformations",
                     f.transformation.clone(),

@@ -4,6 +4,7 @@
 //! tested with tables of input and expected output.
 
 pub mod alerting;
+mod alerting_check;
 mod alerting_plan;
 pub mod cost;
 mod customize;
@@ -26,6 +27,7 @@ pub mod regions;
 mod render;
 mod spec;
 
+pub use alerting_check::check_email;
 pub use alerting_plan::differing as alerting_differing;
 pub use customize::CustomizationError;
 pub use names::StackNames;

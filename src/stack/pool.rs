@@ -23,6 +23,10 @@ const ADDABLE: [&str; 2] = [
     "prefect_api_auth_string_secret_arn",
 ];
 
+/// Defaults prefect-aws's published ECS template ships: such a value, unmarked, was set by
+/// nobody, so prefect-tui may replace it (Spot flow runs replace `FARGATE`).
+const SHIPPED_DEFAULTS: [(&str, &str); 1] = [("launch_type", "FARGATE")];
+
 /// The variables prefect-tui fills, with the values it wants.
 pub fn pool_defaults(
     spec: &StackSpec,
@@ -63,10 +67,14 @@ pub fn pool_defaults(
         ),
     ];
     // Fargate Spot: prefect-aws turns this launch type into a capacity provider strategy
-    // (`FARGATE_SPOT`, weight 1) for each flow run's RunTask.
-    if spec.monitoring.spot_flow_runs {
-        wanted.push(("launch_type", json!("FARGATE_SPOT")));
-    }
+    // (`FARGATE_SPOT`, weight 1) for each flow run's RunTask. Always said, so turning Spot
+    // off puts back FARGATE (the template's own default, which is then no change).
+    let launch_type = if spec.monitoring.spot_flow_runs {
+        "FARGATE_SPOT"
+    } else {
+        "FARGATE"
+    };
+    wanted.push(("launch_type", json!(launch_type)));
     match (spec.credential, secret_arn) {
         (Credential::ApiKey, Some(arn)) => wanted.push(("prefect_api_key_secret_arn", json!(arn))),
         (Credential::AuthString, Some(arn)) => {
@@ -174,7 +182,11 @@ pub fn merge_defaults(
         let ours = match (&current, property.get(MARKER).and_then(Value::as_str)) {
             (None, _) => true,
             (Some(cur), Some(mark)) => mark == spec_hash(cur),
-            (Some(_), None) => false,
+            // Unmarked: a person's value, unless it is the one the published template
+            // ships (then nobody chose it).
+            (Some(cur), None) => SHIPPED_DEFAULTS
+                .iter()
+                .any(|(n, v)| n == name && cur == &json!(v)),
         };
         if ours || overwrite {
             fields.push(PoolField::Set {
@@ -333,5 +345,41 @@ mod tests {
         );
         assert_eq!(again, merged);
         assert!(fields.is_empty());
+    }
+
+    #[test]
+    fn spot_turned_off_puts_back_fargate_and_a_person_s_launch_type_is_kept() {
+        let with_default = json!({ "variables": { "properties": {
+            "launch_type": { "type": "string", "default": "FARGATE" },
+        }}});
+        let spot = [("launch_type", json!("FARGATE_SPOT"))];
+        let plain = [("launch_type", json!("FARGATE"))];
+        // Spot off on a fresh pool: the template's own default, nothing to write.
+        let (same, fields) = merge_defaults(&with_default, &plain, false);
+        assert_eq!(same, with_default);
+        assert!(fields.is_empty());
+        // Spot on over the template's own FARGATE, then off again: FARGATE comes back.
+        let (on, fields) = merge_defaults(&with_default, &spot, false);
+        assert_eq!(
+            on["variables"]["properties"]["launch_type"]["default"],
+            "FARGATE_SPOT"
+        );
+        assert!(fields[0].changes_something());
+        let (off, fields) = merge_defaults(&on, &plain, false);
+        assert_eq!(
+            off["variables"]["properties"]["launch_type"]["default"],
+            "FARGATE"
+        );
+        assert!(fields[0].changes_something());
+        // A launch type a person chose (EC2) stays.
+        let theirs = json!({ "variables": { "properties": {
+            "launch_type": { "type": "string", "default": "EC2" },
+        }}});
+        let (kept, fields) = merge_defaults(&theirs, &spot, false);
+        assert_eq!(
+            kept["variables"]["properties"]["launch_type"]["default"],
+            "EC2"
+        );
+        assert!(matches!(&fields[0], PoolField::KeptUserValue { .. }));
     }
 }

@@ -210,7 +210,7 @@ impl StackSpec {
             );
         }
 
-        let monitoring = super::alerting::check(profile, &mut problem);
+        let monitoring = super::alerting_check::check(profile, &mut problem);
 
         let mut customizations = Vec::new();
         for (i, c) in profile.customizations.iter().enumerate() {

@@ -133,6 +133,28 @@ said('queue-there', lambda: sqs.get_queue_url(QueueName='events-there'))
         self.assertNotIn(said["queue-here"], ("AccessDenied", "AccessDeniedException"), "allowed; no such queue")
         self.assertIn(said["queue-there"], ("AccessDenied", "AccessDeniedException"))
 
+    def test_cloudwatch_actions_are_asked_of_the_policy_by_their_iam_name(self):
+        # moto would ask for "monitoring:PutMetricData" (CloudWatch's signing name).
+        self.assertEqual(iam.iam_action("monitoring:PutMetricData"), "cloudwatch:PutMetricData")
+        self.assertEqual(iam.iam_action("ecs:RunTask"), "ecs:RunTask")
+        put = python("""
+import boto3
+from botocore.exceptions import ClientError
+for namespace in ('Mine', 'Theirs'):
+    try:
+        boto3.client('cloudwatch').put_metric_data(Namespace=namespace, MetricData=[{'MetricName': 'm', 'Value': 1.0}])
+        print(namespace, 'ok')
+    except ClientError as e:
+        print(namespace, e.response['Error']['Code'])
+""")
+        allowed = self.role("publisher", ["cloudwatch:PutMetricData"])
+        said = self.output(self.run_task(self.task_definition(put, task_role=allowed, logConfiguration=LOGS))["taskArn"])
+        # Both allowed: moto does not evaluate the namespace condition a real policy has.
+        self.assertEqual((said["Mine"], said["Theirs"]), ("ok", "ok"))
+        denied = self.role("no-publisher", ["logs:DescribeLogGroups"])
+        said = self.output(self.run_task(self.task_definition(put, task_role=denied, logConfiguration=LOGS))["taskArn"])
+        self.assertTrue(said["Mine"].startswith("AccessDenied"), said)
+
     def test_a_role_ecs_cannot_assume_fails_the_task_and_no_role_means_the_fake_keys(self):
         missing = f"arn:aws:iam::{ACCOUNT}:role/not-there"
         ec2_only = self.role("ec2-only", ["*"], trust={"Version": "2012-10-17", "Statement": [{

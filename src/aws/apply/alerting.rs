@@ -7,11 +7,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_applicationautoscaling::types::{
-    CustomizedMetricSpecification, MetricStatistic, MetricType, PolicyType,
-    PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
-    TargetTrackingScalingPolicyConfiguration,
-};
 use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, Statistic,
 };
@@ -24,14 +19,14 @@ use crate::aws::{AwsContext, AwsError, ErrorKind};
 use crate::ops::progress::{Progress, ProgressEvent, emit, step};
 use crate::stack::StackSpec;
 use crate::stack::alerting::{
-    AlarmKind, CRASH_TARGET_ID, LOG_ERROR_PATTERN, ScalingTarget, crash_input, crash_pattern,
-    log_error_transformation, scalable_resource_id, topic_policy,
+    AlarmKind, CRASH_TARGET_ID, LOG_ERROR_PATTERN, crash_input, crash_pattern,
+    log_error_transformation, topic_policy,
 };
 use crate::stack::desired::Desired;
 use crate::stack::observed::Observed;
 use crate::stack::plan::{Action, Plan, Resource};
 
-fn invalid(action: &'static str, why: impl ToString) -> AwsError {
+pub(super) fn invalid(action: &'static str, why: impl ToString) -> AwsError {
     AwsError::Call {
         action,
         kind: ErrorKind::Invalid,
@@ -68,7 +63,7 @@ impl AwsContext {
         Ok(())
     }
 
-    fn unchanged(&self, progress: &Progress, plan: &Plan, resource: Resource) -> bool {
+    pub(super) fn unchanged(&self, progress: &Progress, plan: &Plan, resource: Resource) -> bool {
         match plan.change(resource) {
             None => true,
             Some(c) if c.action == Action::Noop => {
@@ -517,189 +512,4 @@ impl AwsContext {
         )
         .await
     }
-
-    async fn apply_scaling(
-        &self,
-        spec: &StackSpec,
-        plan: &Plan,
-        progress: &Progress,
-    ) -> Result<(), (Resource, AwsError)> {
-        let resource_id = scalable_resource_id(spec.cluster.name(), &spec.names.service());
-        let policy_name = spec.names.scaling_policy();
-        let dimension = ScalableDimension::EcsServiceDesiredCount;
-        // Removal: the policy, then the target.
-        if plan.action(Resource::ScalingPolicy) == Action::Delete {
-            step(
-                progress,
-                Resource::ScalingPolicy,
-                Action::Delete,
-                &policy_name,
-                async {
-                    crate::aws::destroy::ignore_not_found(
-                        self.autoscaling
-                            .delete_scaling_policy()
-                            .policy_name(&policy_name)
-                            .service_namespace(ServiceNamespace::Ecs)
-                            .resource_id(&resource_id)
-                            .scalable_dimension(dimension.clone())
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| {
-                                AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e)
-                            }),
-                    )?;
-                    Ok(((), None))
-                },
-            )
-            .await?;
-        }
-        if plan.action(Resource::ScalableTarget) == Action::Delete {
-            step(
-                progress,
-                Resource::ScalableTarget,
-                Action::Delete,
-                &resource_id,
-                async {
-                    crate::aws::destroy::ignore_not_found(
-                        self.autoscaling
-                            .deregister_scalable_target()
-                            .service_namespace(ServiceNamespace::Ecs)
-                            .resource_id(&resource_id)
-                            .scalable_dimension(dimension.clone())
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| {
-                                AwsError::from_sdk(
-                                    "application-autoscaling:DeregisterScalableTarget",
-                                    e,
-                                )
-                            }),
-                    )?;
-                    Ok(((), Some("the service keeps its current count".to_owned())))
-                },
-            )
-            .await?;
-        }
-        let Some(scaling) = spec.monitoring.scaling else {
-            return Ok(());
-        };
-        if !self.unchanged(progress, plan, Resource::ScalableTarget) {
-            let action = plan.action(Resource::ScalableTarget);
-            step(
-                progress,
-                Resource::ScalableTarget,
-                action,
-                &resource_id,
-                async {
-                    self.autoscaling
-                        .register_scalable_target()
-                        .service_namespace(ServiceNamespace::Ecs)
-                        .resource_id(&resource_id)
-                        .scalable_dimension(dimension.clone())
-                        .min_capacity(i32::try_from(scaling.min).unwrap_or(1))
-                        .max_capacity(i32::try_from(scaling.max).unwrap_or(1))
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            AwsError::from_sdk("application-autoscaling:RegisterScalableTarget", e)
-                        })?;
-                    Ok((
-                        (),
-                        Some(format!("{} to {} workers", scaling.min, scaling.max)),
-                    ))
-                },
-            )
-            .await?;
-        }
-        if self.unchanged(progress, plan, Resource::ScalingPolicy) {
-            return Ok(());
-        }
-        let action = plan.action(Resource::ScalingPolicy);
-        step(
-            progress,
-            Resource::ScalingPolicy,
-            action,
-            &policy_name,
-            async {
-                let (config, said) = tracking_configuration(spec, scaling.target)?;
-                self.autoscaling
-                    .put_scaling_policy()
-                    .policy_name(&policy_name)
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .resource_id(&resource_id)
-                    .scalable_dimension(dimension.clone())
-                    .policy_type(PolicyType::TargetTrackingScaling)
-                    .target_tracking_scaling_policy_configuration(config)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        AwsError::from_sdk("application-autoscaling:PutScalingPolicy", e)
-                    })?;
-                Ok(((), Some(said)))
-            },
-        )
-        .await
-    }
-
-    async fn remove_rule(&self, name: &str, targets: &[String]) -> Result<(), AwsError> {
-        crate::aws::destroy::ignore_not_found(
-            self.events
-                .remove_targets()
-                .rule(name)
-                .set_ids(Some(targets.to_vec()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk("events:RemoveTargets", e)),
-        )?;
-        crate::aws::destroy::ignore_not_found(
-            self.events
-                .delete_rule()
-                .name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk("events:DeleteRule", e)),
-        )
-    }
-}
-
-/// `stack::alerting::scaling_configuration` as the SDK's type, and its words.
-fn tracking_configuration(
-    spec: &StackSpec,
-    target: ScalingTarget,
-) -> Result<(TargetTrackingScalingPolicyConfiguration, String), AwsError> {
-    const ACTION: &str = "application-autoscaling:PutScalingPolicy";
-    let doc = crate::stack::alerting::scaling_configuration(&spec.names, target);
-    let int = |key: &str| doc[key].as_i64().and_then(|v| i32::try_from(v).ok());
-    let mut config = TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(doc["TargetValue"].as_f64().unwrap_or_default())
-        .set_scale_out_cooldown(int("ScaleOutCooldown"))
-        .set_scale_in_cooldown(int("ScaleInCooldown"))
-        .disable_scale_in(false);
-    let said = match target {
-        ScalingTarget::BacklogPerWorker(n) => {
-            let m = &doc["CustomizedMetricSpecification"];
-            config = config.customized_metric_specification(
-                CustomizedMetricSpecification::builder()
-                    .metric_name(m["MetricName"].as_str().unwrap_or_default())
-                    .namespace(m["Namespace"].as_str().unwrap_or_default())
-                    .statistic(MetricStatistic::Average)
-                    .build(),
-            );
-            format!("holds {n} due flow run(s) per online worker")
-        }
-        ScalingTarget::CpuPercent(p) => {
-            config = config.predefined_metric_specification(
-                PredefinedMetricSpecification::builder()
-                    .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
-                    .build()
-                    .map_err(|e| invalid(ACTION, e))?,
-            );
-            format!("holds the workers' average CPU at {p}%")
-        }
-    };
-    Ok((config.build().map_err(|e| invalid(ACTION, e))?, said))
 }

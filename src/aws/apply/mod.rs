@@ -20,6 +20,7 @@ mod logs;
 mod network;
 mod observer;
 mod roles;
+mod scaling;
 mod secret;
 
 use std::time::Duration;

@@ -6,6 +6,7 @@ use super::logview::LogView;
 use super::panes::{Pane, Selection};
 use crate::aws::logs::{LogEvent, TailSource};
 use crate::aws::status::metrics::ServiceMetrics;
+use crate::aws::status::scaling::ScalingView;
 use crate::ops::status::StackStatus;
 
 /// Everything that can happen to the monitor.
@@ -85,6 +86,8 @@ pub enum Action {
     LogSource(TailSource),
     /// The service's CPU and memory over the last hour, or why there are none.
     MetricsLoaded(Result<ServiceMetrics, String>),
+    /// The scaling bounds, the published backlog and the last scaling activity.
+    ScalingLoaded(Box<ScalingView>),
     /// An action on the stack finished (or, for verify, moved on); the text says what
     /// happened.
     WorkDone(String),
@@ -178,6 +181,8 @@ pub struct MonitorApp {
     /// Rows each list pane shows, set by the drawing, for paging.
     pub list_page: usize,
     pub metrics: Metrics,
+    /// Scaling and the published backlog, for a stack that has them.
+    pub scaling: Option<ScalingView>,
     pub presence: Presence,
     /// The last service seen, to name it once it is gone.
     seen_service: Option<String>,
@@ -206,6 +211,7 @@ impl MonitorApp {
             detail_size: (0, 10),
             list_page: 5,
             metrics: Metrics::default(),
+            scaling: None,
             presence: Presence::default(),
             seen_service: None,
             refreshed: None,
@@ -327,6 +333,7 @@ impl MonitorApp {
                 }
                 self.log_source = Some(source);
             }
+            Action::ScalingLoaded(view) => self.scaling = Some(*view),
             Action::MetricsLoaded(result) => {
                 self.metrics = match result {
                     Ok(m) => Metrics::Loaded(m),
@@ -472,6 +479,7 @@ impl MonitorApp {
                 | Action::LogsFailed(_)
                 | Action::LogSource(_)
                 | Action::MetricsLoaded(_)
+                | Action::ScalingLoaded(_)
                 | Action::WorkDone(_)
                 | Action::WorkFailed(_)
         ) {

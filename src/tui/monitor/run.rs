@@ -159,7 +159,8 @@ fn metrics_unavailable(e: &AwsError) -> String {
     }
 }
 
-/// Reads the service's CPU and memory now and then every minute.
+/// Reads the service's CPU and memory (and, for a stack that scales or publishes its
+/// backlog, the scaling view) now and then every minute.
 async fn poll_metrics(ctx: MonitorContext, tx: UnboundedSender<Action>) {
     loop {
         let now = std::time::SystemTime::now()
@@ -171,6 +172,11 @@ async fn poll_metrics(ctx: MonitorContext, tx: UnboundedSender<Action>) {
             metrics_unavailable(&e)
         });
         if tx.send(Action::MetricsLoaded(result)).is_err() {
+            return;
+        }
+        if let Some(view) = ctx.aws.scaling_view(&ctx.spec, now).await
+            && tx.send(Action::ScalingLoaded(Box::new(view))).is_err()
+        {
             return;
         }
         tokio::time::sleep(METRICS_EVERY).await;

@@ -2,7 +2,7 @@
 //! 80x24: tasks running, a task stopped with its reason, a rollout in progress, an AWS
 //! error in the status line, the help overlay, focus and selection, the detail view,
 //! search with its count, the filter, the service events, the charts and their absence,
-//! the scale dialog's error, and a stack that is gone.
+//! the scale dialog's error, a stack that is gone, and the scaling lines of the service pane.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -378,4 +378,49 @@ fn a_stack_that_is_gone() {
     app.update(Action::StatusLoaded(Box::new(gone)));
     app.refreshed = Some("12:01:00".into());
     both("stack_gone", &mut app);
+}
+
+#[test]
+fn scaling_bounds_backlog_and_the_last_activity_in_the_service_pane() {
+    use crate::aws::status::scaling::ScalingView;
+    let at = 1_795_953_600;
+    let view = ScalingView {
+        wanted: Some((1, 3, "backlog, 10 per worker".into())),
+        bounds: Ok(Some((1, 3))),
+        backlog: Ok(Some((at, 12.0))),
+        online: Ok(Some((at, 1.0))),
+        last_activity: Ok(Some((
+            at,
+            "Setting desired count to 2. (Successful)".into(),
+        ))),
+    };
+    let mut app = app_with(status());
+    app.update(Action::ScalingLoaded(Box::new(view.clone())));
+    let screen = render(&mut app, 120, 40);
+    insta::assert_snapshot!("scaling_in_the_service_pane", screen);
+    for said in [
+        "scales 1-3 on backlog",
+        "backlog 12  online 1",
+        "last scaling 12:00",
+    ] {
+        assert!(screen.contains(said), "{said:?} in\n{screen}");
+    }
+    // Bounds someone changed are red words, not the profile's numbers; an endpoint without
+    // DescribeScalingActivities is said; nothing published in ten minutes is said.
+    let drifted = ScalingView {
+        bounds: Ok(Some((1, 8))),
+        backlog: Ok(None),
+        online: Ok(None),
+        last_activity: Err("not served by this endpoint".into()),
+        ..view
+    };
+    app.update(Action::ScalingLoaded(Box::new(drifted)));
+    let screen = render(&mut app, 120, 40);
+    for said in [
+        "scales 1-8, profile says 1-3",
+        "backlog: nothing published in 10",
+        "last scaling: not served by this",
+    ] {
+        assert!(screen.contains(said), "{said:?} in\n{screen}");
+    }
 }

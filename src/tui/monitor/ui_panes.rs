@@ -14,6 +14,7 @@ use super::detail::readable_time;
 use super::logview::find_all;
 use super::panes::Pane;
 use crate::aws::status::metrics::ServiceMetrics;
+use crate::aws::status::scaling::ScalingView;
 
 const TASK_COLOURS: [Color; 6] = [
     Color::Cyan,
@@ -127,9 +128,59 @@ fn service_pane(app: &MonitorApp) -> Paragraph<'static> {
             ));
         }
     }
+    if let Some(view) = &app.scaling {
+        lines.extend(scaling_lines(view));
+    }
     Paragraph::new(lines)
         .block(Block::bordered().title(" service "))
         .wrap(Wrap { trim: true })
+}
+
+/// The bounds (red when they are not what the profile asks), the published backlog and
+/// online workers, and the last scaling activity: short, for the narrow service pane.
+fn scaling_lines(view: &ScalingView) -> Vec<Line<'static>> {
+    let grey = Style::default().fg(Color::DarkGray);
+    let red = Style::default().fg(Color::Red);
+    let mut lines = Vec::new();
+    if let Some((min, max, on)) = &view.wanted {
+        lines.push(match &view.bounds {
+            Ok(Some((lo, hi))) if (*lo, *hi) == (*min as i32, *max as i32) => {
+                Line::from(format!("scales {lo}-{hi} on {on}"))
+            }
+            Ok(Some((lo, hi))) => Line::styled(
+                format!("scales {lo}-{hi}, profile says {min}-{max}: plan shows the drift"),
+                red,
+            ),
+            Ok(None) => Line::styled("no scalable target: plan shows the drift", red),
+            Err(why) => Line::styled(format!("bounds: {why}"), grey),
+        });
+    }
+    let figure = |r: &Result<Option<(i64, f64)>, String>| match r {
+        Ok(Some((_, v))) => format!("{v:.0}"),
+        Ok(None) => "-".to_owned(),
+        Err(_) => "?".to_owned(),
+    };
+    let published = match (&view.backlog, &view.online) {
+        (Ok(None), Ok(None)) => Line::styled("backlog: nothing published in 10 min", red),
+        (Err(why), _) | (_, Err(why)) => Line::styled(format!("backlog: {why}"), grey),
+        (b, o) => Line::from(format!("backlog {}  online {}", figure(b), figure(o))),
+    };
+    lines.push(published);
+    if view.wanted.is_some() {
+        lines.push(match &view.last_activity {
+            Ok(Some((time, words))) => {
+                let iso = aws_smithy_types::DateTime::from_secs(*time)
+                    .fmt(aws_smithy_types::date_time::Format::DateTime)
+                    .unwrap_or_default();
+                let clock = readable_time(&iso);
+                let clock = clock.get(11..16).unwrap_or(&clock).to_owned();
+                Line::from(format!("last scaling {clock}: {words}"))
+            }
+            Ok(None) => Line::styled("last scaling: none yet", grey),
+            Err(why) => Line::styled(format!("last scaling: {why}"), grey),
+        });
+    }
+    lines
 }
 
 /// Lines of each row of a list pane, in order, and the selected row's place.

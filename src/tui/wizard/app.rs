@@ -139,6 +139,9 @@ impl WizardApp {
             memory: Choice::new(&["1024"], 0),
             count: TextInput::new("1"),
             image: TextInput::new(&crate::stack::image::default_image()),
+            emails: TextInput::new(""),
+            scale_max: TextInput::new(""),
+            spot: false,
             focus: 0,
             pools: None,
         };
@@ -220,7 +223,12 @@ impl WizardApp {
             }
             Step::Worker => matches!(
                 self.worker.focused(),
-                WorkerField::Stack | WorkerField::Pool | WorkerField::Count | WorkerField::Image
+                WorkerField::Stack
+                    | WorkerField::Pool
+                    | WorkerField::Count
+                    | WorkerField::Image
+                    | WorkerField::Emails
+                    | WorkerField::ScaleMax
             ),
             Step::Review => true,
             Step::Network | Step::Apply => false,

@@ -4,8 +4,9 @@
 
 use crate::network::{DiscoveryReport, Egress, VpcReport};
 use crate::profile::{
-    AwsSection, Credential, Customization, NetworkSection, NetworkShape, PrefectSection, Profile,
-    PublicIp, WorkerSection,
+    AlarmsSection, AwsSection, Credential, Customization, FlowRunsSection, NetworkSection,
+    NetworkShape, NotificationsSection, PrefectSection, Profile, PublicIp, ScaleOn, ScalingSection,
+    WorkerSection,
 };
 use crate::secret::SecretValue;
 use crate::stack::regions;
@@ -160,6 +161,11 @@ pub struct WorkerAnswers {
     pub memory: u32,
     pub desired_count: String,
     pub image: String,
+    /// Alert e-mail addresses, separated by commas or spaces; empty: no alarms.
+    pub emails: String,
+    /// The most workers scaling may run; empty: a fixed count.
+    pub scale_max: String,
+    pub spot: bool,
 }
 
 pub fn check_worker(w: &WorkerAnswers) -> Result<u32, Problem> {
@@ -216,6 +222,7 @@ pub struct Answers {
 /// The profile and the validated spec built from it.
 pub fn build_profile(a: &Answers) -> Result<(Profile, StackSpec), Problem> {
     let count = check_worker(&a.worker)?;
+    let production = super::production::check_production(&a.worker, count)?;
     let profile = Profile {
         stack: a.worker.stack.trim().to_owned(),
         aws: AwsSection {
@@ -243,10 +250,21 @@ pub fn build_profile(a: &Answers) -> Result<(Profile, StackSpec), Problem> {
             desired_count: count,
             ..WorkerSection::default()
         },
-        notifications: None,
-        alarms: None,
-        scaling: None,
-        flow_runs: Default::default(),
+        // E-mails turn on the alarms into them: a topic nobody is told by is no use.
+        alarms: (!production.emails.is_empty()).then(AlarmsSection::default),
+        notifications: (!production.emails.is_empty()).then(|| NotificationsSection {
+            emails: production.emails.clone(),
+        }),
+        scaling: production.scale_max.map(|max| ScalingSection {
+            min: count,
+            max,
+            on: ScaleOn::Backlog,
+            backlog_per_worker: 10,
+            cpu_percent: 70,
+        }),
+        flow_runs: FlowRunsSection {
+            spot: a.worker.spot,
+        },
         customizations: a.customizations.clone(),
     };
     let spec = StackSpec::from_profile(&profile).map_err(|problems| {
@@ -389,6 +407,9 @@ mod tests {
             memory: 1024,
             desired_count: "1".into(),
             image: "prefecthq/prefect-aws:latest".into(),
+            emails: String::new(),
+            scale_max: String::new(),
+            spot: false,
         };
         assert_eq!(check_worker(&w), Ok(1));
         w.desired_count = "many".into();

@@ -135,16 +135,25 @@ pub enum WorkerField {
     Memory,
     Count,
     Image,
+    /// Who the alarms e-mail (empty: no alarms).
+    Emails,
+    /// The most workers scaling may run (empty: no scaling).
+    ScaleMax,
+    /// Flow runs on Fargate Spot.
+    Spot,
 }
 
 impl WorkerField {
-    pub const ALL: [WorkerField; 6] = [
+    pub const ALL: [WorkerField; 9] = [
         WorkerField::Stack,
         WorkerField::Pool,
         WorkerField::Cpu,
         WorkerField::Memory,
         WorkerField::Count,
         WorkerField::Image,
+        WorkerField::Emails,
+        WorkerField::ScaleMax,
+        WorkerField::Spot,
     ];
 }
 
@@ -156,6 +165,9 @@ pub struct WorkerForm {
     pub memory: Choice,
     pub count: TextInput,
     pub image: TextInput,
+    pub emails: TextInput,
+    pub scale_max: TextInput,
+    pub spot: bool,
     pub focus: usize,
     /// Pools in the workspace: (name, type).
     pub pools: Option<Vec<(String, String)>>,
@@ -203,6 +215,9 @@ impl WorkerForm {
             memory: self.memory_value(),
             desired_count: self.count.value.clone(),
             image: self.image.value.clone(),
+            emails: self.emails.value.clone(),
+            scale_max: self.scale_max.value.clone(),
+            spot: self.spot,
         }
     }
 }

@@ -52,6 +52,11 @@ pub fn help_text(step: Step) -> &'static [&'static str] {
             "its defaults (network, roles, secret, logs) are filled so flow runs match.",
             "Size: cpu and memory, only valid Fargate pairs (1024 cpu = 1 vCPU).",
             "Workers: how many worker tasks run (one is enough for most pools).",
+            "Alert e-mails (optional, comma-separated): alarms for missing workers, no worker",
+            "online, crashed flow runs and log errors; each address must confirm AWS's e-mail.",
+            "Scale up to (optional): the most workers, scaled on the pool's late runs.",
+            "Spot: flow runs on Fargate Spot, about 70% cheaper; AWS may stop one at 2 minutes'",
+            "notice (Prefect marks it Crashed). Space toggles it.",
             "Enter reads what exists and shows the plan. Nothing is written yet.",
         ],
         Step::Review => &[

@@ -8,6 +8,7 @@ pub mod footer;
 pub mod forms;
 pub mod help;
 pub mod plain;
+pub mod production;
 pub mod run;
 #[cfg(test)]
 mod screen_tests;

@@ -356,6 +356,27 @@ async fn worker_step(client: &PrefectClient) -> Result<WorkerAnswers, CommandErr
             .with_help_message(&crate::stack::image::describe(&default_image))
             .prompt()
             .map_err(asked)?;
+        let emails = Text::new("Alert e-mails (optional, separated by commas):")
+            .with_help_message(
+                "Alarms for missing workers, no worker online, crashed flow runs and log errors. \
+                 Each address gets an e-mail from AWS and must confirm it before alerts arrive.",
+            )
+            .prompt()
+            .map_err(asked)?;
+        let scale_max = Text::new("Scale up to (optional, the most workers):")
+            .with_help_message(
+                "Workers are added when the pool's flow runs are late; empty: a fixed count.",
+            )
+            .prompt()
+            .map_err(asked)?;
+        let spot = inquire::Confirm::new("Run flow runs on Fargate Spot?")
+            .with_default(false)
+            .with_help_message(
+                "About 70% cheaper; AWS may stop a run with two minutes' notice and Prefect \
+                 marks it Crashed. Keep it off for runs that must not be interrupted.",
+            )
+            .prompt()
+            .map_err(asked)?;
         let answers = WorkerAnswers {
             stack,
             work_pool,
@@ -363,8 +384,13 @@ async fn worker_step(client: &PrefectClient) -> Result<WorkerAnswers, CommandErr
             memory,
             desired_count,
             image,
+            emails,
+            scale_max,
+            spot,
         };
-        match checks::check_worker(&answers) {
+        match checks::check_worker(&answers)
+            .and_then(|count| super::production::check_production(&answers, count))
+        {
             Ok(_) => return Ok(answers),
             Err(p) => say_problem(&p),
         }

@@ -419,3 +419,68 @@ fn an_early_read_of_another_region_is_not_shown_and_step_3_reads_again() {
     let work = on_to_step_3(&mut app);
     assert!(matches!(work, Some(Work::Discover { .. })), "{work:?}");
 }
+
+#[test]
+fn step_4_alerts_scaling_and_spot_are_explained_and_one_zone_is_warned_about() {
+    let mut app = at_worker();
+    // Two workers, alert e-mails, scaling up to four, Spot flow runs: typed as a person.
+    for _ in 0..4 {
+        app.on_key(key(KeyCode::Tab));
+    }
+    app.on_key(key(KeyCode::Backspace));
+    typed(&mut app, "2");
+    for _ in 0..2 {
+        app.on_key(key(KeyCode::Tab));
+    }
+    typed(&mut app, "oncall@example.com");
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "4");
+    app.on_key(key(KeyCode::Tab));
+    app.on_key(key(KeyCode::Char(' ')));
+    assert!(app.worker.spot);
+    // Every subnet picked in one zone.
+    let first = app
+        .network
+        .current_vpc()
+        .and_then(|v| v.subnets.first())
+        .map(|s| s.id.clone())
+        .expect("a subnet");
+    app.network.chosen = vec![first];
+    snap("wizard_4_worker_production", &app);
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h);
+        let flat = screen
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for said in [
+            "must confirm AWS's e-mail",
+            "2 to 4 workers",
+            "two minutes' notice",
+            "if that zone fails",
+        ] {
+            assert!(flat.contains(said), "{w}x{h}: {said:?} in\n{screen}");
+        }
+    }
+    // With subnets in two zones the warning goes.
+    let both: Vec<String> = app
+        .network
+        .current_vpc()
+        .map(|v| {
+            let mut zones = Vec::new();
+            v.subnets
+                .iter()
+                .filter(|s| {
+                    let new = !zones.contains(&s.az);
+                    zones.push(s.az.clone());
+                    new
+                })
+                .map(|s| s.id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(both.len() >= 2, "the fixture has two zones");
+    app.network.chosen = both;
+    assert!(!draw(&app, 120, 40).contains("if that zone fails"));
+}

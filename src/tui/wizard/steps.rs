@@ -320,6 +320,15 @@ impl WizardApp {
             },
             WorkerField::Count => self.worker.count.edit(&key),
             WorkerField::Image => self.worker.image.edit(&key),
+            WorkerField::Emails => self.worker.emails.edit(&key),
+            WorkerField::ScaleMax => self.worker.scale_max.edit(&key),
+            WorkerField::Spot => match key.code {
+                KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') => {
+                    self.worker.spot = !self.worker.spot;
+                    true
+                }
+                _ => false,
+            },
         };
         if changed {
             self.edited();
