@@ -340,6 +340,24 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// What an owned cluster lacks: Container Insights for the workers-below-desired alarm,
+/// the Fargate Spot capacity provider for flow runs on Spot.
+pub(super) fn cluster_fields(
+    spec: &StackSpec,
+    c: &super::observed::ObservedCluster,
+) -> Vec<String> {
+    let mut fields = Vec::new();
+    if spec.monitoring.alarms.is_some() && !c.insights {
+        fields.push(
+            "Container Insights: off -> on (the workers-below-desired alarm reads it)".into(),
+        );
+    }
+    if spec.monitoring.spot_flow_runs && !c.capacity_providers.iter().any(|p| p == "FARGATE_SPOT") {
+        fields.push("capacity providers: + FARGATE_SPOT (flow runs on Spot)".into());
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

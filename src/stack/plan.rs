@@ -333,7 +333,7 @@ pub fn plan(
                 spec.region
             )),
         (ClusterChoice::Owned(name), Some(c)) => {
-            let fields = cluster_fields(spec, c);
+            let fields = super::alerting_plan::cluster_fields(spec, c);
             let action = if fields.is_empty() {
                 Action::Noop
             } else {
@@ -522,21 +522,6 @@ pub fn plan(
     } else {
         Err(PlanConflicts(conflicts))
     }
-}
-
-/// What an owned cluster lacks: Container Insights for the workers-below-desired alarm,
-/// the Fargate Spot capacity provider for flow runs on Spot.
-fn cluster_fields(spec: &StackSpec, c: &super::observed::ObservedCluster) -> Vec<String> {
-    let mut fields = Vec::new();
-    if spec.monitoring.alarms.is_some() && !c.insights {
-        fields.push(
-            "Container Insights: off -> on (the workers-below-desired alarm reads it)".into(),
-        );
-    }
-    if spec.monitoring.spot_flow_runs && !c.capacity_providers.iter().any(|p| p == "FARGATE_SPOT") {
-        fields.push("capacity providers: + FARGATE_SPOT (flow runs on Spot)".into());
-    }
-    fields
 }
 
 fn conflict_into(conflicts: &mut Vec<String>, label: &str, name: &str, stack: &str) {
