@@ -51,23 +51,6 @@ path = "/containerDefinitions/1/environment/3/value"
 value = "5"
 "#;
 
-struct More {
-    sns: aws_sdk_sns::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
-    autoscaling: aws_sdk_applicationautoscaling::Client,
-}
-
-impl More {
-    fn new(h: &Harness) -> Self {
-        let config = common::sdk_config(&h.moto, &h.region);
-        Self {
-            sns: aws_sdk_sns::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
-        }
-    }
-}
-
 /// The program against the emulators, with the local Prefect server's auth string.
 fn run(h: &Harness, args: &[&str]) -> std::process::Output {
     common::program_against(&h.moto, &h.region)
@@ -142,9 +125,9 @@ async fn late_runs(h: &Harness, pool: &str, stack: &str) {
 }
 
 /// The highest value of one of the stack's metrics in the last ten minutes.
-async fn metric_max(more: &More, stack: &str, metric: &str) -> Option<f64> {
+async fn metric_max(aws: &Clients, stack: &str, metric: &str) -> Option<f64> {
     let now = SystemTime::now();
-    let out = more
+    let out = aws
         .cloudwatch
         .get_metric_statistics()
         .namespace(format!("PrefectTUI/{stack}"))
@@ -166,7 +149,6 @@ async fn metric_max(more: &More, stack: &str, metric: &str) -> Option<f64> {
 async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with_destroy() {
     let Some(h) = common::stand_in() else { return };
     let aws = Clients::new(&h.moto, &h.region);
-    let more = More::new(&h);
     let stack = common::unique("alerts");
     let pool = format!("ecs-{stack}");
     let (vpc, subnets) = public_network(&h.moto, &h.region, 84).await;
@@ -209,7 +191,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     );
 
     // The topic, tagged, with a policy that lets the crash rule publish.
-    let topics = more.sns.list_topics().send().await.expect("ListTopics");
+    let topics = aws.sns.list_topics().send().await.expect("ListTopics");
     let topic_arn = topics
         .topics()
         .iter()
@@ -217,7 +199,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .find(|a| a.ends_with(&format!(":prefect-tui-{stack}-alerts")))
         .expect("the alerts topic exists")
         .to_owned();
-    let tags = more
+    let tags = aws
         .sns
         .list_tags_for_resource()
         .resource_arn(&topic_arn)
@@ -229,7 +211,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
             .iter()
             .any(|t| t.key() == "prefect-tui:stack" && t.value() == stack)
     );
-    let attributes = more
+    let attributes = aws
         .sns
         .get_topic_attributes()
         .topic_arn(&topic_arn)
@@ -258,7 +240,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     );
 
     // The e-mail subscriptions, one per address of the profile.
-    let subs = more
+    let subs = aws
         .sns
         .list_subscriptions_by_topic()
         .topic_arn(&topic_arn)
@@ -275,7 +257,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     assert_eq!(emails, ["data-team@example.org", "oncall@example.com"]);
 
     // The alarms, with the profile's minutes and the topic as their action.
-    let alarms = more
+    let alarms = aws
         .cloudwatch
         .describe_alarms()
         .alarm_name_prefix(format!("prefect-tui-{stack}-"))
@@ -377,7 +359,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
 
     // Scaling: the bounds and the backlog policy of the profile.
     let resource_id = format!("service/prefect-tui-{stack}/prefect-tui-{stack}-worker");
-    let targets = more
+    let targets = aws
         .autoscaling
         .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Ecs)
@@ -391,7 +373,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         target.scalable_dimension(),
         &ScalableDimension::EcsServiceDesiredCount
     );
-    let policies = more
+    let policies = aws
         .autoscaling
         .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Ecs)
@@ -435,7 +417,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut backlog = None;
     while Instant::now() < deadline {
-        backlog = metric_max(&more, &stack, "Backlog").await;
+        backlog = metric_max(&aws, &stack, "Backlog").await;
         if backlog.is_some_and(|b| b >= 3.0) {
             break;
         }
@@ -446,8 +428,8 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         Some(3.0),
         "the sidecar published the three late runs"
     );
-    assert!(metric_max(&more, &stack, "OnlineWorkers").await >= Some(1.0));
-    assert!(metric_max(&more, &stack, "BacklogPerWorker").await >= Some(1.0));
+    assert!(metric_max(&aws, &stack, "OnlineWorkers").await >= Some(1.0));
+    assert!(metric_max(&aws, &stack, "BacklogPerWorker").await >= Some(1.0));
 
     // A flow-run task that exits 1: the crash rule's message reaches a queue on the topic.
     let queue = aws
@@ -459,7 +441,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .expect("queue");
     let queue_url = queue.queue_url().unwrap_or_default().to_owned();
     let queue_arn = format!("arn:aws:sqs:{}:123456789012:{stack}-inbox", h.region);
-    more.sns
+    aws.sns
         .subscribe()
         .topic_arn(&topic_arn)
         .protocol("sqs")
@@ -519,14 +501,14 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         ],
     );
     assert!(out.status.success(), "destroy: {}", text(&out));
-    let topics = more.sns.list_topics().send().await.expect("ListTopics");
+    let topics = aws.sns.list_topics().send().await.expect("ListTopics");
     assert!(
         !topics
             .topics()
             .iter()
             .any(|t| t.topic_arn() == Some(topic_arn.as_str()))
     );
-    let alarms = more
+    let alarms = aws
         .cloudwatch
         .describe_alarms()
         .alarm_name_prefix(format!("prefect-tui-{stack}-"))
@@ -543,7 +525,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
             .is_err(),
         "the crash rule is gone"
     );
-    let targets = more
+    let targets = aws
         .autoscaling
         .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Ecs)
@@ -552,7 +534,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .await
         .expect("scalable targets");
     assert!(targets.scalable_targets().is_empty());
-    let policies = more
+    let policies = aws
         .autoscaling
         .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Ecs)

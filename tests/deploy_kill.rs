@@ -4,7 +4,9 @@
 //! destroy must leave nothing. The steps are read from a full deploy's own progress, so a
 //! step added to the graph is killed too.
 //!
-//! The stack makes its own network (create = "nat", the shape with the most parts), so the
+//! The stack has alarms and scaling, so the topic, its subscription, the alarms, the crash
+//! rule, the log filter and the scaling are steps too (one topic and three alarms after
+//! each resume), and it makes its own network (create = "nat", the shape with the most parts), so the
 //! network's steps (VPC, subnets, internet gateway, NAT gateway and its address, route
 //! tables) are killed too, and the security group is made in a VPC the run itself made.
 //! The existing-VPC path differs only in having no network steps.
@@ -28,7 +30,7 @@ const REGION: &str = "us-east-2";
 const HOLD: Duration = Duration::from_millis(150);
 
 /// Every resource of the graph, by the name progress lines use.
-const STEPS: [&str; 17] = [
+const STEPS: [&str; 24] = [
     "vpc",
     "subnets",
     "internet_gateway",
@@ -45,6 +47,13 @@ const STEPS: [&str; 17] = [
     "event_rule",
     "task_definition",
     "service",
+    "alerts_topic",
+    "email_subscriptions",
+    "alarms",
+    "crash_rule",
+    "log_error_filter",
+    "scalable_target",
+    "scaling_policy",
     "work_pool",
 ];
 
@@ -160,6 +169,35 @@ async fn assert_exactly_one_of_each(aws: &Clients, stack: &str, when: &str) {
         .expect("groups");
     assert_eq!(groups.log_groups().len(), 1, "{when}: one log group");
     assert_one_network(aws, stack, when).await;
+    let topic = format!(":prefect-tui-{stack}-alerts");
+    let topics = aws.sns.list_topics().send().await.expect("topics");
+    let topic_arn = topics
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .filter(|a| a.ends_with(&topic))
+        .collect::<Vec<_>>();
+    assert_eq!(topic_arn.len(), 1, "{when}: one alerts topic");
+    let subs = aws
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(topic_arn[0])
+        .send()
+        .await
+        .expect("subscriptions");
+    assert_eq!(
+        subs.subscriptions().len(),
+        1,
+        "{when}: one e-mail subscription"
+    );
+    let alarms = aws
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("prefect-tui-{stack}-"))
+        .send()
+        .await
+        .expect("alarms");
+    assert_eq!(alarms.metric_alarms().len(), 3, "{when}: three alarms");
     for role in ["execution", "worker"] {
         aws.iam
             .get_role()
@@ -250,7 +288,9 @@ async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
         let text = format!(
             "stack = \"{stack}\"\n\n[aws]\nregion = \"{REGION}\"\n\n[prefect]\n\
              api_url = \"{prefect_relay}/api\"\nwork_pool = \"ecs-{stack}-{cycle}\"\n\
-             credential = \"auth-string\"\n\n[network]\ncreate = \"nat\"\n"
+             credential = \"auth-string\"\n\n[network]\ncreate = \"nat\"\n\n\
+             [notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n\n\
+             [scaling]\nmin = 1\nmax = 2\n"
         );
         let path = dir.path().join(format!("{stack}.toml"));
         std::fs::write(&path, text).expect("profile written");

@@ -3,7 +3,7 @@
 //! them (seeded) with the service's own throttling error, a 500 or a 503, adds latency,
 //! drops the connection before the request arrives, or loses the answer after it was
 //! carried out. Through that: discovery sees what it sees without faults, a deploy
-//! finishes with its worker online, a second deploy plans no change, `logs --follow`
+//! (alarms and scaling on) finishes with its worker online, a second deploy plans no change, `logs --follow`
 //! misses no event, the monitor keeps refreshing, shows every log line once and says in its
 //! status line which calls failed and were retried, and destroy leaves nothing. The test
 //! prints how many faults were injected, all of them survived.
@@ -168,7 +168,10 @@ async fn deploy_logs_monitor_and_destroy_survive_a_fifth_of_calls_failing() {
         &format!("ecs-{stack}"),
         &vpc,
         &subnets,
-        "",
+        // Alarms and scaling on: the topic, alarms, crash rule, log filter and scaling are
+        // made, read back and removed through the faults too.
+        "[notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n\n\
+         [scaling]\nmin = 1\nmax = 2\n",
     );
     let profile = profile.to_string_lossy().into_owned();
     let through = |args: &[&str]| {

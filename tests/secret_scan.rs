@@ -4,7 +4,8 @@
 //! have leaked to is searched for it: everything under the program's home directory (the
 //! config directory and any file it wrote), everything it printed (at `-vv`), the command
 //! line of each process while it ran, the task definition as registered and as rendered by
-//! `preview`, `status` and `logs`, and the terminal screen and byte stream. Zero hits, and
+//! `preview`, `status` and `logs` (the metrics sidecar's container and output among them:
+//! the stack has alarms), and the terminal screen and byte stream. Zero hits, and
 //! a planted copy proves the search finds one.
 
 mod common;
@@ -59,7 +60,9 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         &format!("ecs-{stack}"),
         &vpc,
         &subnets,
-        "",
+        // Alarms on: the worker task carries the metrics sidecar, which gets the
+        // credential too (as a secret), and its output is in the logs scanned below.
+        "[notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n",
     );
     let mut haystacks: Vec<(String, Vec<u8>)> = Vec::new();
 

@@ -382,6 +382,17 @@ async fn init_plain_reaches_the_same_result_with_line_prompts() {
     keys(&mut term, &[ENTER]);
     term.wait_for("the image question", STEP, |s| s.contains("Image:"));
     keys(&mut term, &[ENTER]);
+    // The production questions, each with what it means; left empty, none is made.
+    term.wait_for("the alert e-mails question", STEP, |s| {
+        s.contains("Alert e-mails") && s.contains("must confirm")
+    });
+    keys(&mut term, &[ENTER]);
+    term.wait_for("the scaling question", STEP, |s| s.contains("Scale up to"));
+    keys(&mut term, &[ENTER]);
+    term.wait_for("the Spot question", STEP, |s| {
+        s.contains("Fargate Spot") && s.contains("two minutes' notice")
+    });
+    keys(&mut term, &[ENTER]);
 
     term.wait_for(
         "the plan and the profile name",

@@ -233,7 +233,8 @@ impl AwsContext {
             }))
     }
 
-    async fn observe_scalable_target(
+    /// The service's registered bounds, `(min, max)`; `None`: no scalable target.
+    pub(super) async fn observe_scalable_target(
         &self,
         resource_id: &str,
     ) -> Result<Option<(i32, i32)>, AwsError> {

@@ -68,7 +68,7 @@ impl AwsContext {
 
         // 0. Scaling, alarms, the crash rule and the topic: nothing scales the service up
         // or e-mails anyone about workers while it goes.
-        self.destroy_alerting(spec, observed, progress)
+        Box::pin(self.destroy_alerting(spec, observed, progress))
             .await
             .map_err(|f| vec![f])?;
 

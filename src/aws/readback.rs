@@ -105,7 +105,8 @@ impl AwsContext {
                     None => Ok(None),
                 }
             },
-            self.observe_alerting(spec, &identity.account, &partition),
+            // Boxed, as the network's: its reads would make every caller's future large.
+            Box::pin(self.observe_alerting(spec, &identity.account, &partition)),
         )?;
         Ok(Observed {
             account_id: identity.account.clone(),

@@ -17,6 +17,9 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl Clients {
@@ -30,6 +33,9 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
         }
     }
 }
@@ -173,7 +179,8 @@ pub fn text(out: &Output) -> String {
 }
 
 /// Fails unless no resource of `stack` is left in AWS (the Prefect work pool is not AWS's
-/// and stays).
+/// and stays): secret, queues, rules, roles, log group, security group, task definitions,
+/// service, and the alerts topic, alarms and scalable target.
 pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
     let secrets = aws
         .secrets
@@ -207,6 +214,37 @@ pub async fn assert_nothing_tagged(aws: &Clients, stack: &str) {
         .await
         .expect("rules");
     assert!(rules.rules().is_empty(), "no rule of {stack}: {rules:?}");
+    let topics = aws.sns.list_topics().send().await.expect("topics");
+    let topic = format!(":prefect-tui-{stack}-alerts");
+    assert!(
+        !topics
+            .topics()
+            .iter()
+            .any(|t| t.topic_arn().is_some_and(|a| a.ends_with(&topic))),
+        "no alerts topic of {stack}"
+    );
+    let alarms = aws
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("prefect-tui-{stack}-"))
+        .send()
+        .await
+        .expect("alarms");
+    assert!(alarms.metric_alarms().is_empty(), "no alarm of {stack}");
+    let targets = aws
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_ids(format!(
+            "service/prefect-tui-{stack}/prefect-tui-{stack}-worker"
+        ))
+        .send()
+        .await
+        .expect("scalable targets");
+    assert!(
+        targets.scalable_targets().is_empty(),
+        "no scalable target of {stack}"
+    );
     for role in ["execution", "worker"] {
         let found = aws
             .iam

@@ -228,7 +228,7 @@ impl AwsContext {
             .map_err(|f| ApplyError::Failed { failures: vec![f] })?;
 
         // Phase 4: alerting and scaling, which name the service, the cluster and the logs.
-        self.apply_alerting(spec, observed, plan, &wanted, progress)
+        Box::pin(self.apply_alerting(spec, observed, plan, &wanted, progress))
             .await
             .map_err(|f| ApplyError::Failed { failures: vec![f] })?;
 

@@ -66,7 +66,7 @@ impl AwsContext {
                 if wanted.is_none() {
                     return Ok(None);
                 }
-                self.scaling_bounds(&resource)
+                self.observe_scalable_target(&resource)
                     .await
                     .map_err(|e| unreadable(&e, "application-autoscaling:DescribeScalableTargets"))
             },
@@ -88,25 +88,6 @@ impl AwsContext {
             online,
             last_activity,
         })
-    }
-
-    async fn scaling_bounds(&self, resource: &str) -> Result<Option<(i32, i32)>, AwsError> {
-        let out = self
-            .autoscaling
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_ids(resource)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk("application-autoscaling:DescribeScalableTargets", e)
-            })?;
-        Ok(out
-            .scalable_targets()
-            .iter()
-            .find(|t| t.resource_id() == resource)
-            .map(|t| (t.min_capacity(), t.max_capacity())))
     }
 
     async fn last_scaling_activity(
