@@ -93,6 +93,12 @@ impl Cycle<'_> {
             !status.success(),
             "killed before finishing at {marker:?}; saw {seen:#?}"
         );
+        // A request the killed run had sent is still held in the relay, and the relay
+        // carries it out: let it land before the resume reads the stack (which goes to
+        // moto directly), as on AWS it lands long before a person runs deploy again.
+        // Without this the resume could read the VPCs before the killed run's CreateVpc
+        // arrived and make a second one.
+        std::thread::sleep(HOLD * 2 + Duration::from_millis(250));
         seen
     }
 

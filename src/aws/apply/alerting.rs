@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, Statistic,
 };
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
-use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Target};
+use aws_sdk_eventbridge::types::{InputTransformer, Target};
 use serde_json::Value;
 
 use super::stack_tags;
@@ -376,40 +376,17 @@ impl AwsContext {
             .await;
         }
         step(progress, Resource::CrashRule, change.action, &name, async {
-            let tags: Vec<aws_sdk_eventbridge::types::Tag> = stack_tags(&spec.names.stack)
-                .into_iter()
-                .filter_map(|(k, v)| {
-                    aws_sdk_eventbridge::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                        .ok()
-                })
-                .collect();
-            let put = self
-                .events
-                .put_rule()
-                .name(&name)
-                .description(format!(
+            self.put_tagged_rule(
+                spec,
+                &name,
+                format!(
                     "flow-run tasks of {} that exit non-zero, to the prefect-tui stack {}'s topic",
                     spec.cluster.name(),
                     spec.names.stack
-                ))
-                .event_pattern(crash_pattern(&desired.cluster_arn).to_string())
-                .state(RuleState::Enabled)
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("events:PutRule", e))?;
-            if let Some(arn) = put.rule_arn() {
-                self.events
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("events:TagResource", e))?;
-            }
+                ),
+                crash_pattern(&desired.cluster_arn).to_string(),
+            )
+            .await?;
             let (paths, template) = crash_input(&spec.names, &spec.work_pool);
             let paths: HashMap<String, String> = paths
                 .as_object()

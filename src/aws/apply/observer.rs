@@ -27,6 +27,42 @@ fn deleted_recently(e: &AwsError) -> bool {
 }
 
 impl AwsContext {
+    /// An enabled rule of the stack, created or updated by name (PutRule), and tagged:
+    /// tags given to an existing rule are ignored, so they are put again.
+    pub(super) async fn put_tagged_rule(
+        &self,
+        spec: &StackSpec,
+        name: &str,
+        description: String,
+        pattern: String,
+    ) -> Result<(), AwsError> {
+        let tags: Vec<Tag> = stack_tags(&spec.names.stack)
+            .into_iter()
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        let put = self
+            .events
+            .put_rule()
+            .name(name)
+            .description(description)
+            .event_pattern(pattern)
+            .state(RuleState::Enabled)
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("events:PutRule", e))?;
+        if let Some(arn) = put.rule_arn() {
+            self.events
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("events:TagResource", e))?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn apply_observer(
         &self,
         spec: &StackSpec,
@@ -174,36 +210,17 @@ impl AwsContext {
             return Ok(());
         }
         step(progress, Resource::EventRule, action, &name, async {
-            let tags: Vec<Tag> = stack_tags(&spec.names.stack)
-                .into_iter()
-                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                .collect();
-            // PutRule creates or updates by name; tags given to an existing rule are
-            // ignored, so they are put again below.
-            let put = self
-                .events
-                .put_rule()
-                .name(&name)
-                .description(format!(
+            self.put_tagged_rule(
+                spec,
+                &name,
+                format!(
                     "ECS task state changes of {} for the prefect-tui stack {}",
                     spec.cluster.name(),
                     spec.names.stack
-                ))
-                .event_pattern(event_pattern(&desired.cluster_arn).to_string())
-                .state(RuleState::Enabled)
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("events:PutRule", e))?;
-            if let Some(arn) = put.rule_arn() {
-                self.events
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("events:TagResource", e))?;
-            }
+                ),
+                event_pattern(&desired.cluster_arn).to_string(),
+            )
+            .await?;
             let target = Target::builder()
                 .id(RULE_TARGET_ID)
                 .arn(&desired.observer.queue)
