@@ -23,9 +23,16 @@ const ADDABLE: [&str; 2] = [
     "prefect_api_auth_string_secret_arn",
 ];
 
-/// Defaults prefect-aws's published ECS template ships: such a value, unmarked, was set by
-/// nobody, so prefect-tui may replace it (Spot flow runs replace `FARGATE`).
-const SHIPPED_DEFAULTS: [(&str, &str); 1] = [("launch_type", "FARGATE")];
+/// A default prefect-aws's published ECS template ships for a variable prefect-tui fills:
+/// such a value, unmarked, was set by nobody (a pool the worker made from its own template
+/// has them), so prefect-tui may replace it. Spot flow runs replace `FARGATE`.
+fn shipped_default(name: &str) -> Option<Value> {
+    match name {
+        "launch_type" => Some(json!("FARGATE")),
+        "match_latest_revision_in_family" => Some(json!(false)),
+        _ => None,
+    }
+}
 
 /// The variables prefect-tui fills, with the values it wants.
 pub fn pool_defaults(
@@ -184,9 +191,7 @@ pub fn merge_defaults(
             (Some(cur), Some(mark)) => mark == spec_hash(cur),
             // Unmarked: a person's value, unless it is the one the published template
             // ships (then nobody chose it).
-            (Some(cur), None) => SHIPPED_DEFAULTS
-                .iter()
-                .any(|(n, v)| n == name && cur == &json!(v)),
+            (Some(cur), None) => shipped_default(name).as_ref() == Some(cur),
         };
         if ours || overwrite {
             fields.push(PoolField::Set {
@@ -375,6 +380,20 @@ mod tests {
         let theirs = json!({ "variables": { "properties": {
             "launch_type": { "type": "string", "default": "EC2" },
         }}});
+        // A pool the worker made from its own template: its shipped `false` is replaced.
+        let workers = json!({ "variables": { "properties": {
+            "match_latest_revision_in_family": { "type": "boolean", "default": false },
+        }}});
+        let (reuse, fields) = merge_defaults(
+            &workers,
+            &[("match_latest_revision_in_family", json!(true))],
+            false,
+        );
+        assert_eq!(
+            reuse["variables"]["properties"]["match_latest_revision_in_family"]["default"],
+            true
+        );
+        assert!(fields[0].changes_something());
         let (kept, fields) = merge_defaults(&theirs, &spot, false);
         assert_eq!(
             kept["variables"]["properties"]["launch_type"]["default"],

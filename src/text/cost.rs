@@ -14,12 +14,13 @@ fn dollars(low: f64, high: f64) -> String {
 }
 
 pub fn render_cost(e: &CostEstimate, region: &str) -> String {
+    // Short lines: the wizard's review shows them in a pane that does not break words.
     let mut out = format!(
-        "Cost: about {} a month for what the stack adds in {region} ({PRICES_AS_OF}{}; before \
-         traffic and free tiers):\n",
+        "Cost: about {} a month for what the stack adds in {region}\n  ({PRICES_AS_OF}{}; \
+         before traffic and free tiers):\n",
         dollars(e.low, e.high),
         if e.region_guessed {
-            "; this region is not in the table, so us-east-1's prices are used"
+            ";\n  this region is not in the table, so us-east-1's prices are used"
         } else {
             ""
         }
@@ -29,7 +30,7 @@ pub fn render_cost(e: &CostEstimate, region: &str) -> String {
     }
     let spot = if e.flow_run_hour < e.flow_run_hour_on_demand {
         format!(
-            " on Fargate Spot (${:.4} on demand; AWS may stop a Spot task with two minutes' notice)",
+            " on Fargate Spot\n  (${:.4} on demand; AWS may stop a Spot task with two minutes' notice)",
             e.flow_run_hour_on_demand
         )
     } else {

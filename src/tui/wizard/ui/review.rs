@@ -31,7 +31,7 @@ fn summary(profile: &Profile) -> Vec<Line<'static>> {
             Span::raw(value),
         ])
     };
-    vec![
+    let mut lines = vec![
         row(
             "Worker",
             format!(
@@ -70,7 +70,30 @@ fn summary(profile: &Profile) -> Vec<Line<'static>> {
                 profile.prefect.work_pool, profile.prefect.api_url
             ),
         ),
-    ]
+    ];
+    // Alerts, scaling and Spot, when any is asked for: said once more before the deploy.
+    let mut production = Vec::new();
+    if let Some(n) = &profile.notifications {
+        production.push(format!("alarms e-mail {}", n.emails.join(", ")));
+    }
+    if let Some(s) = &profile.scaling {
+        production.push(format!(
+            "scales {} to {} on the {}",
+            s.min,
+            s.max,
+            match s.on {
+                crate::profile::ScaleOn::Backlog => "backlog",
+                crate::profile::ScaleOn::Cpu => "CPU",
+            }
+        ));
+    }
+    if profile.flow_runs.spot {
+        production.push("flow runs on Fargate Spot".to_owned());
+    }
+    if !production.is_empty() {
+        lines.push(row("Options", production.join(" · ")));
+    }
+    lines
 }
 
 /// The text cut into rows of `width` characters, so that scrolling counts real rows and
