@@ -254,8 +254,9 @@ async fn the_credential_is_nowhere_but_in_secrets_manager() {
         40,
         140,
     );
+    // Its start line may have scrolled off under the verify run's and the sidecar's.
     let screen = term.wait_for("the worker's logs", Duration::from_secs(60), |s| {
-        s.contains("started!") && s.contains("ONLINE")
+        s.contains("ONLINE") && (s.contains("started!") || s.contains("| INFO "))
     });
     let pid = term.pid().expect("the monitor's pid");
     let monitor_cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();

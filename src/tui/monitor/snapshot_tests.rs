@@ -400,7 +400,7 @@ fn scaling_bounds_backlog_and_the_last_activity_in_the_service_pane() {
     insta::assert_snapshot!("scaling_in_the_service_pane", screen);
     for said in [
         "scales 1-3 on backlog",
-        "backlog 12  online 1",
+        "published 12:00: backlog 12, online 1",
         "last scaling 12:00",
     ] {
         assert!(screen.contains(said), "{said:?} in\n{screen}");

@@ -163,24 +163,43 @@ fn scaling_lines(view: &ScalingView) -> Vec<Line<'static>> {
     let published = match (&view.backlog, &view.online) {
         (Ok(None), Ok(None)) => Line::styled("backlog: nothing published in 10 min", red),
         (Err(why), _) | (_, Err(why)) => Line::styled(format!("backlog: {why}"), grey),
-        (b, o) => Line::from(format!("backlog {}  online {}", figure(b), figure(o))),
+        // The sidecar's figures with their time: a minute old, they may differ from the
+        // workers pane, which Prefect answers now.
+        (b, o) => {
+            let at = [b, o]
+                .into_iter()
+                .filter_map(|r| r.as_ref().ok().copied().flatten())
+                .map(|(t, _)| t)
+                .max()
+                .map(|t| clock_of(t, 11..16))
+                .unwrap_or_default();
+            Line::from(format!(
+                "published {at}: backlog {}, online {}",
+                figure(b),
+                figure(o)
+            ))
+        }
     };
     lines.push(published);
     if view.wanted.is_some() {
         lines.push(match &view.last_activity {
             Ok(Some((time, words))) => {
-                let iso = aws_smithy_types::DateTime::from_secs(*time)
-                    .fmt(aws_smithy_types::date_time::Format::DateTime)
-                    .unwrap_or_default();
-                let clock = readable_time(&iso);
-                let clock = clock.get(11..16).unwrap_or(&clock).to_owned();
-                Line::from(format!("last scaling {clock}: {words}"))
+                Line::from(format!("last scaling {}: {words}", clock_of(*time, 11..16)))
             }
             Ok(None) => Line::styled("last scaling: none yet", grey),
             Err(why) => Line::styled(format!("last scaling: {why}"), grey),
         });
     }
     lines
+}
+
+/// A part (`range`) of the readable UTC time of seconds since the epoch: 11..16 is HH:MM.
+fn clock_of(secs: i64, range: std::ops::Range<usize>) -> String {
+    let iso = aws_smithy_types::DateTime::from_secs(secs)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    let readable = readable_time(&iso);
+    readable.get(range).unwrap_or(&readable).to_owned()
 }
 
 /// Lines of each row of a list pane, in order, and the selected row's place.
