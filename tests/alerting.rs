@@ -165,6 +165,32 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     );
     let profile = profile.to_string_lossy().into_owned();
 
+    // Preview shows the documents a deploy sends, with the profile's values.
+    let preview = run(&h, &["preview", "--profile", &profile, "--output", "json"]);
+    let docs: Value = serde_json::from_slice(&preview.stdout).unwrap_or(Value::Null);
+    assert_eq!(docs["alarms"].as_array().map(Vec::len), Some(3), "{docs}");
+    assert_eq!(docs["alarms"][0]["EvaluationPeriods"], 3);
+    assert_eq!(
+        docs["alerts_topic"]["EmailSubscriptions"],
+        json!(["oncall@example.com", "data-team@example.org"])
+    );
+    assert_eq!(
+        (
+            &docs["scaling"]["MinCapacity"],
+            &docs["scaling"]["MaxCapacity"]
+        ),
+        (&json!(1), &json!(3))
+    );
+    assert_eq!(
+        docs["scaling"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"],
+        4.0
+    );
+    assert!(
+        docs["crash_rule"]["Targets"][0]["InputTransformer"]["InputTemplate"]
+            .as_str()
+            .is_some_and(|t| t.contains("exited with code <code>"))
+    );
+
     // The plan says what it costs before anything is made.
     let plan = run(&h, &["plan", "--profile", &profile]);
     let said = text(&plan);

@@ -1,11 +1,12 @@
 //! `prefect-tui preview`: the documents a deploy would send, customizations applied,
 //! secrets redacted. Works offline: values that only exist after a deploy are shown as
-//! `<placeholders>`.
+//! `<placeholders>`. With [notifications], [alarms] or [scaling], their documents too.
 
 use serde_json::{Value, json};
 
 use crate::cli::{DocumentFormat, GlobalArgs, PreviewArgs};
 use crate::network::{Cidr, Layout};
+use crate::stack::alerting::{self, AlarmKind, AlertArns};
 use crate::stack::desired::desired;
 use crate::stack::network::part_name;
 use crate::stack::observed::Observed;
@@ -39,6 +40,10 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
     for (name, doc) in other_documents(spec) {
         documents[name] = doc;
     }
+    let alerting = alerting_documents(spec);
+    for (name, doc) in &alerting {
+        documents[*name] = doc.clone();
+    }
     // The key is never needed to render, but if it is in this environment and a
     // customization copied it somewhere, it must not reach the screen.
     let key = std::env::var("PREFECT_API_KEY").unwrap_or_default();
@@ -47,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
     let applied = applied_patches(&spec.customizations);
     let text = match args.format {
         DocumentFormat::Json => {
-            let out = json!({
+            let mut out = json!({
                 "profile": name,
                 "stack": spec.names.stack,
                 "region": spec.region,
@@ -60,6 +65,9 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> Result<(), CommandError> 
                 "events_queue": documents["events_queue"],
                 "event_rule": documents["event_rule"],
             });
+            for (name, _) in &alerting {
+                out[*name] = documents[*name].clone();
+            }
             let mut text = serde_json::to_string_pretty(&out)
                 .map_err(|e| CommandError::Output(std::io::Error::other(e)))?;
             text.push('\n');
@@ -179,4 +187,85 @@ fn yaml_header(name: &str, spec: &StackSpec, applied: &[Value]) -> String {
         "# Values in <angle brackets> are known only after deploy; secret values are redacted.\n",
     );
     header
+}
+
+/// The alerts topic, its subscriptions, the alarms, the crash rule, the log filter and the
+/// scaling, as a deploy sends them: only the parts the profile asks for.
+fn alerting_documents(spec: &StackSpec) -> Vec<(&'static str, Value)> {
+    let monitoring = &spec.monitoring;
+    let names = &spec.names;
+    let arns = AlertArns::of(names, "aws", &spec.region, "<account-id>");
+    let mut docs = Vec::new();
+    if let Some(n) = &monitoring.notifications {
+        docs.push((
+            "alerts_topic",
+            json!({
+                "Name": names.alerts_topic(),
+                "Policy": alerting::topic_policy(&arns, "<account-id>", "aws"),
+                // Subscribed as deploy subscribes them: lower-cased.
+                "EmailSubscriptions": n
+                    .emails
+                    .iter()
+                    .map(|e| e.to_ascii_lowercase())
+                    .collect::<Vec<_>>(),
+            }),
+        ));
+    }
+    if let Some(settings) = monitoring.alarms {
+        let alarms: Vec<Value> = AlarmKind::ALL
+            .iter()
+            .map(|kind| {
+                alerting::alarm(
+                    *kind,
+                    names,
+                    spec.cluster.name(),
+                    &spec.work_pool,
+                    settings,
+                    &arns.topic,
+                )
+            })
+            .collect();
+        docs.push(("alarms", Value::Array(alarms)));
+        let cluster_arn = format!(
+            "arn:aws:ecs:{}:<account-id>:cluster/{}",
+            spec.region,
+            spec.cluster.name()
+        );
+        let (paths, template) = alerting::crash_input(names, &spec.work_pool);
+        docs.push((
+            "crash_rule",
+            json!({
+                "Name": names.crash_rule(),
+                "EventPattern": alerting::crash_pattern(&cluster_arn),
+                "Targets": [{
+                    "Id": alerting::CRASH_TARGET_ID,
+                    "Arn": arns.topic,
+                    "InputTransformer": { "InputPathsMap": paths, "InputTemplate": template },
+                }],
+            }),
+        ));
+        docs.push((
+            "log_error_filter",
+            json!({
+                "FilterName": names.log_error_filter(),
+                "LogGroupName": names.log_group(),
+                "FilterPattern": alerting::LOG_ERROR_PATTERN,
+                "MetricTransformations": [alerting::log_error_transformation(names)],
+            }),
+        ));
+    }
+    if let Some(scaling) = monitoring.scaling {
+        docs.push((
+            "scaling",
+            json!({
+                "ResourceId": alerting::scalable_resource_id(spec.cluster.name(), &names.service()),
+                "MinCapacity": scaling.min,
+                "MaxCapacity": scaling.max,
+                "PolicyName": names.scaling_policy(),
+                "TargetTrackingScalingPolicyConfiguration":
+                    alerting::scaling_configuration(names, scaling.target),
+            }),
+        ));
+    }
+    docs
 }
