@@ -376,17 +376,6 @@ impl AwsContext {
             .await;
         }
         step(progress, Resource::CrashRule, change.action, &name, async {
-            self.put_tagged_rule(
-                spec,
-                &name,
-                format!(
-                    "flow-run tasks of {} that exit non-zero, to the prefect-tui stack {}'s topic",
-                    spec.cluster.name(),
-                    spec.names.stack
-                ),
-                crash_pattern(&desired.cluster_arn).to_string(),
-            )
-            .await?;
             let (paths, template) = crash_input(&spec.names, &spec.work_pool);
             let paths: HashMap<String, String> = paths
                 .as_object()
@@ -405,28 +394,18 @@ impl AwsContext {
                 .input_transformer(input)
                 .build()
                 .map_err(|e| invalid("events:PutTargets", e))?;
-            let answer = self
-                .events
-                .put_targets()
-                .rule(&name)
-                .targets(target)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("events:PutTargets", e))?;
-            if answer.failed_entry_count > 0 {
-                let why = answer
-                    .failed_entries()
-                    .first()
-                    .and_then(|f| f.error_message())
-                    .unwrap_or("no reason given")
-                    .to_owned();
-                return Err(AwsError::Call {
-                    action: "events:PutTargets",
-                    kind: ErrorKind::Other,
-                    code: None,
-                    message: Some(why),
-                });
-            }
+            self.put_rule_with_target(
+                spec,
+                &name,
+                format!(
+                    "flow-run tasks of {} that exit non-zero, to the prefect-tui stack {}'s topic",
+                    spec.cluster.name(),
+                    spec.names.stack
+                ),
+                crash_pattern(&desired.cluster_arn).to_string(),
+                target,
+            )
+            .await?;
             Ok((
                 (),
                 Some("a flow run's task that exits non-zero is e-mailed, in words".to_owned()),

@@ -27,14 +27,15 @@ fn deleted_recently(e: &AwsError) -> bool {
 }
 
 impl AwsContext {
-    /// An enabled rule of the stack, created or updated by name (PutRule), and tagged:
-    /// tags given to an existing rule are ignored, so they are put again.
-    pub(super) async fn put_tagged_rule(
+    /// An enabled rule of the stack, created or updated by name (PutRule), tagged (tags
+    /// given to an existing rule are ignored, so they are put again), with its one target.
+    pub(super) async fn put_rule_with_target(
         &self,
         spec: &StackSpec,
         name: &str,
         description: String,
         pattern: String,
+        target: Target,
     ) -> Result<(), AwsError> {
         let tags: Vec<Tag> = stack_tags(&spec.names.stack)
             .into_iter()
@@ -59,6 +60,28 @@ impl AwsContext {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("events:TagResource", e))?;
+        }
+        let answer = self
+            .events
+            .put_targets()
+            .rule(name)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("events:PutTargets", e))?;
+        if answer.failed_entry_count > 0 {
+            let why = answer
+                .failed_entries()
+                .first()
+                .and_then(|f| f.error_message())
+                .unwrap_or("no reason given")
+                .to_owned();
+            return Err(AwsError::Call {
+                action: "events:PutTargets",
+                kind: ErrorKind::Other,
+                code: None,
+                message: Some(why),
+            });
         }
         Ok(())
     }
@@ -210,17 +233,6 @@ impl AwsContext {
             return Ok(());
         }
         step(progress, Resource::EventRule, action, &name, async {
-            self.put_tagged_rule(
-                spec,
-                &name,
-                format!(
-                    "ECS task state changes of {} for the prefect-tui stack {}",
-                    spec.cluster.name(),
-                    spec.names.stack
-                ),
-                event_pattern(&desired.cluster_arn).to_string(),
-            )
-            .await?;
             let target = Target::builder()
                 .id(RULE_TARGET_ID)
                 .arn(&desired.observer.queue)
@@ -231,28 +243,18 @@ impl AwsContext {
                     code: None,
                     message: Some(e.to_string()),
                 })?;
-            let answer = self
-                .events
-                .put_targets()
-                .rule(&name)
-                .targets(target)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("events:PutTargets", e))?;
-            if answer.failed_entry_count > 0 {
-                let why = answer
-                    .failed_entries()
-                    .first()
-                    .and_then(|f| f.error_message())
-                    .unwrap_or("no reason given")
-                    .to_owned();
-                return Err(AwsError::Call {
-                    action: "events:PutTargets",
-                    kind: ErrorKind::Other,
-                    code: None,
-                    message: Some(why),
-                });
-            }
+            self.put_rule_with_target(
+                spec,
+                &name,
+                format!(
+                    "ECS task state changes of {} for the prefect-tui stack {}",
+                    spec.cluster.name(),
+                    spec.names.stack
+                ),
+                event_pattern(&desired.cluster_arn).to_string(),
+                target,
+            )
+            .await?;
             Ok(((), Some("sends task state changes to the queue".to_owned())))
         })
         .await
