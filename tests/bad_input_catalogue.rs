@@ -11,6 +11,8 @@
 //! | subnet of another VPC, two keys pasted into the environment, no `--yes` without a terminal | `tests/deploy.rs` (`deploy_refuses_bad_input_with_exit_2_and_leaves_nothing`) |
 //! | a refused new key for `rotate-key` | `tests/day_two.rs` (`rotate_key_brings_the_new_auth_string_to_new_tasks_and_a_refused_one_writes_nothing`) |
 //! | alarms, e-mails and scaling bounds that cannot work | below (`alarms_and_scaling_that_cannot_work_are_refused_before_any_call`); the wizard's own checks of the same answers in `src/tui/wizard/production.rs` |
+//! | a work pool name no flow-run task-definition family can carry | below (`work_pool_names_no_flow_run_family_can_carry_are_refused_before_any_call`) |
+//! | Spot flow runs or alarms on a cluster the user brought that lacks FARGATE_SPOT or Container Insights | `src/stack/tests/plan_tables.rs` (`a_brought_cluster_lacking_spot_or_insights_is_a_conflict_that_says_how_to_fix_it`) |
 //! | everything else | below |
 //!
 //! Each case that could reach AWS either runs against an address nothing listens on (so a
@@ -375,6 +377,73 @@ fn alarms_and_scaling_that_cannot_work_are_refused_before_any_call() {
 }
 
 /// `deploy --api-key-stdin` fed `input` (None: standard input closed), against nowhere.
+/// prefect-aws names each flow run's task-definition family `prefect_<pool>_<deployment>` from
+/// the raw pool name, and ECS allows only letters, digits, `_` and `-` in a family (up to
+/// 255): a pool named otherwise would come online and fail every flow run at registration,
+/// and its name would go into the worker policy's ARNs (where `*` widens them).
+#[test]
+fn work_pool_names_no_flow_run_family_can_carry_are_refused_before_any_call() {
+    let long = "p".repeat(prefect_tui::stack::MAX_WORK_POOL_NAME + 1);
+    let cases = [
+        (
+            "a dot",
+            "ecs.prod",
+            vec![
+                "'ecs.prod' cannot name the work pool",
+                "for example \"ecs-prod\"",
+            ],
+        ),
+        (
+            "a wildcard",
+            "ecs-*",
+            vec!["'ecs-*' cannot name the work pool", "'*' is none of them"],
+        ),
+        (
+            "a space",
+            "ecs prod",
+            vec!["'ecs prod' cannot name the work pool"],
+        ),
+        ("too long", long.as_str(), vec!["must fit ECS's 255"]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.toml");
+    let profile = path.to_string_lossy().into_owned();
+    for (what, pool, expected) in cases {
+        std::fs::write(
+            &path,
+            BASE.replace("work_pool = \"ecs\"", &format!("work_pool = \"{pool}\"")),
+        )
+        .expect("write");
+        let mut expected = expected.clone();
+        expected.push("prefect.work_pool");
+        for command in [&["plan"][..], &["deploy", "--yes", "--no-wait"][..]] {
+            let out = common::raw_program(NOWHERE, "us-east-1")
+                .env("PREFECT_API_KEY", "pnu_not_a_real_key")
+                .args(command)
+                .args(["--profile", &profile])
+                .stdin(Stdio::null())
+                .output()
+                .expect("runs");
+            assert_refused(&format!("{what} ({})", command[0]), &out, &expected);
+        }
+    }
+    // The same rule lets the names it should through.
+    std::fs::write(
+        &path,
+        BASE.replace("work_pool = \"ecs\"", "work_pool = \"ecs_Prod-2\""),
+    )
+    .expect("write");
+    let out = common::raw_program(NOWHERE, "us-east-1")
+        .args(["preview", "--profile", &profile])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "a pool of letters, digits, _ and - is fine: {}",
+        text(&out)
+    );
+}
+
 fn deploy_with_stdin(profile: &str, input: Option<&[u8]>) -> Output {
     let mut cmd = common::raw_program(NOWHERE, "us-east-1");
     cmd.env_remove("PREFECT_API_KEY")

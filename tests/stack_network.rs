@@ -12,11 +12,24 @@ use common::StandIn as Harness;
 use common::stack::{Clients, assert_no_network_of, assert_nothing_tagged, run, text};
 
 fn profile(h: &Harness, dir: &std::path::Path, stack: &str, network: &str, worker: &str) -> String {
+    profile_for(h, &h.prefect, dir, stack, network, worker)
+}
+
+/// A profile whose workers talk to `prefect`: the harness's server stands for one on the
+/// internet; its in-VPC address (the stand-in's relay) for one inside the VPC.
+fn profile_for(
+    h: &Harness,
+    prefect: &str,
+    dir: &std::path::Path,
+    stack: &str,
+    network: &str,
+    worker: &str,
+) -> String {
     let text = format!(
-        "stack = \"{stack}\"\n\n[aws]\nregion = \"{}\"\n\n[prefect]\napi_url = \"{}\"\n\
+        "stack = \"{stack}\"\n\n[aws]\nregion = \"{}\"\n\n[prefect]\napi_url = \"{prefect}\"\n\
          work_pool = \"ecs-{stack}\"\ncredential = \"auth-string\"\n\n[network]\n{network}\n\
          {worker}",
-        h.region, h.prefect
+        h.region
     );
     let path = dir.join(format!("{stack}.toml"));
     std::fs::write(&path, text).expect("profile written");
@@ -72,14 +85,21 @@ async fn the_stacks_vpc(aws: &Clients, stack: &str) -> (String, String) {
     )
 }
 
-/// Deploys a profile making `shape`, checks it end to end, destroys it.
-async fn shape_round_trip(shape: &str, worker: &str, egress: &[(&str, &str)]) {
+/// Deploys a profile making `shape`, checks it end to end (a flow run Completed in it),
+/// destroys it. `prefect` is the Prefect API the workers use (the harness's by default).
+async fn shape_round_trip(
+    shape: &str,
+    worker: &str,
+    egress: &[(&str, &str)],
+    prefect: Option<&str>,
+) {
     let Some(h) = common::stand_in() else { return };
     let aws = Clients::new(&h.moto, &h.region);
     let stack = common::unique(&format!("net-{shape}"));
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile = profile(
+    let profile = profile_for(
         &h,
+        prefect.unwrap_or(&h.prefect),
         dir.path(),
         &stack,
         &format!("create = \"{shape}\""),
@@ -153,6 +173,29 @@ async fn shape_round_trip(shape: &str, worker: &str, egress: &[(&str, &str)]) {
         subnets.iter().filter_map(|s| s["az"].as_str()).collect();
     assert_eq!(zones.len(), 2, "two zones: {report:#}");
 
+    // A worker online is not a worker that can start flow runs: what it calls then (ECS,
+    // EC2, SQS) must be reachable from its subnets too, as the stand-in decides from their
+    // routes and endpoints (scripts/standin/reach.py).
+    let out = with_auth(
+        &h,
+        &[
+            "verify",
+            "--profile",
+            &profile,
+            "--output",
+            "json",
+            "--timeout",
+            "240",
+        ],
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(
+        verified["final_state"],
+        "Completed",
+        "a flow run completes in the {shape} network: {}",
+        text(&out)
+    );
+
     let out = with_auth(
         &h,
         &[
@@ -175,6 +218,7 @@ async fn a_public_network_runs_a_worker_with_a_public_ip_and_is_destroyed_with_t
         "public",
         "",
         &[("public-a", "public"), ("public-b", "public")],
+        None,
     )
     .await;
 }
@@ -190,21 +234,27 @@ async fn a_nat_network_runs_the_worker_in_private_subnets_behind_one_nat_gateway
             ("private-a", "nat"),
             ("private-b", "nat"),
         ],
+        None,
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_endpoints_network_runs_an_ecr_image_without_internet() {
+async fn an_endpoints_network_runs_a_flow_run_from_an_ecr_image_without_internet() {
     let Some(h) = common::stand_in() else { return };
     let image = format!(
         "[worker]\nimage = \"123456789012.dkr.ecr.{}.amazonaws.com/prefect-aws:3-python3.12\"\n",
         h.region
     );
+    // No internet: the workers reach Prefect only if it is inside the VPC.
+    let Some(in_vpc) = common::emulator("PREFECT_TUI_TEST_PREFECT_IN_VPC_API_URL") else {
+        return;
+    };
     shape_round_trip(
         "endpoints",
         &image,
         &[("private-a", "endpoints"), ("private-b", "endpoints")],
+        Some(&in_vpc),
     )
     .await;
 }
@@ -260,4 +310,150 @@ async fn a_range_that_clashes_or_an_image_that_cannot_be_pulled_is_exit_2_and_ma
     assert!(text(&out).contains("network.create"), "{}", text(&out));
 
     assert_no_network_of(&aws, &stack).await;
+}
+
+/// The stack's NAT gateways, by tag, with their state.
+async fn nat_gateways_of(aws: &Clients, stack: &str) -> Vec<(String, String)> {
+    let out = aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:prefect-tui:stack")
+                .values(stack)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("NAT gateways");
+    out.nat_gateways()
+        .iter()
+        .map(|n| {
+            (
+                n.nat_gateway_id().unwrap_or_default().to_owned(),
+                n.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Where the stack's private route table sends 0.0.0.0/0, and the route's state.
+async fn private_default_route(aws: &Clients, stack: &str) -> (String, String) {
+    let tables = aws
+        .ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:Name")
+                .values(format!("prefect-tui-{stack}-private"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("route tables");
+    let table = tables.route_tables().first().expect("the private table");
+    let route = table
+        .routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+        .expect("a default route");
+    (
+        route.nat_gateway_id().unwrap_or_default().to_owned(),
+        route
+            .state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+    )
+}
+
+/// A NAT gateway deleted by hand leaves the private route a blackhole: the plan shows both,
+/// and deploy makes a new gateway and points the route at it with ReplaceRoute (AWS refuses
+/// CreateRoute over an existing route with RouteAlreadyExists, and so does the stand-in).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nat_gateway_deleted_by_hand_is_replaced_and_the_route_follows_it() {
+    let Some(h) = common::stand_in() else { return };
+    let aws = Clients::new(&h.moto, &h.region);
+    let stack = common::unique("net-repair");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = profile(&h, dir.path(), &stack, "create = \"nat\"", "");
+    let deploy = |what: &str| {
+        let out = with_auth(
+            &h,
+            &[
+                "deploy",
+                "--profile",
+                &profile,
+                "--yes",
+                "--gate-timeout",
+                "150",
+            ],
+        );
+        assert!(out.status.success(), "{what}: {}", text(&out));
+    };
+    deploy("first deploy");
+    let nats = nat_gateways_of(&aws, &stack).await;
+    let (old, _) = nats
+        .iter()
+        .find(|(_, state)| state == "available")
+        .cloned()
+        .unwrap_or_else(|| panic!("an available NAT gateway: {nats:?}"));
+
+    aws.ec2
+        .delete_nat_gateway()
+        .nat_gateway_id(&old)
+        .send()
+        .await
+        .expect("deleted by hand");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while nat_gateways_of(&aws, &stack)
+        .await
+        .iter()
+        .any(|(id, state)| id == &old && state != "deleted")
+    {
+        assert!(std::time::Instant::now() < deadline, "{old} never went");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let (target, state) = private_default_route(&aws, &stack).await;
+    assert_eq!(
+        (target.as_str(), state.as_str()),
+        (old.as_str(), "blackhole")
+    );
+
+    let plan = with_auth(&h, &["plan", "--profile", &profile, "--output", "json"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
+    let action = |resource: &str| {
+        plan["changes"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["resource"] == resource))
+            .map(|c| c["action"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(action("nat_gateway"), "create", "{plan:#}");
+    assert_eq!(action("route_tables"), "update", "{plan:#}");
+
+    deploy("the repairing deploy");
+    let (target, state) = private_default_route(&aws, &stack).await;
+    assert_ne!(target, old, "the route follows the new gateway");
+    assert!(target.starts_with("nat-"), "{target}");
+    assert_eq!(state, "active");
+    let again = with_auth(&h, &["plan", "--profile", &profile]);
+    assert!(
+        text(&again).contains("0 to create, 0 to update, 0 to replace"),
+        "{}",
+        text(&again)
+    );
+
+    let out = with_auth(
+        &h,
+        &[
+            "destroy",
+            "--profile",
+            &profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_nothing_tagged(&aws, &stack).await;
 }

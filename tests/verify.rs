@@ -12,96 +12,10 @@
 mod common;
 
 use common::StandIn as Harness;
+use common::journey::{deploy, deployed, destroy, verify};
 use common::layouts::Net;
-use common::stack::{Clients, public_network, run, text, write_self_hosted_profile};
+use common::stack::{Clients, run, text};
 use serde_json::{Value, json};
-
-struct Stack {
-    stack: String,
-    pool: String,
-    profile: String,
-    vpc: String,
-    subnets: Vec<String>,
-    _dir: tempfile::TempDir,
-}
-
-async fn deployed(h: &Harness, prefix: &str, octet: u8) -> Stack {
-    let stack = common::unique(prefix);
-    let pool = format!("ecs-{stack}");
-    let (vpc, subnets) = public_network(&h.moto, &h.region, octet).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let profile = write_self_hosted_profile(
-        dir.path(),
-        &stack,
-        &h.region,
-        &h.prefect,
-        &pool,
-        &vpc,
-        &subnets,
-        "",
-    )
-    .to_string_lossy()
-    .into_owned();
-    let out = deploy(h, &profile);
-    assert!(out.status.success(), "deploy: {}", text(&out));
-    Stack {
-        stack,
-        pool,
-        profile,
-        vpc,
-        subnets,
-        _dir: dir,
-    }
-}
-
-fn deploy(h: &Harness, profile: &str) -> std::process::Output {
-    let mut cmd = common::program_against(&h.moto, &h.region);
-    cmd.args([
-        "deploy",
-        "--profile",
-        profile,
-        "--yes",
-        "--gate-timeout",
-        "150",
-    ])
-    .env("PREFECT_API_AUTH_STRING", &h.auth);
-    cmd.output().expect("prefect-tui runs")
-}
-
-/// `verify --output json`: its exit code and report.
-fn verify(h: &Harness, s: &Stack) -> (Option<i32>, Value, String) {
-    let out = run(
-        &h.moto,
-        &h.region,
-        &[
-            "verify",
-            "--profile",
-            &s.profile,
-            "--output",
-            "json",
-            "--timeout",
-            "240",
-        ],
-        None,
-    );
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), report, text(&out))
-}
-
-fn destroy(h: &Harness, s: &Stack) -> std::process::Output {
-    run(
-        &h.moto,
-        &h.region,
-        &[
-            "destroy",
-            "--profile",
-            &s.profile,
-            "--yes",
-            "--force-delete-secret",
-        ],
-        None,
-    )
-}
 
 async fn prefect(h: &Harness, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
     let (user, password) = h.auth.split_once(':').expect("user:password");

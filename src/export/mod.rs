@@ -119,7 +119,7 @@ impl StackModel {
             secret_name: spec.secret_name.clone(),
             execution_role: spec.names.execution_role(),
             task_role: spec.names.task_role(),
-            trust: policies::ecs_tasks_trust(),
+            trust: policies::ecs_tasks_trust(&account),
             execution_managed_policy: policies::managed_policy_arn(
                 &partition,
                 EXECUTION_MANAGED_POLICY,

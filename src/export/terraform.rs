@@ -78,7 +78,7 @@ pub fn files(model: &StackModel) -> (Vec<ExportedFile>, Vec<String>) {
     (files, left_out)
 }
 
-const VERSIONS: &str = "terraform {\n  required_version = \">= 1.5\"\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \">= 5.0\"\n    }\n  }\n}\n";
+const VERSIONS: &str = "terraform {\n  required_version = \">= 1.5\"\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"~> 5.0\"\n    }\n  }\n}\n";
 
 /// One line of HCL in a block: an attribute, a nested block, or a comment.
 enum Line {
@@ -204,6 +204,10 @@ fn main_tf(model: &StackModel, left_out: &mut Vec<String>) -> String {
             Block::new("resource \"aws_secretsmanager_secret\" \"api_key\"")
                 .attr("name", quoted(name))
                 .attr("description", quoted(&model.secret_description))
+                // Deleted at once on destroy: with a recovery window the name stays taken,
+                // and the next apply of this module fails to create it. The key is
+                // Prefect's and in var.prefect_api_key; nothing is lost.
+                .attr("recovery_window_in_days", "0")
                 .tags(model, &[]),
         );
         blocks.push(
@@ -419,10 +423,19 @@ fn service_block(model: &StackModel, left_out: &mut Vec<String>) -> Block {
             }
         };
     }
-    b.attr(
-        "depends_on",
-        "[aws_cloudwatch_log_group.worker, aws_cloudwatch_event_target.events_queue]",
-    )
+    // The role policies are separate resources here: without them in depends_on the
+    // service can start tasks before the execution role may read the secret or the worker
+    // may run flow runs, and its first tasks fail.
+    let mut after = vec![
+        "aws_cloudwatch_log_group.worker",
+        "aws_cloudwatch_event_target.events_queue",
+        "aws_iam_role_policy_attachment.execution_managed",
+        "aws_iam_role_policy.worker",
+    ];
+    if model.execution_inline.is_some() {
+        after.push("aws_iam_role_policy.execution_read_api_key");
+    }
+    b.attr("depends_on", format!("[{}]", after.join(", ")))
 }
 
 /// A JSON object as a nested block of snake_case attributes.

@@ -1,13 +1,27 @@
 //! The subnet egress verdict: can a worker in this subnet reach ECR (image pull), Secrets
-//! Manager (its API key), CloudWatch Logs and the Prefect API? DESIGN.md defines the four
-//! verdicts; this file decides between them and says why in one sentence.
+//! Manager (its API key), CloudWatch Logs, the AWS APIs it starts flow runs with (ECS, EC2,
+//! SQS) and the Prefect API? DESIGN.md defines the four verdicts; this file decides between
+//! them and says why in one sentence.
 
 use serde::Serialize;
 
 use super::{EndpointKind, NetworkSnapshot, RouteTable, RouteTarget, Subnet, VpcEndpoint};
 
-/// Interface endpoints a worker needs when the subnet has no route to the internet.
-pub const REQUIRED_INTERFACE_SERVICES: [&str; 4] = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"];
+/// Interface endpoints a worker needs when the subnet has no route to the internet: Fargate
+/// pulls the image (ECR), reads the key (Secrets Manager) and starts the log stream (Logs);
+/// the prefect-aws worker then registers and runs flow runs (ECS), checks the pool's subnets
+/// (EC2 DescribeVpcs/DescribeSubnets) and reads the event observer's queue (SQS). Without
+/// any one of these last three the worker comes online and never starts a flow run: its
+/// calls hang until they time out.
+pub const REQUIRED_INTERFACE_SERVICES: [&str; 7] = [
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "ecs",
+    "ec2",
+    "sqs",
+];
 /// ECR keeps image layers in S3, reached through a gateway endpoint on the subnet's route table.
 const REQUIRED_GATEWAY_SERVICE: &str = "s3";
 
@@ -110,15 +124,16 @@ pub fn subnet_verdict(net: &NetworkSnapshot, subnet: &Subnet) -> EgressVerdict {
             Egress::Endpoints,
             format!(
                 "{via} has {no_internet}, but VPC endpoints for ECR (api, dkr), CloudWatch Logs, \
-                 Secrets Manager and S3 exist: AWS is reachable, the public internet (Prefect \
-                 Cloud) is not."
+                 Secrets Manager, ECS, EC2, SQS and S3 exist: AWS is reachable, the public \
+                 internet (Prefect Cloud) is not."
             ),
         );
     }
     let reason = if any_present {
         format!(
             "{via} has {no_internet}, and the VPC endpoints are incomplete (missing {}): the \
-             worker could not start. Add the missing endpoints or route 0.0.0.0/0 to a NAT gateway.",
+             worker could not start, or could start no flow run. Add the missing endpoints or \
+             route 0.0.0.0/0 to a NAT gateway.",
             missing.join(", ")
         )
     } else {

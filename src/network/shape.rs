@@ -135,8 +135,19 @@ pub struct Layout {
     pub subnets: Vec<PlannedSubnet>,
 }
 
-/// Interface endpoints the endpoints shape makes (the S3 gateway endpoint besides).
-pub const INTERFACE_ENDPOINTS: [&str; 4] = super::REQUIRED_INTERFACE_SERVICES;
+/// Interface endpoints the endpoints shape makes (the S3 gateway endpoint besides): every
+/// one a worker needs, and CloudWatch's (`monitoring`) for the metrics sidecar that alarms
+/// and backlog scaling add, so turning those on later needs no change of network.
+pub const INTERFACE_ENDPOINTS: [&str; 8] = [
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "ecs",
+    "ec2",
+    "sqs",
+    "monitoring",
+];
 
 impl Layout {
     /// The range is split in four: two public quarters, then two private ones; a shape
@@ -342,7 +353,7 @@ mod tests {
         assert!((monthly_cost(NetworkShape::Public, 1) - 3.65).abs() < 0.01);
         assert!((monthly_cost(NetworkShape::Public, 2) - 7.30).abs() < 0.01);
         assert!((monthly_cost(NetworkShape::Nat, 1) - 36.50).abs() < 0.01);
-        assert!((monthly_cost(NetworkShape::Endpoints, 1) - 58.40).abs() < 0.01);
+        assert!((monthly_cost(NetworkShape::Endpoints, 1) - 116.80).abs() < 0.01);
         assert!(cost_line(NetworkShape::Nat, 1).starts_with("about $36.50/month"));
     }
 }

@@ -358,6 +358,40 @@ pub(super) fn cluster_fields(
     fields
 }
 
+/// What a cluster the user brought lacks for this profile, each as a sentence that says what
+/// AWS would do and how to fix it: prefect-tui changes no cluster it does not own.
+pub(super) fn brought_cluster_lacks(
+    spec: &StackSpec,
+    name: &str,
+    c: &super::observed::ObservedCluster,
+) -> Vec<String> {
+    let mut lacks = Vec::new();
+    if spec.monitoring.spot_flow_runs && !c.capacity_providers.iter().any(|p| p == "FARGATE_SPOT") {
+        let mut providers = c.capacity_providers.clone();
+        if !providers.iter().any(|p| p == "FARGATE") {
+            providers.push("FARGATE".into());
+        }
+        providers.push("FARGATE_SPOT".into());
+        lacks.push(format!(
+            "the cluster {name} named in the profile has no FARGATE_SPOT capacity provider, so \
+             ECS would refuse every flow run on Spot (InvalidParameterException): associate it \
+             (`aws ecs put-cluster-capacity-providers --cluster {name} --capacity-providers {} \
+             --default-capacity-provider-strategy '[]'`; the list replaces the cluster's, so \
+             keep its providers in it), or set `spot = false` under [flow_runs]",
+            providers.join(" ")
+        ));
+    }
+    if spec.monitoring.alarms.is_some() && !c.insights {
+        lacks.push(format!(
+            "the cluster {name} named in the profile has Container Insights off, so the \
+             workers-below-desired alarm would never have data and never fire: turn it on \
+             (`aws ecs update-cluster-settings --cluster {name} --settings \
+             name=containerInsights,value=enabled`; it is billed per metric), or remove [alarms]"
+        ));
+    }
+    lacks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

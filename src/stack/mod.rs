@@ -38,8 +38,9 @@ pub use render::{
     render_customized, worker_command,
 };
 pub use spec::{
-    ClusterChoice, LOG_RETENTION_DAYS, OwnedNetwork, PatchStep, SpecProblem, StackSpec,
-    check_stack_name, endpoints_image_problem, is_aws_id, is_regional_ecr,
+    ClusterChoice, LOG_RETENTION_DAYS, MAX_WORK_POOL_NAME, OwnedNetwork, PatchStep, SpecProblem,
+    StackSpec, check_stack_name, check_work_pool, endpoints_image_problem, is_aws_id,
+    is_regional_ecr,
 };
 
 #[cfg(test)]

@@ -258,12 +258,15 @@ pub fn network_changes(
             continue;
         };
         if let Some(target) = default {
-            let ok = table.default_target.as_deref().is_some_and(|t| {
-                t.starts_with(match target {
-                    DefaultTarget::InternetGateway => "igw-",
-                    DefaultTarget::NatGateway => "nat-",
-                })
-            });
+            // The route must lead to the gateway the stack has now: one to a NAT gateway
+            // deleted by hand (a blackhole) or to a replaced one counts as missing.
+            let current = match target {
+                DefaultTarget::InternetGateway => {
+                    observed.internet_gateway.as_ref().map(|g| g.id.as_str())
+                }
+                DefaultTarget::NatGateway => observed.nat_gateway.as_deref(),
+            };
+            let ok = current.is_some() && table.default_target.as_deref() == current;
             if !ok {
                 table_fields.push(format!("{role}: 0.0.0.0/0 -> {}", target.words()));
             }

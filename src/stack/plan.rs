@@ -250,6 +250,7 @@ pub fn plan(
     }
 
     // The roles.
+    let trust = policies::ecs_tasks_trust(&observed.account_id);
     let exec_name = spec.names.execution_role();
     match &observed.execution_role {
         Some(r) if !r.owned => conflict_into(&mut conflicts, "role", &exec_name, stack),
@@ -264,7 +265,7 @@ pub fn plan(
                 (Some(_), None) => InlineWant::Pending,
             };
             let (action, fields, changed) =
-                role_change(role.as_ref(), Some(&managed), EXECUTION_INLINE_POLICY, want);
+                role_change(role.as_ref(), &trust, Some(&managed), EXECUTION_INLINE_POLICY, want);
             values.push((Resource::ExecutionRole, changed));
             push(Resource::ExecutionRole, exec_name, action, fields);
         }
@@ -275,6 +276,7 @@ pub fn plan(
         role => {
             let (action, fields, changed) = role_change(
                 role.as_ref(),
+                &trust,
                 None,
                 WORKER_INLINE_POLICY,
                 InlineWant::Exactly(&desired.worker_inline),
@@ -332,6 +334,13 @@ pub fn plan(
              create it, or remove `cluster` from [network] to let prefect-tui make one",
                 spec.region
             )),
+        // A cluster the user brought is never changed: what the profile needs of it must be
+        // there already, or the plan says what to do.
+        (ClusterChoice::Existing(name), Some(c))
+            if !super::alerting_plan::cluster_fields(spec, c).is_empty() =>
+        {
+            conflicts.extend(super::alerting_plan::brought_cluster_lacks(spec, name, c))
+        }
         (ClusterChoice::Owned(name), Some(c)) => {
             let fields = super::alerting_plan::cluster_fields(spec, c);
             let action = if fields.is_empty() {
@@ -539,6 +548,7 @@ enum InlineWant<'a> {
 
 fn role_change(
     role: Option<&ObservedRole>,
+    trust: &Value,
     managed: Option<&String>,
     inline_name: &str,
     inline: InlineWant<'_>,
@@ -548,12 +558,12 @@ fn role_change(
     };
     let mut fields = Vec::new();
     let mut changed = Vec::new();
-    if !policies::same_policy(&role.trust, &policies::ecs_tasks_trust()) {
+    if !policies::same_policy(&role.trust, trust) {
         fields.push("trust policy".to_owned());
         changed.push(FieldChange::new(
             "trust policy",
             role.trust.clone(),
-            policies::ecs_tasks_trust(),
+            trust.clone(),
         ));
     }
     if let Some(arn) = managed

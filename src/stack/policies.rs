@@ -27,14 +27,19 @@ pub fn log_group_arn(partition: &str, region: &str, account: &str, group: &str) 
     format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")
 }
 
-/// Trust for both roles: only ECS tasks may assume them.
-pub fn ecs_tasks_trust() -> Value {
+/// Trust for both roles: only ECS tasks, and only on behalf of the stack's own account
+/// (`aws:SourceAccount`, AWS's advice against the cross-service confused deputy: without it
+/// ECS would assume the role for a task of any account that can name it). `aws:SourceArn`
+/// is left out: ECS documents it for the task role, not for the execution role, and a
+/// condition on a key the service does not send never matches, so tasks would not start.
+pub fn ecs_tasks_trust(account: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Principal": { "Service": "ecs-tasks.amazonaws.com" },
-            "Action": "sts:AssumeRole"
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": account } }
         }]
     })
 }
@@ -72,7 +77,7 @@ pub struct WorkerScope<'a> {
 /// scoped by the resource types AWS's service authorization reference gives each action:
 /// task definitions of the pool's families (register, run), tasks of the stack's cluster
 /// (describe, stop), tags only as RunTask and RegisterTaskDefinition create them. Describe
-/// and Deregister of task definitions take no resource, so they stay on `*`. PassRole is
+/// of task definitions takes no resource, so it stays on `*`. PassRole is
 /// limited to the flow-run roles and to ECS tasks.
 ///
 /// moto (the emulator the tests run on) checks actions and resources for the worker's
@@ -101,10 +106,14 @@ pub fn worker_inline(scope: &WorkerScope<'_>) -> Value {
                 "Action": "ecs:RegisterTaskDefinition",
                 "Resource": families
             },
+            // DescribeTaskDefinition takes no resource type, so it stays on `*`. No
+            // DeregisterTaskDefinition: prefect-aws calls it only with the pool's
+            // `auto_deregister_task_definition`, which is off by default and which the
+            // stack's pool defaults (reusing one revision per family) make pointless.
             {
-                "Sid": "ReadAndRetireTaskDefinitions",
+                "Sid": "ReadTaskDefinitions",
                 "Effect": "Allow",
-                "Action": ["ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"],
+                "Action": "ecs:DescribeTaskDefinition",
                 "Resource": "*"
             },
             {
@@ -247,7 +256,7 @@ mod tests {
         assert_eq!(
             on_star,
             vec![
-                json!(["ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"]),
+                json!("ecs:DescribeTaskDefinition"),
                 json!(["ec2:DescribeVpcs", "ec2:DescribeSubnets"])
             ]
         );

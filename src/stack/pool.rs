@@ -66,10 +66,17 @@ pub fn pool_defaults(
         ("configure_cloudwatch_logs", json!(true)),
         (
             "cloudwatch_logs_options",
+            // prefect-aws writes "awslogs-create-group": "true" into every flow run's log
+            // configuration unless these options say otherwise. Fargate then needs
+            // logs:CreateLogGroup as the execution role, which the stack does not grant (its
+            // log group is a resource of the stack: plan shows it missing and deploy makes
+            // it, with its retention). Without this a flow run fails to start with
+            // "failed to create Cloudwatch log group: AccessDeniedException".
             json!({
                 "awslogs-group": spec.names.log_group(),
                 "awslogs-region": spec.region,
                 "awslogs-stream-prefix": "flow-run",
+                "awslogs-create-group": "false",
             }),
         ),
     ];
@@ -82,6 +89,13 @@ pub fn pool_defaults(
         "FARGATE"
     };
     wanted.push(("launch_type", json!(launch_type)));
+    // A worker image in the region's ECR is one the stack's subnets can pull even without
+    // internet (an `endpoints` network), and prefect-aws's own flow-run default
+    // (prefecthq/prefect, on Docker Hub) is not: flow runs get the worker's image, which
+    // carries the same Prefect.
+    if super::is_regional_ecr(&spec.image, &spec.region) {
+        wanted.push(("image", json!(spec.image)));
+    }
     match (spec.credential, secret_arn) {
         (Credential::ApiKey, Some(arn)) => wanted.push(("prefect_api_key_secret_arn", json!(arn))),
         (Credential::AuthString, Some(arn)) => {

@@ -368,13 +368,41 @@ pub fn check_stack_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_work_pool(name: &str) -> Result<(), String> {
+/// The longest pool name whose flow-run family `prefect_<pool>_<deployment id>` (a 36-character
+/// UUID) still fits ECS's 255-character family.
+pub const MAX_WORK_POOL_NAME: usize = 255 - "prefect__".len() - 36;
+
+/// prefect-aws names each flow run's task-definition family `prefect_<pool>_<deployment id>`
+/// from the raw pool name (0.7.12 slugifies it but keeps the unslugified name), and ECS allows
+/// only letters, digits, `_` and `-` in a family: any other character makes every flow run
+/// fail at RegisterTaskDefinition. The same name goes into the worker policy's ARNs, where a
+/// `*` or `?` would widen what it may register and run.
+pub fn check_work_pool(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("the work pool needs a name (for example \"ecs-prod\")".to_owned());
     }
-    if let Some(bad) = name.chars().find(|c| "/%&><".contains(*c)) {
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         return Err(format!(
-            "Prefect refuses '{bad}' in work pool names ('{name}')"
+            "'{name}' cannot name the work pool: its flow runs' ECS task-definition family \
+             (prefect_<pool>_<deployment>) allows only letters, digits, '-' and '_', and '{bad}' \
+             is none of them (for example \"{}\")",
+            name.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                })
+                .collect::<String>()
+        ));
+    }
+    if name.len() > MAX_WORK_POOL_NAME {
+        return Err(format!(
+            "the work pool name is {} characters: its flow runs' task-definition family \
+             (prefect_<pool>_<deployment>) must fit ECS's 255, so use {MAX_WORK_POOL_NAME} at most",
+            name.len()
         ));
     }
     Ok(())

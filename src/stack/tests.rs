@@ -302,3 +302,39 @@ fn placeholders_name_what_is_known_only_after_deploy() {
 }
 
 mod plan_tables;
+
+/// The pool's defaults are what a flow run's task is started from, and AWS checks them as the
+/// execution role: no log group may need creating (the role may not), and an image must be
+/// one the subnets can pull.
+#[test]
+fn pool_defaults_need_no_log_group_creation_and_pull_an_ecr_worker_image_for_flow_runs() {
+    let spec = cloud();
+    let wanted = pool::pool_defaults(&spec, "arn:exec", Some("arn:secret"), "sg-1", true);
+    let get = |name: &str| {
+        wanted
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let logs = get("cloudwatch_logs_options").expect("log options");
+    assert_eq!(logs["awslogs-create-group"], "false", "{logs}");
+    assert_eq!(logs["awslogs-group"], spec.names.log_group());
+    assert_eq!(
+        get("image"),
+        None,
+        "a Docker Hub worker image leaves prefect-aws's default"
+    );
+
+    let ecr = spec_of(&include_str!("../../profiles/cloud.toml").replace(
+        "image = \"prefecthq/prefect-aws:latest\"",
+        "image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/prefect-aws:3\"",
+    ));
+    let wanted = pool::pool_defaults(&ecr, "arn:exec", Some("arn:secret"), "sg-1", true);
+    assert_eq!(
+        wanted
+            .iter()
+            .find(|(n, _)| *n == "image")
+            .map(|(_, v)| v.clone()),
+        Some(json!(ecr.image))
+    );
+}

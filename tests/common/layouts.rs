@@ -242,7 +242,7 @@ impl Net {
         rtbs: &[&str],
         skip: Option<&str>,
     ) {
-        for service in ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] {
+        for service in prefect_tui::network::REQUIRED_INTERFACE_SERVICES {
             if Some(service) != skip {
                 self.interface_endpoint(vpc, service, subnets).await;
             }

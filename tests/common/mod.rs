@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod journey;
 pub mod layouts;
 pub mod pty;
 pub mod scan;

@@ -135,6 +135,7 @@ impl AwsContext {
             });
         }
         let first = desired(spec, observed, assign_public_ip)?;
+        let trust = crate::stack::policies::ecs_tasks_trust(&observed.account_id);
 
         // Phase 1: everything that depends on nothing.
         let (secret, exec_role, task_role, log_group, cluster, security_group, events) = tokio::join!(
@@ -145,6 +146,7 @@ impl AwsContext {
                 observed.execution_role.as_ref(),
                 plan,
                 Some(&observed.partition),
+                &trust,
                 stack,
                 progress,
             ),

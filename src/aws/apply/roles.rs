@@ -21,6 +21,7 @@ impl AwsContext {
         observed: Option<&ObservedRole>,
         plan: &Plan,
         execution_partition: Option<&str>,
+        trust: &Value,
         stack: &str,
         progress: &Progress,
     ) -> Result<(), (Resource, AwsError)> {
@@ -30,7 +31,8 @@ impl AwsContext {
             return Ok(());
         }
         step(progress, resource, action, &name, async {
-            let trust = policies::ecs_tasks_trust().to_string();
+            let wanted_trust = trust;
+            let trust = trust.to_string();
             match observed {
                 None => {
                     let mut request = self
@@ -65,7 +67,7 @@ impl AwsContext {
                         Err(e) => return Err(e),
                     }
                 }
-                Some(role) if !policies::same_policy(&role.trust, &policies::ecs_tasks_trust()) => {
+                Some(role) if !policies::same_policy(&role.trust, wanted_trust) => {
                     self.iam
                         .update_assume_role_policy()
                         .role_name(&name)
@@ -111,6 +113,7 @@ impl AwsContext {
             role,
             plan,
             None,
+            &policies::ecs_tasks_trust(&observed.account_id),
             &spec.names.stack,
             progress,
         )

@@ -35,7 +35,7 @@ fn deployed(spec: &StackSpec) -> Observed {
     let role = |inline: Option<(&str, serde_json::Value)>, managed: Vec<String>| ObservedRole {
         arn: "arn".into(),
         owned: true,
-        trust: policies::ecs_tasks_trust(),
+        trust: policies::ecs_tasks_trust(&o.account_id),
         managed_policy_arns: managed,
         inline: inline.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
     };
@@ -421,6 +421,33 @@ fn a_missing_brought_cluster_is_a_conflict() {
             .contains("the cluster data-platform named in the profile does not exist"),
         "{err}"
     );
+}
+
+#[test]
+fn a_brought_cluster_lacking_spot_or_insights_is_a_conflict_that_says_how_to_fix_it() {
+    let base = include_str!("../../../profiles/private-nat.toml");
+    let spot = spec_of(&format!("{base}\n[flow_runs]\nspot = true\n"));
+    let mut o = deployed(&spot);
+    if let Some(c) = o.cluster.as_mut() {
+        c.owned = false;
+        c.capacity_providers = vec!["FARGATE".into()];
+    }
+    let d = desired(&spot, &o, true).expect("renders");
+    let err = plan(&spot, &o, &d).expect_err("conflict").to_string();
+    assert!(
+        err.contains("has no FARGATE_SPOT capacity provider"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--capacity-providers FARGATE FARGATE_SPOT"),
+        "keeps the cluster's own providers in the command: {err}"
+    );
+    // With FARGATE_SPOT associated by its owner, the same plan goes through, unchanged.
+    if let Some(c) = o.cluster.as_mut() {
+        c.capacity_providers.push("FARGATE_SPOT".into());
+    }
+    let p = plan(&spot, &o, &d).expect("no conflict");
+    assert_eq!(p.action(Resource::Cluster), Action::Noop, "{p:#?}");
 }
 
 #[test]

@@ -113,7 +113,7 @@ pub fn check_subnets(vpc: &VpcReport, chosen: &[String]) -> Result<PublicIp, Pro
         if !subnet.egress.can_run_worker() {
             return Err(Problem::new(
                 format!("{} cannot run a worker: {}", subnet.id, subnet.reason),
-                "Choose a subnet marked public, nat or endpoints, or give this one a NAT gateway or the VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, s3) first.",
+                "Choose a subnet marked public, nat or endpoints, or give this one a NAT gateway or the VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, ecs, ec2, sqs, s3) first.",
             ));
         }
         egress.push((subnet.id.clone(), subnet.egress));
@@ -181,6 +181,12 @@ pub fn check_worker(w: &WorkerAnswers) -> Result<u32, Problem> {
             "Type a name for a new pool, or use one of the existing ECS pools listed.",
         ));
     }
+    crate::stack::check_work_pool(w.work_pool.trim()).map_err(|e| {
+        Problem::new(
+            e,
+            "Use letters, digits, '-' and '_' only: an existing pool with another name cannot run flow runs on ECS.",
+        )
+    })?;
     fargate::check_size(w.cpu, w.memory)
         .map_err(|e| Problem::new(e, "Pick a size from the list."))?;
     let count: u32 = w.desired_count.trim().parse().map_err(|_| {

@@ -18,10 +18,12 @@ use crate::stack::StackSpec;
 use crate::stack::names::STACK_TAG;
 use crate::stack::network::{
     DefaultTarget, GATEWAY_ENDPOINT, NETWORK_SHAPE_TAG, NetworkAddress, NetworkGateway,
-    NetworkRouteTable, NetworkSubnet, NetworkVpc, ObservedNetwork, part_name, part_of, parts,
-    route_tables, route_tables_name,
+    NetworkRouteTable, NetworkSubnet, NetworkVpc, ObservedNetwork, part_name, route_tables,
+    route_tables_name,
 };
 use crate::stack::plan::{Action, Plan, Resource};
+
+mod destroy;
 
 /// How long a NAT gateway or an endpoint may take to become available or to go.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -514,19 +516,7 @@ impl AwsContext {
                         if let Some(target) = target
                             && table.default_target.as_deref() != Some(target.as_str())
                         {
-                            let mut call = self
-                                .ec2
-                                .create_route()
-                                .route_table_id(&table.id)
-                                .destination_cidr_block("0.0.0.0/0");
-                            call = if target.starts_with("nat-") {
-                                call.nat_gateway_id(&target)
-                            } else {
-                                call.gateway_id(&target)
-                            };
-                            call.send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk("ec2:CreateRoute", e))?;
+                            self.set_default_route(&table, &target).await?;
                         }
                         for r in subnet_roles {
                             let Some(subnet) = net.subnet(r) else {
@@ -570,6 +560,48 @@ impl AwsContext {
 
         let subnet_ids = net.worker_subnet_ids(layout).unwrap_or_default();
         Ok(MadeNetwork { vpc_id, subnet_ids })
+    }
+
+    /// 0.0.0.0/0 to `target`: CreateRoute where the table has no default route, ReplaceRoute
+    /// where it has one (to a NAT gateway deleted by hand, a blackhole, or another gateway):
+    /// CreateRoute over an existing route is RouteAlreadyExists.
+    async fn set_default_route(
+        &self,
+        table: &NetworkRouteTable,
+        target: &str,
+    ) -> Result<(), AwsError> {
+        let nat = target.starts_with("nat-");
+        if table.default_target.is_some() {
+            let call = self
+                .ec2
+                .replace_route()
+                .route_table_id(&table.id)
+                .destination_cidr_block("0.0.0.0/0");
+            let call = if nat {
+                call.nat_gateway_id(target)
+            } else {
+                call.gateway_id(target)
+            };
+            call.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ec2:ReplaceRoute", e))
+        } else {
+            let call = self
+                .ec2
+                .create_route()
+                .route_table_id(&table.id)
+                .destination_cidr_block("0.0.0.0/0");
+            let call = if nat {
+                call.nat_gateway_id(target)
+            } else {
+                call.gateway_id(target)
+            };
+            call.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ec2:CreateRoute", e))
+        }
     }
 
     async fn vpc_dns_names(&self, vpc_id: &str) -> Result<(), AwsError> {
@@ -819,234 +851,6 @@ impl AwsContext {
         } else {
             made.join(", ")
         })
-    }
-
-    /// Removes the stack's network, in the order AWS allows: endpoints, NAT gateway (waited
-    /// for) and its address, internet gateway, route tables, the endpoints' group, subnets,
-    /// VPC. Only parts carrying the stack's tag are found, so nothing else is touched.
-    pub async fn destroy_network(
-        &self,
-        spec: &StackSpec,
-        net: &ObservedNetwork,
-        progress: &Progress,
-    ) -> Result<(), (Resource, AwsError)> {
-        let stack = spec.names.stack.as_str();
-        let names = &spec.names;
-        let shape = spec
-            .owned_network
-            .as_ref()
-            .map(|o| o.shape)
-            .or(net.vpc.as_ref().and_then(|v| v.shape))
-            .unwrap_or(crate::profile::NetworkShape::Nat);
-        let shown = parts(names, shape);
-        // A part the shape does not have is said only if one was found anyway.
-        let gone = |resource: Resource, name: String| {
-            if shown.iter().any(|(r, _)| *r == resource) {
-                super::destroy::gone(progress, resource, name);
-            }
-        };
-        let delete = |resource: Resource, _: String| (resource, part_of(names, shape, resource));
-
-        let (r, name) = delete(Resource::VpcEndpoints, part_name(names, "endpoints"));
-        if net.endpoints.is_empty() {
-            gone(r, name);
-        } else {
-            let ids: Vec<String> = net.endpoints.iter().map(|(_, id)| id.clone()).collect();
-            super::destroy::step(progress, r, &name, async {
-                self.ec2
-                    .delete_vpc_endpoints()
-                    .set_vpc_endpoint_ids(Some(ids.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("ec2:DeleteVpcEndpoints", e))?;
-                Ok(Some(format!("{} endpoint(s)", ids.len())))
-            })
-            .await?;
-        }
-
-        let (r, name) = delete(Resource::NatGateway, part_name(names, "nat"));
-        if net.nat_gateway.is_none() && net.addresses.is_empty() {
-            gone(r, name);
-        } else {
-            super::destroy::step(progress, r, &name, async {
-                if let Some(id) = &net.nat_gateway {
-                    self.ec2
-                        .delete_nat_gateway()
-                        .nat_gateway_id(id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DeleteNatGateway", e))?;
-                    self.wait_nat_deleted(id, progress).await?;
-                }
-                for a in &net.addresses {
-                    self.ec2
-                        .release_address()
-                        .allocation_id(&a.allocation_id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:ReleaseAddress", e))?;
-                }
-                Ok(Some(format!(
-                    "{} address(es) released",
-                    net.addresses.len()
-                )))
-            })
-            .await?;
-        }
-
-        let (r, name) = delete(Resource::InternetGateway, part_name(names, "igw"));
-        match &net.internet_gateway {
-            None => gone(r, name),
-            Some(g) => {
-                super::destroy::step(progress, r, &name, async {
-                    if let (true, Some(vpc)) = (g.attached, &net.vpc) {
-                        self.ec2
-                            .detach_internet_gateway()
-                            .internet_gateway_id(&g.id)
-                            .vpc_id(&vpc.id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("ec2:DetachInternetGateway", e))?;
-                    }
-                    self.ec2
-                        .delete_internet_gateway()
-                        .internet_gateway_id(&g.id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DeleteInternetGateway", e))?;
-                    Ok(Some(g.id.clone()))
-                })
-                .await?;
-            }
-        }
-
-        let (r, name) = delete(Resource::RouteTables, part_name(names, "{public,private}"));
-        if net.route_tables.is_empty() {
-            gone(r, name);
-        } else {
-            super::destroy::step(progress, r, &name, async {
-                for t in &net.route_tables {
-                    let described = self
-                        .ec2
-                        .describe_route_tables()
-                        .route_table_ids(&t.id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DescribeRouteTables", e))?;
-                    for table in described.route_tables() {
-                        for a in table.associations() {
-                            if let (Some(id), false) =
-                                (a.route_table_association_id(), a.main().unwrap_or(false))
-                            {
-                                self.ec2
-                                    .disassociate_route_table()
-                                    .association_id(id)
-                                    .send()
-                                    .await
-                                    .map_err(|e| {
-                                        AwsError::from_sdk("ec2:DisassociateRouteTable", e)
-                                    })?;
-                            }
-                        }
-                    }
-                    self.ec2
-                        .delete_route_table()
-                        .route_table_id(&t.id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DeleteRouteTable", e))?;
-                }
-                Ok(Some(format!("{} table(s)", net.route_tables.len())))
-            })
-            .await?;
-        }
-
-        if let Some(group) = &net.endpoint_group {
-            self.ec2
-                .delete_security_group()
-                .group_id(group)
-                .send()
-                .await
-                .map_err(|e| {
-                    (
-                        Resource::VpcEndpoints,
-                        AwsError::from_sdk("ec2:DeleteSecurityGroup", e),
-                    )
-                })?;
-        }
-
-        let (r, name) = delete(Resource::Subnets, part_name(names, "subnets"));
-        if net.subnets.is_empty() {
-            gone(r, name);
-        } else {
-            super::destroy::step(progress, r, &name, async {
-                for s in &net.subnets {
-                    self.ec2
-                        .delete_subnet()
-                        .subnet_id(&s.id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DeleteSubnet", e))?;
-                }
-                Ok(Some(format!("{} subnet(s)", net.subnets.len())))
-            })
-            .await?;
-        }
-
-        let (r, name) = delete(Resource::Vpc, part_name(names, "vpc"));
-        match &net.vpc {
-            None => gone(r, name),
-            Some(v) => {
-                super::destroy::step(progress, r, &name, async {
-                    self.ec2
-                        .delete_vpc()
-                        .vpc_id(&v.id)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ec2:DeleteVpc", e))?;
-                    Ok(Some(v.id.clone()))
-                })
-                .await?;
-            }
-        }
-        let _ = stack;
-        Ok(())
-    }
-
-    async fn wait_nat_deleted(&self, id: &str, progress: &Progress) -> Result<(), AwsError> {
-        let started = Instant::now();
-        loop {
-            let out = self
-                .ec2
-                .describe_nat_gateways()
-                .nat_gateway_ids(id)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ec2:DescribeNatGateways", e))?;
-            let state = out
-                .nat_gateways()
-                .first()
-                .and_then(|n| n.state())
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_else(|| "deleted".to_owned());
-            if state == "deleted" {
-                return Ok(());
-            }
-            if started.elapsed() > SETTLE_TIMEOUT {
-                return Err(settled_error(
-                    "ec2:DescribeNatGateways",
-                    format!("the NAT gateway {id} is still {state}; run destroy again to go on"),
-                ));
-            }
-            emit(
-                progress,
-                ProgressEvent::Note {
-                    resource: Resource::NatGateway,
-                    message: format!("{id} is {state}; its address is released once it is gone"),
-                },
-            );
-            tokio::time::sleep(SETTLE_POLL).await;
-        }
     }
 }
 
