@@ -1,6 +1,8 @@
 //! The IAM documents the stack writes, linted with parliament (a policy linter from PyPI,
 //! pinned in .venv-lint): the worker role's policy, the execution role's and the observer
 //! queue's, for every example profile, as `preview` shows them. No finding is allowed.
+//! The deployer's own policies (assets/iam, which SECURITY.md shows) too, except
+//! `Resource: "*"` in the statements listed in `ON_ANY_RESOURCE`, each with its reason.
 //!
 //! Why a linter: moto, which the other tests run against, checks the worker's calls
 //! against its policy's actions and resources but does not evaluate `Condition` blocks, so
@@ -82,6 +84,89 @@ fn the_stack_policies_have_no_findings() {
                 "{profile}: {what}: {findings:#?}\n{doc:#}"
             );
         }
+    }
+}
+
+const DEPLOYER_POLICIES: [&str; 2] = [
+    "assets/iam/deployer-policy.json",
+    "assets/iam/read-only-policy.json",
+];
+
+/// The deployer policies' statements that grant on `*` actions AWS could scope to
+/// resources, and why they do not.
+const ON_ANY_RESOURCE: [(&str, &str); 8] = [
+    (
+        "WorkerSecurityGroupAndStackNetwork",
+        "EC2 makes the ids; AWS narrows these by tag conditions (aws:RequestTag, \
+         aws:ResourceTag), which the stand-in cannot evaluate, and moto names no EC2 resource",
+    ),
+    (
+        "ClusterServiceAndTasks",
+        "a cluster the profile brings can have any name; moto names no ECS cluster or service",
+    ),
+    (
+        "ReadClusterServiceAndTasks",
+        "a cluster the profile brings can have any name; moto names no ECS cluster or service",
+    ),
+    (
+        "AlertsTopic",
+        "moto names no SNS resource, so a statement on the topic's ARN would grant nothing there",
+    ),
+    (
+        "ReadAlertsTopic",
+        "moto names no SNS resource, so a statement on the topic's ARN would grant nothing there",
+    ),
+    (
+        "AlarmsAndMetrics",
+        "moto names no CloudWatch alarm, so a statement on the alarms' ARNs would grant nothing",
+    ),
+    (
+        "ReadAlarmsAndMetrics",
+        "moto names no CloudWatch alarm, so a statement on the alarms' ARNs would grant nothing",
+    ),
+    (
+        "WorkerScaling",
+        "a scalable target's ARN is a generated id, and moto names none",
+    ),
+];
+
+fn deployer_policy(path: &str) -> Value {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_deployer_policies_have_no_findings_but_the_listed_resource_stars() {
+    let Some(parliament) = common::emulator("PREFECT_TUI_TEST_PARLIAMENT") else {
+        return;
+    };
+    let mut sids = Vec::new();
+    for path in DEPLOYER_POLICIES {
+        let doc = deployer_policy(path);
+        let whole = lint(&parliament, &doc);
+        assert!(
+            whole.iter().all(|f| f["issue"] == "RESOURCE_STAR"),
+            "{path}: {whole:#?}"
+        );
+        // One statement at a time, so each finding is known by its statement's Sid.
+        for statement in doc["Statement"].as_array().expect("statements") {
+            let sid = statement["Sid"].as_str().unwrap_or_default().to_owned();
+            let alone = json!({ "Version": "2012-10-17", "Statement": [statement] });
+            let listed = ON_ANY_RESOURCE.iter().any(|(s, _)| *s == sid);
+            let findings: Vec<Value> = lint(&parliament, &alone)
+                .into_iter()
+                .filter(|f| !(listed && f["issue"] == "RESOURCE_STAR"))
+                .collect();
+            assert!(findings.is_empty(), "{path} {sid}: {findings:#?}");
+            sids.push(sid);
+        }
+    }
+    for (sid, _) in ON_ANY_RESOURCE {
+        assert!(
+            sids.iter().any(|s| s == sid),
+            "{sid} is a statement of the policies"
+        );
     }
 }
 

@@ -311,3 +311,88 @@ async fn a_pool_pointed_at_an_isolated_subnet_is_explained() {
     assert!(said.contains("prefect-tui discover"), "{said}");
     destroy(&h, &s);
 }
+
+/// A flow run still running holds the stack's security group with its task's network
+/// interface (AWS refuses DeleteSecurityGroup with DependencyViolation, and so does the
+/// stand-in): destroy stops the pool's flow-run tasks first and waits for them.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_stops_a_flow_run_still_running_and_leaves_nothing() {
+    let Some(h) = common::stand_in() else { return };
+    let s = deployed(&h, "verify-running", 143).await;
+    let aws = Clients::new(&h.moto, &h.region);
+    set_pool_default(
+        &h,
+        &s.pool,
+        "command",
+        json!("python -c \"import time; print('verify-running: up'); time.sleep(900)\""),
+    )
+    .await;
+    // verify gives up after its timeout; the flow run goes on.
+    let out = run(
+        &h.moto,
+        &h.region,
+        &[
+            "verify",
+            "--profile",
+            &s.profile,
+            "--output",
+            "json",
+            "--timeout",
+            "45",
+        ],
+        None,
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    let cluster = format!("prefect-tui-{}", s.stack);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let task = loop {
+        let listed = aws
+            .ecs
+            .list_tasks()
+            .cluster(&cluster)
+            .send()
+            .await
+            .expect("tasks");
+        let described = aws
+            .ecs
+            .describe_tasks()
+            .cluster(&cluster)
+            .set_tasks(Some(listed.task_arns().to_vec()))
+            .send()
+            .await
+            .expect("describe");
+        let running = described.tasks().iter().find(|t| {
+            t.group().is_some_and(|g| g.starts_with("family:prefect_"))
+                && t.last_status() == Some("RUNNING")
+        });
+        if let Some(t) = running {
+            break t.task_arn().unwrap_or_default().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no flow-run task running: {}",
+            text(&out)
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+
+    let out = destroy(&h, &s);
+    assert!(out.status.success(), "destroy: {}", text(&out));
+    let described = aws
+        .ecs
+        .describe_tasks()
+        .cluster(&cluster)
+        .tasks(&task)
+        .send()
+        .await
+        .expect("describe");
+    let stopped = described.tasks().first().expect("the task");
+    assert_eq!(stopped.last_status(), Some("STOPPED"), "{stopped:?}");
+    assert!(
+        stopped
+            .stopped_reason()
+            .is_some_and(|r| r.contains("prefect-tui destroy")),
+        "{stopped:?}"
+    );
+    common::stack::assert_nothing_tagged(&aws, &s.stack).await;
+}

@@ -26,9 +26,11 @@ makes the task stop with stopCode TaskFailedToStart and Fargate's sentence for i
 the agent's pull timeout (Fargate retries for about a minute). The addresses in those
 sentences are made up.
 
+What the container itself reaches once running (AWS APIs, the Prefect API) is reach.py's.
+
 Not emulated: security groups and network ACLs (all egress is taken as allowed), endpoint
-policies and private DNS settings, what the container itself reaches once running (the
-Prefect API, AWS APIs), IPv6, and subnets after the first.
+policies and private DNS settings (here, for Fargate's own calls; reach.py heeds private
+DNS for the containers'), IPv6, and subnets after the first.
 """
 
 from __future__ import annotations
@@ -212,6 +214,8 @@ def reaches_internet(ec2: Any, table: Any, vpc_id: str, public_ip: bool) -> bool
     for route in table.routes:
         if route.destination_cidr_block != DEFAULT_ROUTE:
             continue
+        if route.nat_gateway is not None and route.nat_gateway.state in ("deleted", "failed"):
+            continue  # a blackhole: its NAT gateway is gone (ec2_rules.route_state)
         if route.nat_gateway or route.instance or route.interface or route.transit_gateway:
             return True
         gateway = route.gateway

@@ -107,6 +107,12 @@ impl AwsContext {
             _ => gone(progress, Resource::Service, service_name),
         }
 
+        // 1b. Flow runs still running: their network interfaces hold the security group
+        // (and a public address the internet gateway), so they are stopped and waited for.
+        Box::pin(self.stop_flow_run_tasks(spec, progress))
+            .await
+            .map_err(|e| vec![(Resource::Service, e)])?;
+
         // 2. Every revision of the task-definition family.
         let family = spec.names.task_family();
         if observed.task_definition.as_ref().is_some_and(|t| !t.owned) {
@@ -253,6 +259,68 @@ impl AwsContext {
                 ProgressEvent::Note {
                     resource: Resource::Service,
                     message: format!("waiting for {} task(s) to stop", running.len()),
+                },
+            );
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+    }
+
+    /// Stops the pool's flow-run tasks in the stack's cluster and waits until they are gone.
+    async fn stop_flow_run_tasks(
+        &self,
+        spec: &StackSpec,
+        progress: &Progress,
+    ) -> Result<(), AwsError> {
+        let cluster = spec.cluster.name();
+        let started = Instant::now();
+        let mut asked = std::collections::BTreeSet::new();
+        loop {
+            let running = self.flow_run_tasks(cluster, &spec.work_pool).await?;
+            if running.is_empty() {
+                return Ok(());
+            }
+            for arn in &running {
+                if asked.contains(arn) {
+                    continue;
+                }
+                ignore_not_found(
+                    self.ecs
+                        .stop_task()
+                        .cluster(cluster)
+                        .task(arn)
+                        .reason(format!(
+                            "prefect-tui destroy: the stack {} is being removed",
+                            spec.names.stack
+                        ))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk("ecs:StopTask", e)),
+                )?;
+                asked.insert(arn.clone());
+            }
+            if started.elapsed() > DRAIN_TIMEOUT {
+                return Err(AwsError::Call {
+                    action: "ecs:DescribeTasks",
+                    kind: ErrorKind::Other,
+                    code: None,
+                    message: Some(format!(
+                        "{} flow-run task(s) of the pool {} still running after {} minutes",
+                        running.len(),
+                        spec.work_pool,
+                        DRAIN_TIMEOUT.as_secs() / 60
+                    )),
+                });
+            }
+            emit(
+                progress,
+                ProgressEvent::Note {
+                    resource: Resource::Service,
+                    message: format!(
+                        "stopping {} flow-run task(s) of the pool {}",
+                        running.len(),
+                        spec.work_pool
+                    ),
                 },
             );
             tokio::time::sleep(Duration::from_secs(3)).await;

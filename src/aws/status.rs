@@ -159,6 +159,46 @@ impl AwsContext {
         Ok(tasks)
     }
 
+    /// ARNs of the flow-run tasks the pool's workers started in `cluster` that have not
+    /// stopped: RunTask tasks of the pool's families (`family:prefect_<pool>_...`).
+    pub async fn flow_run_tasks(&self, cluster: &str, pool: &str) -> Result<Vec<String>, AwsError> {
+        let listed: Result<Vec<String>, _> = self
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .desired_status(DesiredStatus::Running)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        let arns = match listed.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e)) {
+            Ok(arns) => arns,
+            Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let group = format!("family:prefect_{pool}_");
+        let mut tasks = Vec::new();
+        for batch in arns.chunks(100) {
+            let out = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            tasks.extend(
+                out.tasks()
+                    .iter()
+                    .filter(|t| t.group().is_some_and(|g| g.starts_with(&group)))
+                    .filter(|t| t.last_status() != Some("STOPPED"))
+                    .filter_map(|t| t.task_arn().map(str::to_owned)),
+            );
+        }
+        Ok(tasks)
+    }
+
     /// ARNs of the service's tasks that have not stopped.
     pub async fn service_tasks(
         &self,

@@ -30,6 +30,11 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
          (--force-delete-secret deletes it at once)."
     };
     print_out(&format!("{secret_note}\n"))?;
+    print_out(&format!(
+        "Flow runs of the pool {} still running in the cluster are stopped (their tasks hold \
+         the stack's security group); the worker's logs go with the log group.\n",
+        spec.work_pool
+    ))?;
     let pool_note = pool_fate(&ctx, &spec.work_pool).await;
     print_out(&format!("{pool_note}\n"))?;
     if !args.yes

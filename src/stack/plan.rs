@@ -264,8 +264,13 @@ pub fn plan(
                 (Some(_), Some(doc)) => InlineWant::Exactly(doc),
                 (Some(_), None) => InlineWant::Pending,
             };
-            let (action, fields, changed) =
-                role_change(role.as_ref(), &trust, Some(&managed), EXECUTION_INLINE_POLICY, want);
+            let (action, fields, changed) = role_change(
+                role.as_ref(),
+                &trust,
+                Some(&managed),
+                EXECUTION_INLINE_POLICY,
+                want,
+            );
             values.push((Resource::ExecutionRole, changed));
             push(Resource::ExecutionRole, exec_name, action, fields);
         }

@@ -53,30 +53,53 @@ impl AwsContext {
             for (k, v) in stack_tags(&spec.names.stack) {
                 request = request.tags(EcsTag::builder().key(k).value(v).build());
             }
+            // The providers go with the create: a PutClusterCapacityProviders right after
+            // CreateCluster can meet the cluster's attachments still updating.
+            if spot {
+                request = request
+                    .capacity_providers("FARGATE")
+                    .capacity_providers("FARGATE_SPOT");
+            }
             request
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("ecs:CreateCluster", e))?;
-            if spot {
-                self.put_capacity_providers(&name).await?;
-            }
             Ok(((), None))
         })
         .await
     }
 
-    /// Fargate and Fargate Spot, so flow runs may ask for either.
+    /// Fargate and Fargate Spot, so flow runs may ask for either. ECS refuses the call while
+    /// the cluster's capacity provider attachments are still updating from the last change
+    /// (UpdateInProgressException) or the cluster is not yet ACTIVE: both pass within
+    /// seconds, so they are waited out.
     async fn put_capacity_providers(&self, name: &str) -> Result<(), AwsError> {
-        self.ecs
-            .put_cluster_capacity_providers()
-            .cluster(name)
-            .capacity_providers("FARGATE")
-            .capacity_providers("FARGATE_SPOT")
-            .set_default_capacity_provider_strategy(Some(vec![]))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("ecs:PutClusterCapacityProviders", e))
+        let mut attempt = 0u32;
+        loop {
+            let result = self
+                .ecs
+                .put_cluster_capacity_providers()
+                .cluster(name)
+                .capacity_providers("FARGATE")
+                .capacity_providers("FARGATE_SPOT")
+                .set_default_capacity_provider_strategy(Some(vec![]))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ecs:PutClusterCapacityProviders", e));
+            let busy = match &result {
+                Err(AwsError::Call { code, message, .. }) => {
+                    code.as_deref() == Some("UpdateInProgressException")
+                        || message.as_deref().is_some_and(|m| m.contains("not ACTIVE"))
+                }
+                _ => false,
+            };
+            if !busy || attempt >= 10 {
+                return result;
+            }
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
     }
 }
 
