@@ -30,7 +30,11 @@
 #       PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID     keys of the IAM user "denied" on the
 #       PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY   auth server: ec2:Describe* allowed,
 #       PREFECT_TUI_TEST_DENIED_USER_ARN            ec2:DescribeRouteTables denied
-#       PREFECT_TUI_TEST_PREFECT_API_URL          http://127.0.0.1:PORT/api
+#       PREFECT_TUI_TEST_PREFECT_API_URL          http://127.0.0.1:PORT/api; to the stand-in's tasks
+#                                                   it is a server on the internet: a task whose
+#                                                   subnet has no NAT or public IP cannot reach it
+#       PREFECT_TUI_TEST_PREFECT_IN_VPC_API_URL   the same server as if self-hosted in the VPC
+#                                                   (the stand-in's relay): every task reaches it
 #       PREFECT_TUI_TEST_PREFECT_AUTH_STRING      prefect-tui:<random>; the API wants
 #                                                   "Authorization: Basic base64(it)"
 #                                                   (GET /api/health does not)
@@ -270,7 +274,7 @@ _emu_wait_standin() {
 }
 
 emulators_start() {
-    local ports moto_port auth_port prefect_port seeded auth_string
+    local ports moto_port auth_port prefect_port relay_port seeded auth_string
     local standin_region="${PREFECT_TUI_TEST_STANDIN_REGION:-us-west-2}"
     # The stand-in runs no images, so it is told which one is broken: a tag no real
     # prefect-aws image has, whose tasks exit with code 1 at once (a failed upgrade).
@@ -286,11 +290,12 @@ emulators_start() {
     EMULATORS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/prefect-tui-emulators.XXXXXX")"
     mkdir "$EMULATORS_DIR/prefect-home"
 
-    ports="$(_emu_free_ports 3)"
+    ports="$(_emu_free_ports 4)"
     {
         read -r moto_port
         read -r auth_port
         read -r prefect_port
+        read -r relay_port
     } <<<"$ports"
 
     # The plain moto server and the stand-in for Fargate: one process. TMPDIR: the
@@ -301,6 +306,7 @@ emulators_start() {
         "$_EMU_VENV/bin/python" -u "$_EMU_ROOT/scripts/fargate_standin.py" \
         --host 127.0.0.1 --port "$moto_port" --region "$standin_region" \
         --exits-at-once "$broken_image" \
+        --in-vpc-relay "$prefect_port" --in-vpc-relay-port "$relay_port" \
         --default-stop-timeout 10 --request-log "$EMULATORS_DIR/moto.log" || { emulators_stop; return 1; }
     _emu_spawn moto-auth env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         "$_EMU_VENV/bin/moto_server" -H 127.0.0.1 -p "$auth_port" || { emulators_stop; return 1; }
@@ -323,7 +329,8 @@ emulators_start() {
     _emu_wait standin "http://127.0.0.1:$moto_port/moto-api/" "" 30 &&
         _emu_wait_standin 30 &&
         _emu_wait moto-auth "http://127.0.0.1:$auth_port/moto-api/" "" 30 &&
-        _emu_wait prefect "http://127.0.0.1:$prefect_port/api/health" true 120 ||
+        _emu_wait prefect "http://127.0.0.1:$prefect_port/api/health" true 120 &&
+        _emu_wait standin "http://127.0.0.1:$relay_port/api/health" true 30 ||
         { emulators_stop 1; return 1; }
     if ! _emu_check_prefect_auth "http://127.0.0.1:$prefect_port/api" "$auth_string"; then
         _emu_say "the Prefect server's basic auth is not as expected"
@@ -343,6 +350,8 @@ emulators_start() {
     export PREFECT_TUI_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
     export PREFECT_TUI_TEST_MOTO_AUTH_URL="http://127.0.0.1:$auth_port"
     export PREFECT_TUI_TEST_PREFECT_API_URL="http://127.0.0.1:$prefect_port/api"
+    # The stand-in's relay to the same server: its address inside the VPC (standin/reach.py).
+    export PREFECT_TUI_TEST_PREFECT_IN_VPC_API_URL="http://127.0.0.1:$relay_port/api"
     export PREFECT_TUI_TEST_PREFECT_AUTH_STRING="$auth_string"
     export PREFECT_TUI_TEST_STANDIN_REGION="$standin_region"
     # The image the stand-in's containers exit at once with (see --exits-at-once above).
@@ -401,6 +410,7 @@ emulators_stop() {
     fi
     EMULATORS_DIR=""
     unset PREFECT_TUI_TEST_MOTO_URL PREFECT_TUI_TEST_MOTO_AUTH_URL PREFECT_TUI_TEST_PREFECT_API_URL \
+        PREFECT_TUI_TEST_PREFECT_IN_VPC_API_URL \
         PREFECT_TUI_TEST_PREFECT_AUTH_STRING PREFECT_TUI_TEST_STANDIN_REGION PREFECT_TUI_TEST_STANDIN_LOG \
         PREFECT_TUI_TEST_MITMDUMP PREFECT_TUI_TEST_DENIED_ACCESS_KEY_ID PREFECT_TUI_TEST_DENIED_SECRET_ACCESS_KEY \
         PREFECT_TUI_TEST_DENIED_USER_ARN

@@ -11,9 +11,12 @@ CloudWatch Logs, runs the essential container's health check, and keeps what ECS
 interfaces, service events) true to those processes. It plays the ECS service scheduler
 for every service, with the deployment circuit breaker and its rollback, sends ECS Task
 State Change events to EventBridge (to SNS topic targets too), fails tasks whose subnet
-gives Fargate no way to their image, and checks the task roles' IAM policies on the
-requests made with their credentials. If the task definition or its network is wrong, the
-task does not come up, as on Fargate; a task of an image it is told is broken
+gives Fargate no way to their image, points what a task's subnet cannot reach (AWS APIs
+without an endpoint, the Prefect API on the internet) at an address that never answers,
+checks the task roles' IAM policies on the requests made with their credentials, and
+fetches secrets, pulls images and opens log streams as the task's execution role, failing
+the start on what its policies refuse. If the task definition or its network is wrong,
+the task does not come up, as on Fargate; a task of an image it is told is broken
 (--exits-at-once) starts and exits with code 1 at once.
 
 Modules, one concern each:
@@ -26,14 +29,26 @@ Modules, one concern each:
   runtask          tasks RunTask started outside any service: taken up, run once
   ecs_state        ECS's view, written into moto's backend objects under one lock
   network          the task's network interface, and whether its subnet lets it start
+  reach            which AWS APIs and Prefect API its containers reach once running
   events           ECS Task State Change events on the default event bus
   sns_targets      those events' rule targets that are SNS topics (moto has none)
   credentials      the task role's credentials for its container
+  execution_role   what Fargate does as the execution role before a container starts
+                   (secrets, registry auth, image, log stream), and RegisterTaskDefinition
+                   refused without one
   iam              IAM checked for requests signed with those credentials, only
+  iam_conditions   the Condition blocks of those checks, and the request context
+  iam_implicit     the iam:PassRole and tag-on-create checks RunTask and
+                   RegisterTaskDefinition add
   processes        a container as a local process: environment, secrets, signals, and
                    the images told to exit at once
   health           the container health check
-  logs             the awslogs driver
+  logs             the awslogs driver, as the execution role
+  ec2_rules        EC2 deletions that take a while (endpoints, NAT gateways), and the
+                   DependencyViolation, address and route refusals meanwhile
+  ecs_rules        ECS's refusals moto lacks: capacity providers not on the cluster,
+                   names, tags, a cluster still attaching its capacity providers
+  naming_rules     CloudWatch alarm names moto accepts and AWS refuses
 What each emulates, and what not, is in its own docstring. Test infrastructure only: it
 listens on loopback, and its tasks only ever get keys the emulator made.
 

@@ -6,7 +6,11 @@ For each, the agent
     stays PENDING for `pull_timeout` seconds and then stops with stopCode
     TaskFailedToStart and Fargate's sentence, its process never started;
   - builds its containers as the task runs them (RunTask's overrides applied by name),
-    gets the task role's credentials (credentials.py), reads their secrets, opens their
+    does as the task's execution role what Fargate does before any container starts
+    (execution_role.py: the role assumed, every container's secrets fetched, registry auth
+    and image pulls asked of its policies, its log streams created as it),
+    gets the task role's credentials (credentials.py), reads their secrets, points what
+    the subnet cannot reach at a blackhole (reach.py), opens their
     awslogs streams and starts their processes: the essential container's, and beside it
     each non-essential one's (sidecars.py); any failure there stops the task at once with
     TaskFailedToStart; a container whose image is exactly one of `exits_at_once` runs as
@@ -37,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from . import credentials, ecs_state, network
+from . import credentials, ecs_state, execution_role, network, reach
 from .health import HealthCheck, HealthMonitor
 from .logs import LogShipper, open_stream
 from .processes import (StartFailure, container_env, exit_code, exiting_at_once, pump_output, sidecar_containers,
@@ -117,12 +121,19 @@ class Agent:
         local.home = tempfile.mkdtemp(prefix=f"standin-{ecs_task.id}-")
         local.sidecars = Sidecars(ecs_task.id)
         try:
+            # As the execution role, before any container: secrets, registry auth, images.
+            execution = execution_role.before_start(definition, (container, *others), backend.account_id,
+                                                    self.region, ecs_task.id, ecs_task.task_arn)
             role = credentials.task_role_arn(definition, overrides)
-            keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id)
+            keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id,
+                                                 task_arn=ecs_task.task_arn)
                     if role else None)
-            env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys)
-            local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id)
-            local.sidecars.prepare(others, backend.account_id, self.region, self.endpoint, local.home, keys)
+            view = reach.of_task(backend, ecs_task)  # what its subnet lets its containers reach
+            env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys,
+                                       view)
+            local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id, execution)
+            local.sidecars.prepare(others, backend.account_id, self.region, self.endpoint, local.home, keys, view,
+                                   execution)
             # Sidecars first: once the essential container runs, the task has started.
             local.sidecars.start()
             local.proc = spawn(container, env, local.home)

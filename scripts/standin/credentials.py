@@ -11,14 +11,21 @@ task without a task role keeps the emulator's fake keys, which nothing checks (i
 enforces IAM for the assumed-role keys only).
 
 ECS must be able to assume the role: it must exist in IAM and its trust policy must allow
-sts:AssumeRole to the service principal ecs-tasks.amazonaws.com (Conditions in it are not
-evaluated). If not, the task fails to start (stopCode TaskFailedToStart) with ECS's sentence
-"ECS was unable to assume the role ..."; on AWS, RunTask or the service scheduler may
-refuse such a task before it exists.
+sts:AssumeRole to the service principal ecs-tasks.amazonaws.com, with the statement's
+Condition met by the context ECS sends (iam_conditions.py): aws:SourceAccount, the task's
+account, and aws:SourceArn, the task's ARN (arn:<p>:ecs:<region>:<account>:task/<cluster>/
+<id>: the ECS guide's advice is ArnLike arn:<p>:ecs:<region>:<account>:*, and an AWS engineer
+wrote, in awsdocs/amazon-ecs-developer-guide#208, that `task/*` works there while scoping
+the role to one cluster's tasks does not, so a `task/<cluster>/*` condition that passes
+here may fail on AWS: not shown here). A Deny statement for ECS whose condition holds
+refuses it. If ECS cannot assume the role, the task fails to start (stopCode
+TaskFailedToStart) with ECS's sentence "ECS was unable to assume the role ..."; on AWS,
+RunTask or the service scheduler may refuse such a task before it exists.
 
-Not emulated: expiry and refresh (moto's keys never expire), the task execution role (the
-stand-in reads secrets and would pull images in process, whatever that role allows),
-session policies and tags.
+The task execution role is assumed the same way, with the same sentence when ECS cannot,
+and what Fargate does as it before a container starts is checked in execution_role.py.
+
+Not emulated: expiry and refresh (moto's keys never expire), session policies and tags.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
+from . import iam_conditions
 from .processes import StartFailure
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -41,14 +49,15 @@ def task_role_arn(task_definition: Any, overrides: dict | None) -> str | None:
     return (overrides or {}).get("taskRoleArn") or getattr(task_definition, "task_role_arn", None) or None
 
 
-def role_credentials(account_id: str, region: str, role_arn: str, task_id: str) -> dict[str, str]:
+def role_credentials(account_id: str, region: str, role_arn: str, task_id: str,
+                     task_arn: str | None = None) -> dict[str, str]:
     """The environment variables for the role's temporary keys; StartFailure if ECS could
-    not assume it."""
+    not assume it. `task_arn` is what ECS sends as aws:SourceArn (absent if not given)."""
     partition = get_partition(region)
     role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
     try:
         role = iam_backends[role_account or account_id][partition].get_role_by_arn(role_arn)
-        trusted = trusts_ecs_tasks(role.assume_role_policy_document)
+        trusted = trusts_ecs_tasks(role.assume_role_policy_document, ecs_source_context(account_id, task_arn))
     except Exception:
         trusted = False
     if not trusted:
@@ -66,9 +75,18 @@ def role_credentials(account_id: str, region: str, role_arn: str, task_id: str) 
     }
 
 
-def trusts_ecs_tasks(document: Any) -> bool:
-    """Whether a trust policy lets ECS tasks assume the role (Allow, sts:AssumeRole,
-    Principal.Service ecs-tasks.amazonaws.com), Conditions aside."""
+def ecs_source_context(account_id: str, task_arn: str | None) -> iam_conditions.Context:
+    """The request context of ECS's AssumeRole for a task: who it acts for."""
+    context = {"aws:sourceaccount": [account_id]}
+    if task_arn:
+        context["aws:sourcearn"] = [task_arn]
+    return context
+
+
+def trusts_ecs_tasks(document: Any, context: iam_conditions.Context | None = None) -> bool:
+    """Whether a trust policy lets ECS tasks assume the role: an Allow of sts:AssumeRole to
+    Principal.Service ecs-tasks.amazonaws.com whose Condition holds in `context` (what ECS
+    sends, `ecs_source_context`; none: every key missing), and no such Deny."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -77,13 +95,18 @@ def trusts_ecs_tasks(document: Any) -> bool:
     statements = document.get("Statement") or []
     if isinstance(statements, dict):
         statements = [statements]
-    for statement in statements:
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        principal = statement.get("Principal") or {}
-        services = principal.get("Service") or [] if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
-        if (statement.get("Effect") == "Allow" and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
-                and (ECS_TASKS in services or principal == "*")):
-            return True
-    return False
+    concerned = [s for s in statements if _names_ecs_assume_role(s)
+                 and iam_conditions.statement_applies(s, context or {})]
+    if any(s.get("Effect") == "Deny" for s in concerned):
+        return False
+    return any(s.get("Effect") == "Allow" for s in concerned)
+
+
+def _names_ecs_assume_role(statement: dict) -> bool:
+    actions = statement.get("Action") or []
+    actions = [actions] if isinstance(actions, str) else actions
+    principal = statement.get("Principal") or {}
+    services = principal.get("Service") or [] if isinstance(principal, dict) else []
+    services = [services] if isinstance(services, str) else services
+    return (any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
+            and (ECS_TASKS in services or principal == "*"))

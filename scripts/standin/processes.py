@@ -4,10 +4,12 @@ There is no image and no container: the container definition's entryPoint + comm
 on this machine (for `prefect worker start`, from the repo's .venv), in its own process
 group and its own throwaway home directory, with an environment built from scratch out of
 the container definition (with a RunTask's `containerOverrides` of its name applied):
-`environment`, `secrets` read from Secrets Manager, and what Fargate adds: the AWS region
-and credentials, the task role's (see credentials.py) or, for a task without one, the
-emulator's fake keys. The same for the essential container (agent.py) and for the
-non-essential ones (sidecars.py).
+`environment`, `secrets` read from Secrets Manager or SSM Parameter Store (a name or an
+`ssm` ARN; asked of the execution role first, see execution_role.py), and what Fargate
+adds: the AWS region and credentials, the task role's (see credentials.py) or, for a task
+without one, the emulator's fake keys. The same for the essential container (agent.py) and for the
+non-essential ones (sidecars.py). The AWS endpoint variables and PREFECT_API_URL then say
+what the task's subnet lets it reach (reach.py).
 
 Each Fargate task has its own network namespace; here all tasks share this machine's. So
 the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worker's health
@@ -21,7 +23,7 @@ what an image built for another CPU says; shipped to its awslogs stream like any
 and exits with code 1 at once, as a container whose image cannot run does on Fargate.
 
 Not emulated: images otherwise, the working directory, users, resource limits, ulimits,
-volumes, secrets from SSM Parameter Store, and port mappings other than that one.
+volumes, and port mappings other than that one.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.secretsmanager.models import secretsmanager_backends
+from moto.ssm.models import ssm_backends
+from moto.utilities.utils import get_partition
+
+if TYPE_CHECKING:
+    from .reach import Reach
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FAKE_KEY = "standin"
@@ -119,10 +126,12 @@ def exiting_at_once(container: dict) -> dict:
 
 
 def container_env(container: dict, account_id: str, region: str, endpoint: str, home: str,
-                  credentials: dict[str, str] | None = None) -> tuple[dict[str, str], PortMap]:
+                  credentials: dict[str, str] | None = None,
+                  reach: Reach | None = None) -> tuple[dict[str, str], PortMap]:
     """The process environment, built from scratch as Fargate would from the definition.
 
     `credentials` are the task role's AWS_* variables; without them, the fake keys.
+    `reach` (reach.of_task) points what the task's subnet cannot reach at the blackhole.
     """
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     for secret in container.get("secrets", []):
@@ -144,29 +153,88 @@ def container_env(container: dict, account_id: str, region: str, endpoint: str, 
     )
     env.update(credentials or {"AWS_ACCESS_KEY_ID": FAKE_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_KEY})
     env[WEBSERVER_PORT_VAR] = str(local)
+    if reach is not None:
+        reach.apply(env, endpoint)
     return env, ports
 
 
-def read_secret(value_from: str, account_id: str, region: str) -> str:
-    """A `secrets` entry's value: a secret's ARN, optionally `:json-key:stage:version-id`."""
+SECRETS_FAILED = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                  "retrieval failed: ")
+
+
+def read_secret(value_from: str, account_id: str, region: str, role: Any = None) -> str:
+    """A `secrets` entry's value: a Secrets Manager secret's ARN (optionally
+    `:json-key:stage:version-id`), else an SSM parameter's ARN or name, as ECS reads them.
+
+    With `role` (execution_role.ExecutionRole), the call is first asked of its policies, as
+    Fargate makes it with the execution role. StartFailure, worded as Fargate's, if refused
+    or unreadable.
+    """
+    if value_from.startswith("arn:") and value_from.split(":")[2:3] == ["secretsmanager"]:
+        return _read_asm(value_from, account_id, region, role)
+    return _read_ssm(value_from, account_id, region, role)
+
+
+def _read_asm(value_from: str, account_id: str, region: str, role: Any) -> str:
     parts = value_from.split(":")
-    if value_from.startswith("arn:") and len(parts) >= 7:
-        secret_region, secret_account = parts[3] or region, parts[4] or account_id
-        arn = ":".join(parts[:7])
-        json_key, stage, version = (parts[7:] + ["", "", ""])[:3]
-    else:
-        secret_region, secret_account, arn, json_key, stage, version = region, account_id, value_from, "", "", ""
+    backend = secretsmanager_backends[parts[4] or account_id][parts[3] or region]
+    arn = ":".join(parts[:7])
+    json_key, stage, version = (parts[7:] + ["", "", ""])[:3]
+    failed = f"{SECRETS_FAILED}unable to retrieve secret from asm: service call has been retried 1 time(s): "
+    if role is not None:
+        # AWS checks the secret's own ARN; the one given may be partial (no random suffix).
+        denied = role.denial("secretsmanager:GetSecretValue", _secret_arn(backend, arn), request_id=True)
+        if denied:
+            raise StartFailure(f"{failed}failed to fetch secret {value_from} from secrets manager: {denied}")
     try:
-        value = secretsmanager_backends[secret_account][secret_region].get_secret_value(
-            arn, version or None, stage or None)["SecretString"]
-        if json_key:
-            value = str(json.loads(value)[json_key])
-        return value
+        value = backend.get_secret_value(arn, version or None, stage or None)["SecretString"]
     except Exception as e:
-        raise StartFailure(
-            "ResourceInitializationError: unable to pull secrets or registry auth: execution "
-            "resource retrieval failed: unable to retrieve secret from asm: failed to fetch "
-            f"secret {value_from} from secrets manager: {error_text(e)}") from e
+        raise StartFailure(f"{failed}failed to fetch secret {value_from} from secrets manager: "
+                           f"{error_code(e)}: {error_text(e)}") from e
+    if not json_key:
+        return value
+    try:
+        return str(json.loads(value)[json_key])
+    except (ValueError, KeyError, TypeError) as e:
+        raise StartFailure(f"{failed}retrieved secret from Secrets Manager did not contain json key {json_key}") from e
+
+
+def _secret_arn(backend: Any, arn: str) -> str:
+    try:
+        return backend.describe_secret(arn).arn
+    except Exception:  # not there: AWS still asks IAM first, of the ARN it was given
+        return arn
+
+
+def _read_ssm(value_from: str, account_id: str, region: str, role: Any) -> str:
+    if value_from.startswith("arn:"):
+        parts = value_from.split(":", 5)
+        ssm_account, ssm_region = parts[4] or account_id, parts[3] or region
+        tail = parts[5].split("/", 1)[-1] if len(parts) == 6 else value_from
+        # parameter/a/b is the parameter named /a/b; parameter/x is x (or /x).
+        names, resource = [f"/{tail}", tail], value_from
+    else:
+        ssm_account, ssm_region, names = account_id, region, [value_from]
+        resource = f"arn:{get_partition(region)}:ssm:{region}:{account_id}:parameter/{value_from.lstrip('/')}"
+    failed = f"{SECRETS_FAILED}unable to retrieve secrets from ssm: service call has been retried 1 time(s): "
+    if role is not None:
+        denied = role.denial("ssm:GetParameters", resource, request_id=True)
+        if denied:
+            raise StartFailure(f"{failed}{denied}")
+    backend = ssm_backends[ssm_account][ssm_region]
+    for name in names:
+        try:
+            parameter = backend.get_parameter(name)
+        except Exception:  # a version or label that is not there
+            parameter = None
+        if parameter is not None:
+            return parameter.decrypt(parameter.value) or ""  # ECS reads them WithDecryption
+    raise StartFailure(f"{failed}invalid ssm parameters: {value_from}")
+
+
+def error_code(e: BaseException) -> str:
+    """An AWS error's code, as SDK errors begin: moto's exceptions keep it in `error_type`."""
+    return getattr(e, "error_type", None) or type(e).__name__
 
 
 def spawn(container: dict, env: dict[str, str], home: str) -> subprocess.Popen:

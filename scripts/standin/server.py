@@ -15,7 +15,13 @@ the emulator's address and keys made by the emulator, never real credentials.
 
     fargate_standin.py --port PORT --region REGION [--poll 1.0] [--default-stop-timeout 30]
                        [--pull-timeout 3] [--exits-at-once IMAGE]... [--no-task-role-enforcement]
-                       [--request-log FILE]
+                       [--in-vpc-relay TARGET_PORT [--in-vpc-relay-port PORT]] [--request-log FILE]
+                       [--endpoint-delete-seconds 2] [--nat-delete-seconds 2] [--cluster-update-seconds 1]
+
+--in-vpc-relay opens a loopback port forwarding to TARGET_PORT (the Prefect server's), on
+--in-vpc-relay-port or a free one: the address of that server inside the VPC, which tasks of
+any subnet reach, where the server's own address stands for one on the internet (reach.py).
+It logs "Prefect in the VPC: 127.0.0.1:PORT relays to 127.0.0.1:TARGET_PORT".
 
 --exits-at-once names an image (exactly as task definitions give it, tag included) whose
 containers the stand-in treats as broken: they start, write one line to stderr and exit
@@ -132,6 +138,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(repeatable; the stand-in runs no images, so it is told which are broken)")
     parser.add_argument("--no-task-role-enforcement", action="store_true",
                         help="serve requests signed with task role keys unchecked, like all others")
+    parser.add_argument("--in-vpc-relay", type=int, metavar="TARGET_PORT",
+                        help="open a loopback relay to this port (the Prefect server's) that stands for its "
+                             "address inside the VPC: reachable from every subnet (reach.py)")
+    parser.add_argument("--in-vpc-relay-port", type=int, default=0, metavar="PORT",
+                        help="the relay's own port (default: a free one, logged)")
+    parser.add_argument("--endpoint-delete-seconds", type=float, default=2.0,
+                        help="seconds an interface VPC endpoint stays deleting, its interfaces with it "
+                             "(AWS: reported to take a few minutes; ec2_rules.py)")
+    parser.add_argument("--nat-delete-seconds", type=float, default=2.0,
+                        help="seconds a NAT gateway stays deleting, its interface and address with it "
+                             "(AWS: asynchronous, no documented duration; ec2_rules.py)")
+    parser.add_argument("--cluster-update-seconds", type=float, default=1.0,
+                        help="seconds a cluster's capacity providers take to attach, during which another "
+                             "PutClusterCapacityProviders is refused (ecs_rules.py)")
     parser.add_argument("--request-log", help="file for the server's request log (default: none)")
     return parser.parse_args(argv)
 
@@ -143,12 +163,22 @@ def main(argv: list[str] | None = None) -> None:
     quiet_environment(args.port)
     route_request_log(args.request_log)
 
-    from . import ecs_state, iam
+    from . import ec2_rules, ecs_rules, ecs_state, iam, naming_rules, reach
+    from . import execution_role
     from .fargate import Fargate
 
     ecs_state.install()
     iam.install(enforce=not args.no_task_role_enforcement)
+    # Task execution roles attach AmazonECSTaskExecutionRolePolicy (execution_role.py).
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    execution_role.install()
+    ec2_rules.install(args.endpoint_delete_seconds, args.nat_delete_seconds)
+    ecs_rules.install(args.cluster_update_seconds)
+    naming_rules.install()
     server = MotoServer(args.host, args.port, ecs_state.lock)
+    if args.in_vpc_relay:
+        reach.open_in_vpc_relay(args.in_vpc_relay, args.in_vpc_relay_port)
+    reach.blackhole_url()  # opened now, so its port is in the log before any task
     server.start()
     fargate = Fargate(args.region, server.url, args.default_stop_timeout, args.pull_timeout, args.exits_at_once)
     stopping = threading.Event()

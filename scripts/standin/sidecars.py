@@ -3,9 +3,10 @@
 On Fargate every container of a task runs. The agent (agent.py) runs the essential one and
 hands the others (`essential: false`) here. Each is built and started as the essential
 container is (processes.py): its own environment and `secrets` from its own definition
-(RunTask's containerOverrides of its name applied), the task role's credentials, its own
-home directory (under the task's), its own awslogs stream `<prefix>/<container name>/<task
-id>` (logs.py) and its own output reader. As on ECS:
+(RunTask's containerOverrides of its name applied), the task role's credentials, what the
+task's subnet reaches (reach.py), its own home directory (under the task's), its own
+awslogs stream `<prefix>/<container name>/<task id>` (logs.py, as the task's execution
+role) and its own output reader. As on ECS:
   - one that cannot start (no command, a secret it cannot read, its log stream) fails the
     whole task with TaskFailedToStart; those already started are killed;
   - one exiting does not stop the task (its exit is logged);
@@ -30,9 +31,14 @@ import signal
 import subprocess
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .logs import LogShipper, open_stream
 from .processes import container_env, exit_code, pump_output, signal_group, spawn
+from .reach import Reach
+
+if TYPE_CHECKING:
+    from .execution_role import ExecutionRole
 
 KILL_WAIT = 5.0  # how long `close` waits for a killed sidecar to be gone
 
@@ -62,16 +68,17 @@ class Sidecars:
         self.members: list[Sidecar] = []
 
     def prepare(self, containers: list[dict], account_id: str, region: str, endpoint: str, task_home: str,
-                credentials: dict[str, str] | None) -> None:
+                credentials: dict[str, str] | None, reach: Reach | None = None,
+                execution: ExecutionRole | None = None) -> None:
         """Each one's environment (secrets read) and log stream. Raises StartFailure; what
         was opened is left for `close`."""
         for container in containers:
             home = os.path.join(task_home, "sidecars", container["name"])
             os.makedirs(home, exist_ok=True)
-            env, _ports = container_env(container, account_id, region, endpoint, home, credentials)
+            env, _ports = container_env(container, account_id, region, endpoint, home, credentials, reach)
             sidecar = Sidecar(container, env, home)
             self.members.append(sidecar)
-            sidecar.shipper = open_stream(account_id, region, container, self.task_id)
+            sidecar.shipper = open_stream(account_id, region, container, self.task_id, execution)
 
     def start(self) -> None:
         """Starts each one (from the main thread). Raises StartFailure; those already

@@ -6,11 +6,15 @@ passes in the test's own thread (tasks are spawned from the main thread only), s
 decides when the stand-in acts and waits for what ECS then reports. Each test gets a VPC
 whose subnet routes to an internet gateway (a public subnet, as the Rust tests seed), so
 tasks with assignPublicIp ENABLED can start. The stand-in is told that BROKEN_IMAGE's
-containers exit at once, as emulators.sh tells it of PREFECT_TUI_TEST_BROKEN_IMAGE.
+containers exit at once, as emulators.sh tells it of PREFECT_TUI_TEST_BROKEN_IMAGE. Task
+definitions name an execution role (`execution_role`: AmazonECSTaskExecutionRolePolicy and
+what the tests' secrets and log groups need), as the stand-in asks that role's policies
+before a task starts (execution_role.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -21,7 +25,8 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-from standin import ecs_state, iam
+from standin import ec2_rules, ecs_rules, ecs_state, iam, naming_rules
+from standin import execution_role
 from standin.fargate import Fargate
 from standin.processes import free_port
 from standin.server import MotoServer, quiet_environment, route_request_log
@@ -40,8 +45,15 @@ def server() -> MotoServer:
         # The stand-in's own log lines would drown the test summary; the assertions say enough.
         logging.getLogger("standin").propagate = False
         logging.getLogger("standin").addHandler(logging.NullHandler())
+        # As emulators.sh runs the stand-in: AmazonECSTaskExecutionRolePolicy exists.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         ecs_state.install()
         iam.install(enforce=True)
+        execution_role.install()
+        # Their defaults, as server.py's; a test of a delay sets its own (ec2_rules.configure).
+        ec2_rules.install()
+        ecs_rules.install()
+        naming_rules.install()
         _server = MotoServer("127.0.0.1", port, ecs_state.lock)
         _server.start()
     return _server
@@ -55,6 +67,15 @@ def python(code: str) -> list[str]:
 RUNS = python("import time; print('up'); time.sleep(600)")
 IGNORES_SIGTERM = python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                          "print('up'); time.sleep(600)")
+
+TRUST_ECS_TASKS = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+# What the tests' task definitions need of their execution role beyond the managed policy:
+# their secrets, SSM parameters and awslogs-create-group (test_execution_role takes each away).
+TEST_EXECUTION_STATEMENTS = [{"Effect": "Allow", "Resource": "*", "Action": [
+    "secretsmanager:GetSecretValue", "ssm:GetParameters", "logs:CreateLogGroup"]}]
+DEFAULT_EXECUTION_ROLE = object()  # task_definition's default: the tests' execution role
 
 
 class StandInTest(unittest.TestCase):
@@ -81,6 +102,7 @@ class StandInTest(unittest.TestCase):
                               GatewayId=igw)
         self.sg = self.ec2.create_security_group(GroupName=f"sg-{self.cluster}", Description="t",
                                                  VpcId=vpc)["GroupId"]
+        self._execution_roles: dict[str, str] = {}
 
     def tearDown(self) -> None:
         self.fargate.shutdown()
@@ -90,14 +112,39 @@ class StandInTest(unittest.TestCase):
 
     # Setting up state
 
-    def task_definition(self, command: list[str], task_role: str | None = None, **container: Any) -> str:
+    def task_definition(self, command: list[str], task_role: str | None = None,
+                        execution_role: Any = DEFAULT_EXECUTION_ROLE, **container: Any) -> str:
+        """A Fargate task definition of one container `app`; its execution role the tests'
+        (`execution_role`), unless given another or None."""
         definition = {"name": "app", "image": "app:1", "essential": True, "cpu": 256, "memory": 512,
                       "command": command, **container}
+        if execution_role is DEFAULT_EXECUTION_ROLE:
+            execution_role = self.execution_role()
         extra = {"taskRoleArn": task_role} if task_role else {}
+        if execution_role:
+            extra["executionRoleArn"] = execution_role
         return self.ecs.register_task_definition(
             family=f"{self.cluster}-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
             cpu="256", memory="512", containerDefinitions=[definition], **extra,
         )["taskDefinition"]["taskDefinitionArn"]
+
+    def execution_role(self, name: str = "standin-task-execution", managed: bool = True,
+                       statements: list[dict] | None = None, trust: dict = TRUST_ECS_TASKS) -> str:
+        """A task execution role, made once per test and name: AmazonECSTaskExecutionRolePolicy
+        attached (`managed`), plus an inline policy of `statements` (by default what the tests'
+        definitions need, TEST_EXECUTION_STATEMENTS). Its ARN."""
+        if name in self._execution_roles:
+            return self._execution_roles[name]
+        statements = TEST_EXECUTION_STATEMENTS if statements is None else statements
+        iam_client = self.session.client("iam", endpoint_url=self.url)
+        arn = iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        if managed:
+            iam_client.attach_role_policy(RoleName=name, PolicyArn=TASK_EXECUTION_POLICY)
+        if statements:
+            iam_client.put_role_policy(RoleName=name, PolicyName="extra", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": statements}))
+        self._execution_roles[name] = arn
+        return arn
 
     def service(self, task_definition: str, desired: int, name: str = "app", **extra: Any) -> str:
         self.ecs.create_service(

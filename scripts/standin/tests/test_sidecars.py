@@ -54,7 +54,7 @@ class Sidecars(StandInTest):
                     **({"stopTimeout": stop_timeout} if stop_timeout else {}), **extra}
         return self.ecs.register_task_definition(
             family=f"{self.cluster}-sidecars", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-            cpu="256", memory="512", containerDefinitions=[
+            cpu="256", memory="512", executionRoleArn=self.execution_role(), containerDefinitions=[
                 container("app", essential, essential=True),
                 container("sidecar", sidecar, essential=False, **sidecar_extra)],
         )["taskDefinition"]["taskDefinitionArn"]
