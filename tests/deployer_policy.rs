@@ -305,12 +305,12 @@ backlog_per_worker = 4
 spot = true
 "#;
 
-/// A profile of the harness's self-hosted Prefect with `network` and `extra`.
-fn profile(h: &Harness, dir: &Path, stack: &str, network: &str, extra: &str) -> String {
+/// A profile of the harness's self-hosted Prefect (at `api`) with `network` and `extra`.
+fn profile(h: &Harness, api: &str, dir: &Path, stack: &str, network: &str, extra: &str) -> String {
     let text = format!(
         "stack = \"{stack}\"\n\n[aws]\nregion = \"{}\"\n\n[prefect]\napi_url = \"{}\"\n\
          work_pool = \"ecs-{stack}\"\ncredential = \"auth-string\"\n\n[network]\n{network}\n{extra}",
-        h.region, h.prefect
+        h.region, api
     );
     let path = dir.join(format!("{stack}.toml"));
     std::fs::write(&path, text).expect("profile written");
@@ -324,7 +324,14 @@ async fn the_whole_journey_runs_as_a_role_with_only_the_deployer_policy() {
     let role = assume(&h, DEPLOYER, &common::unique("deployer")).await;
     let stack = common::unique("deployer");
     let dir = tempfile::tempdir().expect("tempdir");
-    let p = profile(&h, dir.path(), &stack, "create = \"nat\"", OPTIONS);
+    let p = profile(
+        &h,
+        &h.prefect,
+        dir.path(),
+        &stack,
+        "create = \"nat\"",
+        OPTIONS,
+    );
     let p = p.as_str();
 
     succeeded("plan", &run_as(&h, &role, &["plan", "--profile", p]));
@@ -406,7 +413,18 @@ async fn an_endpoints_network_is_made_and_destroyed_with_only_the_deployer_polic
         "[worker]\nimage = \"{ACCOUNT}.dkr.ecr.{}.amazonaws.com/prefect-aws:3-python3.12\"\n",
         h.region
     );
-    let p = profile(&h, dir.path(), &stack, "create = \"endpoints\"", &image);
+    // No internet: the worker reaches Prefect only if it is inside the VPC.
+    let Some(in_vpc) = common::emulator("PREFECT_TUI_TEST_PREFECT_IN_VPC_API_URL") else {
+        return;
+    };
+    let p = profile(
+        &h,
+        &in_vpc,
+        dir.path(),
+        &stack,
+        "create = \"endpoints\"",
+        &image,
+    );
     let deploy = ["deploy", "--profile", &p, "--yes", "--gate-timeout", "150"];
     succeeded("deploy", &run_as(&h, &role, &deploy));
     let destroy = ["destroy", "--profile", &p, "--yes", "--force-delete-secret"];
@@ -429,7 +447,7 @@ async fn the_read_only_policy_reads_a_stack_and_cannot_change_it() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let p = profile(&h, dir.path(), &stack, &network, OPTIONS);
+    let p = profile(&h, &h.prefect, dir.path(), &stack, &network, OPTIONS);
     let p = p.as_str();
     let deploy = ["deploy", "--profile", p, "--yes", "--gate-timeout", "150"];
     let out = run_admin(&h, &deploy);
