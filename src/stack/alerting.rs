@@ -415,8 +415,8 @@ pub fn sidecar_container(
 }
 
 /// What the sidecar may do: put metrics, only into the stack's namespace. PutMetricData
-/// takes no resource, so the namespace condition is the limit (moto does not evaluate
-/// conditions; `tests` here pin it and parliament lints it).
+/// takes no resource, so the namespace condition is the limit (the stand-in evaluates it
+/// for the sidecar's requests; `tests` here pin it and parliament lints it).
 pub fn metrics_statement(names: &StackNames) -> Value {
     json!({
         "Sid": "PublishTheStackMetrics",

@@ -80,8 +80,9 @@ pub struct WorkerScope<'a> {
 /// of task definitions takes no resource, so it stays on `*`. PassRole is
 /// limited to the flow-run roles and to ECS tasks.
 ///
-/// moto (the emulator the tests run on) checks actions and resources for the worker's
-/// credentials but does not evaluate `Condition`; the conditions here are pinned by this
+/// On the emulators the stand-in checks the worker's requests against this policy, its
+/// conditions included (`scripts/standin/iam_conditions.py`: `ecs:cluster`,
+/// `iam:PassedToService`, `ecs:CreateAction`); the documents are also pinned by this
 /// module's tests and linted with parliament in `tests/policy_lint.rs`.
 pub fn worker_inline(scope: &WorkerScope<'_>) -> Value {
     let WorkerScope {
