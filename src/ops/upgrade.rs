@@ -118,7 +118,10 @@ pub async fn prepare(
             c.fields
                 .iter()
                 .filter(move |f| match resource {
-                    Resource::TaskDefinition => !f.starts_with("containerDefinitions[0].image:"),
+                    // Every container's image: the metrics sidecar runs the worker's.
+                    Resource::TaskDefinition => {
+                        !(f.starts_with("containerDefinitions[") && f.contains("].image:"))
+                    }
                     Resource::Service => !f.starts_with("taskDefinition"),
                     _ => true,
                 })
