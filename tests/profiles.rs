@@ -102,7 +102,7 @@ const INVALID: &[(&str, &[&str])] = &[
             "many-problems.toml:1:9: stack: 'Prod_1' cannot name a stack",
             "many-problems.toml:4:10: aws.region: 'us-eats-1' is not an AWS region (did you mean us-east-1?)",
             "many-problems.toml:7:11: prefect.api_url: 'https://app.prefect.cloud/account/x' is a Prefect Cloud address but names no workspace",
-            "many-problems.toml:8:13: prefect.work_pool: Prefect refuses '/' in work pool names",
+            "many-problems.toml:8:13: prefect.work_pool: 'ecs/prod' cannot name the work pool",
             "many-problems.toml:12:43: network.subnet_ids[1]: 'subnet-xyz' is not a subnet id",
             "many-problems.toml:15:22: worker.log_retention_days: CloudWatch Logs does not keep logs for 10 days",
         ],
