@@ -122,11 +122,28 @@ impl AwsContext {
         service: &str,
         desired: DesiredStatus,
     ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let group = format!("service:{service}");
+        Ok(self
+            .describe_cluster_tasks(cluster, Some(service), desired)
+            .await?
+            .into_iter()
+            .filter(|t| t.group() == Some(group.as_str()))
+            .collect())
+    }
+
+    /// The cluster's tasks of one desired status (only the service's, where ECS honours
+    /// `serviceName`; moto does not, so callers filter by group), described.
+    async fn describe_cluster_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+        desired: DesiredStatus,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
         let listed: Result<Vec<String>, _> = self
             .ecs
             .list_tasks()
             .cluster(cluster)
-            .service_name(service)
+            .set_service_name(service.map(str::to_owned))
             .desired_status(desired)
             .into_paginator()
             .items()
@@ -138,7 +155,6 @@ impl AwsContext {
             Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
-        let group = format!("service:{service}");
         let mut tasks = Vec::new();
         for batch in arns.chunks(100) {
             let out = self
@@ -149,12 +165,7 @@ impl AwsContext {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
-            tasks.extend(
-                out.tasks()
-                    .iter()
-                    .filter(|t| t.group() == Some(group.as_str()))
-                    .cloned(),
-            );
+            tasks.extend(out.tasks().iter().cloned());
         }
         Ok(tasks)
     }
@@ -162,41 +173,15 @@ impl AwsContext {
     /// ARNs of the flow-run tasks the pool's workers started in `cluster` that have not
     /// stopped: RunTask tasks of the pool's families (`family:prefect_<pool>_...`).
     pub async fn flow_run_tasks(&self, cluster: &str, pool: &str) -> Result<Vec<String>, AwsError> {
-        let listed: Result<Vec<String>, _> = self
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .desired_status(DesiredStatus::Running)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await;
-        let arns = match listed.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e)) {
-            Ok(arns) => arns,
-            Err(e) if e.kind() == super::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
         let group = format!("family:prefect_{pool}_");
-        let mut tasks = Vec::new();
-        for batch in arns.chunks(100) {
-            let out = self
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
-            tasks.extend(
-                out.tasks()
-                    .iter()
-                    .filter(|t| t.group().is_some_and(|g| g.starts_with(&group)))
-                    .filter(|t| t.last_status() != Some("STOPPED"))
-                    .filter_map(|t| t.task_arn().map(str::to_owned)),
-            );
-        }
-        Ok(tasks)
+        Ok(self
+            .describe_cluster_tasks(cluster, None, DesiredStatus::Running)
+            .await?
+            .iter()
+            .filter(|t| t.group().is_some_and(|g| g.starts_with(&group)))
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .filter_map(|t| t.task_arn().map(str::to_owned))
+            .collect())
     }
 
     /// ARNs of the service's tasks that have not stopped.
