@@ -12,7 +12,8 @@
 //! `Condition` blocks (the stand-in checks that the topic policy lets EventBridge publish,
 //! not its `aws:SourceArn`), and counts no log lines through the metric filter. The crash
 //! is a real flow run of the pool, started by the deployed worker, whose container's
-//! command (a job variable of its deployment) exits 1.
+//! command (a job variable of its deployment) exits 1; a second one never starts (its
+//! deployment turns the public IP off in a public subnet) and is caught by its stop code.
 
 mod common;
 
@@ -188,7 +189,7 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     assert!(
         docs["crash_rule"]["Targets"][0]["InputTransformer"]["InputTemplate"]
             .as_str()
-            .is_some_and(|t| t.contains("exited with code <code>"))
+            .is_some_and(|t| t.contains("stop code <stop>, container exit code <code>"))
     );
 
     // The plan says what it costs before anything is made.
@@ -357,7 +358,10 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .input_transformer()
         .map(|t| t.input_template().to_owned())
         .unwrap_or_default();
-    assert!(template.contains("exited with code <code>"), "{template}");
+    assert!(
+        template.contains("stop code <stop>, container exit code <code>"),
+        "{template}"
+    );
 
     // The log error filter.
     let filters = aws
@@ -497,7 +501,11 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
     assert_eq!(messages.len(), 1, "{messages:?}");
     let envelope: Value = serde_json::from_str(&messages[0]).expect("an SNS envelope");
     let words = envelope["Message"].as_str().unwrap_or_default();
-    assert!(words.contains("exited with code 1"), "{words}");
+    assert!(words.contains("container exit code 1 "), "{words}");
+    assert!(
+        words.contains("stop code EssentialContainerExited"),
+        "{words}"
+    );
     assert!(words.contains(&pool), "{words}");
     // The task named is the flow run's own, as Prefect records it.
     let flow_run = prefect_get(&h, &format!("flow_runs/{run_id}")).await;
@@ -514,6 +522,32 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         state = run["state_type"].as_str().unwrap_or_default().to_owned();
     }
     assert_eq!(state, "CRASHED");
+
+    // A flow-run task that never starts (its subnet gives it no way out: no public IP, no
+    // NAT, no endpoints) has no exit code; the rule catches it by its stop code.
+    never_started_flow_run(&h, &pool, &stack).await;
+    let deadline = Instant::now() + Duration::from_secs(150);
+    let mut messages = Vec::new();
+    while Instant::now() < deadline && messages.is_empty() {
+        let got = aws
+            .sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .wait_time_seconds(2)
+            .send()
+            .await
+            .expect("receive");
+        messages.extend(
+            got.messages()
+                .iter()
+                .filter_map(|m| m.body().map(str::to_owned)),
+        );
+    }
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let envelope: Value = serde_json::from_str(&messages[0]).expect("an SNS envelope");
+    let words = envelope["Message"].as_str().unwrap_or_default();
+    assert!(words.contains("stop code TaskFailedToStart"), "{words}");
+    assert!(words.contains("ResourceInitializationError"), "{words}");
 
     // Destroy leaves none of it.
     let out = run(
@@ -570,6 +604,40 @@ async fn alarms_scaling_and_the_crash_rule_are_what_the_profile_says_and_go_with
         .expect("policies");
     assert!(policies.scaling_policies().is_empty());
     common::stack::assert_nothing_tagged(&aws, &stack).await;
+}
+
+/// A flow run of the pool whose task cannot start: its deployment's
+/// `network_configuration` is the pool's own with the public IP turned off, in a subnet
+/// whose only way out is an internet gateway.
+async fn never_started_flow_run(h: &Harness, pool: &str, stack: &str) {
+    let pool_doc = prefect_get(h, &format!("work_pools/{pool}")).await;
+    let mut network = pool_doc["base_job_template"]["variables"]["properties"]
+        ["network_configuration"]["default"]
+        .clone();
+    assert!(network["subnets"].is_array(), "{pool_doc}");
+    network["assignPublicIp"] = json!("DISABLED");
+    let flow = prefect(h, "flows/", json!({ "name": format!("unstarted-{stack}") })).await;
+    let deployment = prefect(
+        h,
+        "deployments/",
+        json!({
+            "name": "unstarted",
+            "flow_id": flow["id"],
+            "work_pool_name": pool,
+            "entrypoint": "never.py:never",
+            "job_variables": { "network_configuration": network },
+        }),
+    )
+    .await;
+    prefect(
+        h,
+        &format!(
+            "deployments/{}/create_flow_run",
+            deployment["id"].as_str().unwrap_or_default()
+        ),
+        json!({}),
+    )
+    .await;
 }
 
 /// A flow run of the pool whose container exits 1: its deployment's `command` job

@@ -1,8 +1,10 @@
-//! SIGKILL at every step of the deploy's dependency graph, in turn. One stack goes through
+//! SIGKILL at every step of the deploy's dependency graph, in turn. A stack goes through
 //! a cycle per step: a deploy is killed the moment it reports that step started, a second
 //! deploy must finish, make exactly one of everything and leave a plan with no change, and
 //! destroy must leave nothing. The steps are read from a full deploy's own progress, so a
-//! step added to the graph is killed too.
+//! step added to the graph is killed too. Three stacks take the steps in turn, side by
+//! side (`LANES`): each stack's cycles stay in order, and stacks share nothing but the
+//! emulators.
 //!
 //! The stack has alarms and scaling, so the topic, its subscription, the alarms, the crash
 //! rule, the log filter and the scaling are steps too (one topic and three alarms after
@@ -273,6 +275,99 @@ async fn assert_one_network(aws: &Clients, stack: &str, when: &str) {
     assert_eq!(live, 1, "{when}: one NAT gateway");
 }
 
+/// Stacks killed side by side: each lane is its own stack and takes every LANES-th step.
+/// Most of a cycle is waiting on the relay's holds, so lanes share two cores well.
+const LANES: usize = 3;
+
+/// A deploy profile for `stack`, with a new work pool per cycle, so the pool's creation is
+/// a step every time (destroy leaves Prefect's pools alone).
+fn write_profile(dir: &std::path::Path, stack: &str, prefect_relay: &str, cycle: usize) -> String {
+    let text = format!(
+        "stack = \"{stack}\"\n\n[aws]\nregion = \"{REGION}\"\n\n[prefect]\n\
+         api_url = \"{prefect_relay}/api\"\nwork_pool = \"ecs-{stack}-{cycle}\"\n\
+         credential = \"auth-string\"\n\n[network]\ncreate = \"nat\"\n\n\
+         [notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n\n\
+         [scaling]\nmin = 1\nmax = 2\n"
+    );
+    let path = dir.join(format!("{stack}.toml"));
+    std::fs::write(&path, text).expect("profile written");
+    path.to_string_lossy().into_owned()
+}
+
+/// What a lane needs, owned, so it can run on its own thread.
+struct Lane {
+    moto: String,
+    relay: String,
+    prefect_relay: String,
+    auth: String,
+    stack: String,
+    dir: std::path::PathBuf,
+    /// (index of the step among all steps, its marker)
+    steps: Vec<(usize, String)>,
+}
+
+impl Lane {
+    /// Kills a deploy at each of the lane's steps in turn; after each, a deploy finishes,
+    /// the plan is empty, there is one of everything, and destroy leaves nothing.
+    fn run(self) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let aws = Clients::new(&self.moto, REGION);
+        let stack = &self.stack;
+        for (i, marker) in &self.steps {
+            let profile = write_profile(&self.dir, stack, &self.prefect_relay, i + 1);
+            let cycle = Cycle {
+                moto: &self.moto,
+                relay: &self.relay,
+                profile: &profile,
+                auth: &self.auth,
+            };
+            // "creating   secret": the progress pads the verb to ten columns.
+            let (verb, resource) = marker.split_once(' ').expect("verb and resource");
+            let line_start = format!("{verb:<10} {resource}");
+            let after = if i % 2 == 0 {
+                Duration::ZERO
+            } else {
+                HOLD + HOLD / 2
+            };
+            let when = format!("after a kill at {line_start:?} (+{}ms)", after.as_millis());
+            let seen = cycle.deploy_and_kill(&line_start, after);
+
+            let out = cycle.run(&["deploy", "--profile", &profile, "--yes", "--no-wait"]);
+            assert!(
+                out.status.success(),
+                "{when}: the next deploy finishes\nkilled run saw: {seen:#?}\n{}",
+                text(&out)
+            );
+            let out = cycle.run(&["plan", "--profile", &profile, "--output", "json"]);
+            let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+            assert!(
+                plan["changes"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().all(|c| c["action"] == "noop")),
+                "{when}: converged\n{plan:#}"
+            );
+            rt.block_on(assert_exactly_one_of_each(&aws, stack, &when));
+
+            let out = cycle.run(&[
+                "destroy",
+                "--profile",
+                &profile,
+                "--yes",
+                "--force-delete-secret",
+            ]);
+            assert!(out.status.success(), "{when}: destroy\n{}", text(&out));
+            rt.block_on(assert_nothing_tagged(&aws, stack));
+            eprintln!(
+                "{stack}: killed at {line_start:?} (+{}ms): resumed, converged, destroyed",
+                after.as_millis()
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
     let Some(moto) = common::moto() else { return };
@@ -282,29 +377,16 @@ async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
     let Some(auth) = common::emulator("PREFECT_TUI_TEST_PREFECT_AUTH_STRING") else {
         return;
     };
+    // The relays run on this test's runtime; the lanes block on their own threads.
     let aws_relay = common::slow_proxy::start_both_ways(&moto, HOLD, HOLD).await;
     let prefect_base = prefect.trim_end_matches("/api");
     let prefect_relay = common::slow_proxy::start_both_ways(prefect_base, HOLD, HOLD).await;
     let aws = Clients::new(&moto, REGION);
     let dir = tempfile::tempdir().expect("tempdir");
     let stack = common::unique("kill");
-    // A new work pool per cycle, so its creation is a step every time (destroy leaves
-    // Prefect's pools alone).
-    let profile_for = |cycle: usize| {
-        let text = format!(
-            "stack = \"{stack}\"\n\n[aws]\nregion = \"{REGION}\"\n\n[prefect]\n\
-             api_url = \"{prefect_relay}/api\"\nwork_pool = \"ecs-{stack}-{cycle}\"\n\
-             credential = \"auth-string\"\n\n[network]\ncreate = \"nat\"\n\n\
-             [notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n\n\
-             [scaling]\nmin = 1\nmax = 2\n"
-        );
-        let path = dir.path().join(format!("{stack}.toml"));
-        std::fs::write(&path, text).expect("profile written");
-        path.to_string_lossy().into_owned()
-    };
 
     // The steps as deploy reports them, from one deploy that runs to the end.
-    let profile = profile_for(0);
+    let profile = write_profile(dir.path(), &stack, &prefect_relay, 0);
     let cycle = Cycle {
         moto: &moto,
         relay: &aws_relay,
@@ -344,68 +426,26 @@ async fn deploy_killed_at_every_step_resumes_converges_and_destroys_cleanly() {
     assert!(out.status.success(), "{}", text(&out));
     assert_nothing_tagged(&aws, &stack).await;
 
-    for (i, marker) in markers.iter().enumerate() {
-        let profile = profile_for(i + 1);
-        let cycle = Cycle {
-            moto: &moto,
-            relay: &aws_relay,
-            profile: &profile,
-            auth: &auth,
-        };
-        // "creating   secret": the progress pads the verb to ten columns.
-        let (verb, resource) = marker.split_once(' ').expect("verb and resource");
-        let line_start = format!("{verb:<10} {resource}");
-        let after = if i % 2 == 0 {
-            Duration::ZERO
-        } else {
-            HOLD + HOLD / 2
-        };
-        let when = format!("after a kill at {line_start:?} (+{}ms)", after.as_millis());
-        let seen = {
-            let line_start = line_start.clone();
-            let profile = profile.clone();
-            let (moto, relay, auth) = (moto.clone(), aws_relay.clone(), auth.clone());
-            tokio::task::spawn_blocking(move || {
-                Cycle {
-                    moto: &moto,
-                    relay: &relay,
-                    profile: &profile,
-                    auth: &auth,
-                }
-                .deploy_and_kill(&line_start, after)
-            })
-            .await
-            .expect("kill run")
-        };
-
-        let out = cycle.run(&["deploy", "--profile", &profile, "--yes", "--no-wait"]);
-        assert!(
-            out.status.success(),
-            "{when}: the next deploy finishes\nkilled run saw: {seen:#?}\n{}",
-            text(&out)
-        );
-        let out = cycle.run(&["plan", "--profile", &profile, "--output", "json"]);
-        let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
-        assert!(
-            plan["changes"]
-                .as_array()
-                .is_some_and(|c| c.iter().all(|c| c["action"] == "noop")),
-            "{when}: converged\n{plan:#}"
-        );
-        assert_exactly_one_of_each(&aws, &stack, &when).await;
-
-        let out = cycle.run(&[
-            "destroy",
-            "--profile",
-            &profile,
-            "--yes",
-            "--force-delete-secret",
-        ]);
-        assert!(out.status.success(), "{when}: destroy\n{}", text(&out));
-        assert_nothing_tagged(&aws, &stack).await;
-        eprintln!(
-            "killed at {line_start:?} (+{}ms): resumed, converged, destroyed",
-            after.as_millis()
-        );
+    let lanes: Vec<_> = (0..LANES)
+        .map(|lane| Lane {
+            moto: moto.clone(),
+            relay: aws_relay.clone(),
+            prefect_relay: prefect_relay.clone(),
+            auth: auth.clone(),
+            stack: format!("{stack}-{lane}"),
+            dir: dir.path().to_path_buf(),
+            steps: markers
+                .iter()
+                .cloned()
+                .enumerate()
+                .filter(|(i, _)| i % LANES == lane)
+                .collect(),
+        })
+        .map(|lane| tokio::task::spawn_blocking(move || lane.run()))
+        .collect();
+    for lane in lanes {
+        if let Err(e) = lane.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
     }
 }

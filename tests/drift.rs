@@ -170,6 +170,109 @@ async fn a_service_scaled_by_hand_is_planned_and_put_back() {
     assert_eq!(stack.describe_service(&aws).await.desired_count(), 1);
 }
 
+/// Application Auto Scaling sets the count between the bounds (moto runs no scaling, so
+/// the test sets it as the scaler would): a deploy that changes the service for another
+/// reason leaves that count; a count outside the bounds is set back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_keeps_the_count_scaling_set_and_puts_back_one_outside_the_bounds() {
+    let Some(moto) = common::moto() else { return };
+    let stack = common::unique("scaled-auto");
+    let (vpc, subnets) = public_network(&moto, REGION, 116).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let with_worker = |worker: &str| {
+        format!(
+            "\n[worker]\ndesired_count = 1\n{worker}\n[scaling]\nmin = 1\nmax = 3\non = \"cpu\"\n"
+        )
+    };
+    let profile = write_profile(dir.path(), &stack, REGION, &vpc, &subnets, &with_worker(""));
+    let profile = profile.to_string_lossy().into_owned();
+    let deploy = || {
+        let out = run(
+            &moto,
+            REGION,
+            &["deploy", "--profile", &profile, "--yes", "--no-wait"],
+            Some(KEY),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    deploy();
+    let aws = Clients::new(&moto, REGION);
+    let (cluster, service) = (
+        format!("prefect-tui-{stack}"),
+        format!("prefect-tui-{stack}-worker"),
+    );
+    let scale_to = |n: i32| {
+        aws.ecs
+            .update_service()
+            .cluster(&cluster)
+            .service(&service)
+            .desired_count(n)
+            .send()
+    };
+    let live_count = || async {
+        aws.ecs
+            .describe_services()
+            .cluster(&cluster)
+            .services(&service)
+            .send()
+            .await
+            .expect("describe")
+            .services()
+            .first()
+            .map(|s| s.desired_count())
+    };
+    scale_to(3).await.expect("scaled out, as the scaler would");
+
+    // The service changes for another reason (a bigger task): the count stays 3.
+    let bigger = with_worker("cpu = 1024\nmemory = 2048\n");
+    write_profile(dir.path(), &stack, REGION, &vpc, &subnets, &bigger);
+    deploy();
+    let described = aws
+        .ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services(&service)
+        .send()
+        .await
+        .expect("describe");
+    let live = described.services().first().expect("the service");
+    assert!(
+        live.task_definition().is_some_and(|t| !t.ends_with(":1")),
+        "the deploy moved the service to a new revision: {live:?}"
+    );
+    assert_eq!(live_count().await, Some(3), "scaling's count is kept");
+
+    // Outside the bounds (a person set 5): planned and set back to the profile's count.
+    scale_to(5).await.expect("scaled by hand");
+    let out = run(
+        &moto,
+        REGION,
+        &["plan", "--profile", &profile, "--output", "json"],
+        None,
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    let count = values(&plan, "service", "desiredCount");
+    assert_eq!(
+        (&count["live"], &count["wanted"]),
+        (&Value::from(5), &Value::from(1))
+    );
+    deploy();
+    assert_eq!(live_count().await, Some(1));
+    let out = run(
+        &moto,
+        REGION,
+        &[
+            "destroy",
+            "--profile",
+            &profile,
+            "--yes",
+            "--force-delete-secret",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn log_retention_changed_by_hand_is_planned_and_put_back() {
     let Some(moto) = common::moto() else { return };

@@ -65,6 +65,14 @@ pub struct Scaling {
     pub target: ScalingTarget,
 }
 
+impl Scaling {
+    /// Whether a live desired count is Application Auto Scaling's to keep: one between the
+    /// bounds is where scaling put it, so a deploy leaves it; one outside them is set back.
+    pub fn owns_count(&self, live: i64) -> bool {
+        (i64::from(self.min)..=i64::from(self.max)).contains(&live)
+    }
+}
+
 /// The production settings of a spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Monitoring {
@@ -300,9 +308,11 @@ fn container_insights(id: &str, metric: &str, cluster: &str, service: &str) -> V
     })
 }
 
-/// A flow-run task of the cluster stopped with a container's non-zero exit code. Flow runs
-/// are RunTask tasks, whose group is `family:<task definition family>`; the worker's own
-/// tasks are `service:<name>` and have alarms of their own.
+/// A flow-run task of the cluster that stopped with a container's non-zero exit code, or
+/// that never started (`stopCode: TaskFailedToStart`: the image, a secret or the log
+/// group could not be had, so no container ran and none has an exit code). Flow runs are
+/// RunTask tasks, whose group is `family:<task definition family>`; the worker's own tasks
+/// are `service:<name>` and have alarms of their own.
 pub fn crash_pattern(cluster_arn: &str) -> Value {
     json!({
         "source": ["aws.ecs"],
@@ -311,24 +321,34 @@ pub fn crash_pattern(cluster_arn: &str) -> Value {
             "clusterArn": [cluster_arn],
             "lastStatus": ["STOPPED"],
             "group": [{ "prefix": "family:" }],
-            "containers": { "exitCode": [{ "anything-but": 0 }] }
+            "$or": [
+                { "containers": { "exitCode": [{ "anything-but": 0 }] } },
+                { "stopCode": [TASK_FAILED_TO_START] }
+            ]
         }
     })
 }
 
+/// ECS's stop code for a task none of whose containers started.
+pub const TASK_FAILED_TO_START: &str = "TaskFailedToStart";
+
 /// The crash message, in words: EventBridge's InputTransformer (paths, then the template).
+/// A task that never started has no exit code: EventBridge leaves a path that is not in
+/// the event out, so the words say the stop code first and read right either way.
 pub fn crash_input(names: &StackNames, work_pool: &str) -> (Value, String) {
     let paths = json!({
         "task": "$.detail.taskArn",
+        "stop": "$.detail.stopCode",
         "code": "$.detail.containers[0].exitCode",
         "group": "$.detail.group",
         "reason": "$.detail.stoppedReason",
     });
     let stack = &names.stack;
     let template = format!(
-        "\"prefect-tui stack {stack}: a flow-run task of the pool {work_pool} crashed: its \
-         container exited with code <code>. Task <task> (<group>); ECS says: <reason>. Its \
-         output is in the log group {} (stream prefix flow-run); Prefect marks the run Crashed.\"",
+        "\"prefect-tui stack {stack}: a flow-run task of the pool {work_pool} crashed or never \
+         started: ECS stop code <stop>, container exit code <code> (none if it never started). \
+         Task <task> (<group>); ECS says: <reason>. Its output, if it ran, is in the log group \
+         {} (stream prefix flow-run); Prefect marks the run Crashed.\"",
         names.log_group()
     );
     (paths, template)
@@ -432,16 +452,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_crash_rule_matches_flow_runs_that_exit_non_zero() {
+    fn the_crash_rule_matches_flow_runs_that_exit_non_zero_or_never_start() {
         let pattern = crash_pattern("arn:aws:ecs:eu-west-1:1:cluster/c");
         assert_eq!(pattern["detail"]["lastStatus"], json!(["STOPPED"]));
         assert_eq!(pattern["detail"]["group"], json!([{ "prefix": "family:" }]));
         assert_eq!(
-            pattern["detail"]["containers"]["exitCode"],
-            json!([{ "anything-but": 0 }])
+            pattern["detail"]["$or"],
+            json!([
+                { "containers": { "exitCode": [{ "anything-but": 0 }] } },
+                { "stopCode": ["TaskFailedToStart"] }
+            ]),
+            "a non-zero exit, or a task that never started"
         );
         let (paths, template) = crash_input(&StackNames::new("prod"), "pool");
-        for key in ["task", "code", "reason"] {
+        for key in ["task", "stop", "code", "reason"] {
             assert!(template.contains(&format!("<{key}>")), "{key}");
             assert!(paths.get(key).is_some(), "{key}");
         }

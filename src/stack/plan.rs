@@ -431,9 +431,7 @@ pub fn plan(
             if let Some(scaling) = spec.monitoring.scaling {
                 changed.retain(|c| {
                     c.field != "desiredCount"
-                        || !c.live.as_i64().is_some_and(|n| {
-                            (i64::from(scaling.min)..=i64::from(scaling.max)).contains(&n)
-                        })
+                        || !c.live.as_i64().is_some_and(|n| scaling.owns_count(n))
                 });
             }
             let mut fields: Vec<String> = changed.iter().map(FieldChange::describe).collect();

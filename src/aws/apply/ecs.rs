@@ -113,11 +113,22 @@ impl AwsContext {
                         })
                         .await?
                     } else {
-                        let doc = update_service_document(
+                        let mut doc = update_service_document(
                             &wanted.rendered.service,
                             td_arn,
                             plan.force_new_deployment,
                         );
+                        // Scaling's count stays: UpdateService without desiredCount keeps it.
+                        let live = observed
+                            .service
+                            .as_ref()
+                            .map(|s| i64::from(s.desired_count));
+                        if let (Some(scaling), Some(live)) = (spec.monitoring.scaling, live)
+                            && scaling.owns_count(live)
+                            && let Some(doc) = doc.as_object_mut()
+                        {
+                            doc.remove("desiredCount");
+                        }
                         let service = retry_for_iam(progress, Resource::Service, || {
                             self.update_service_document(&doc)
                         })
