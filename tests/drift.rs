@@ -273,6 +273,79 @@ async fn a_deploy_keeps_the_count_scaling_set_and_puts_back_one_outside_the_boun
     assert!(out.status.success(), "{}", text(&out));
 }
 
+/// The group's egress as (protocol, from port, to port, IPv4 ranges), sorted.
+async fn egress_of(
+    aws: &Clients,
+    stack: &str,
+) -> Vec<(String, Option<i32>, Option<i32>, Vec<String>)> {
+    let groups = aws.worker_security_groups(stack).await;
+    let group = groups.first().expect("the worker's group");
+    let mut rules: Vec<_> = group
+        .ip_permissions_egress()
+        .iter()
+        .map(|p| {
+            (
+                p.ip_protocol().unwrap_or_default().to_owned(),
+                p.from_port(),
+                p.to_port(),
+                p.ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(str::to_owned))
+                    .collect(),
+            )
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// The worker's group lets out HTTPS only (Prefect Cloud); AWS's allow-all is gone, and
+/// one opened by hand shows in the plan and is revoked by deploy.
+#[tokio::test(flavor = "multi_thread")]
+async fn egress_opened_by_hand_is_planned_and_revoked() {
+    let Some(moto) = common::moto() else { return };
+    let stack = Deployed::new(&moto, "egress", 115).await;
+    let aws = Clients::new(&moto, REGION);
+    let https = (
+        "tcp".to_owned(),
+        Some(443),
+        Some(443),
+        vec!["0.0.0.0/0".to_owned()],
+    );
+    assert_eq!(egress_of(&aws, &stack.stack).await, vec![https.clone()]);
+    let group = aws.worker_security_groups(&stack.stack).await[0]
+        .group_id()
+        .unwrap_or_default()
+        .to_owned();
+    aws.ec2
+        .authorize_security_group_egress()
+        .group_id(&group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("opened by hand");
+
+    let plan = stack.plan_json(&moto);
+    let change = change(&plan, "security_group");
+    assert_eq!(change["action"], "update", "{plan:#}");
+    assert_eq!(
+        change["fields"][0],
+        "egress: all traffic to 0.0.0.0/0, tcp 443 to 0.0.0.0/0 -> tcp 443 to 0.0.0.0/0",
+        "{change:#}"
+    );
+    stack.deploy_puts_it_back(&moto);
+    assert_eq!(egress_of(&aws, &stack.stack).await, vec![https]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn log_retention_changed_by_hand_is_planned_and_put_back() {
     let Some(moto) = common::moto() else { return };

@@ -321,6 +321,7 @@ impl AwsContext {
                     == Some(stack),
                 id: g.group_id().unwrap_or_default().to_owned(),
                 vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+                egress: super::apply::egress_rules(g.ip_permissions_egress()),
             })
             .collect();
         // Prefer the one in the profile's VPC; another of ours elsewhere means the VPC

@@ -155,7 +155,17 @@ pub fn template(model: &StackModel) -> Value {
                 "GroupName": model.security_group,
                 "GroupDescription": model.security_group_description,
                 "VpcId": model.vpc_id,
-                "SecurityGroupEgress": [{ "IpProtocol": "-1", "CidrIp": "0.0.0.0/0", "Description": "Out to ECR, Secrets Manager, CloudWatch and the Prefect API" }],
+                "SecurityGroupEgress": model
+                    .egress_ports
+                    .iter()
+                    .map(|(port, why)| json!({
+                        "IpProtocol": "tcp",
+                        "FromPort": port,
+                        "ToPort": port,
+                        "CidrIp": "0.0.0.0/0",
+                        "Description": why,
+                    }))
+                    .collect::<Vec<_>>(),
                 "Tags": self::tags(model, &[("Name", &model.security_group)]),
             },
         }),

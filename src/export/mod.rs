@@ -54,6 +54,8 @@ pub struct StackModel {
     pub cluster_owned: bool,
     pub security_group: String,
     pub security_group_description: String,
+    /// The group's egress: TCP ports to anywhere on IPv4, each with its description.
+    pub egress_ports: Vec<(u16, String)>,
     pub role_description: String,
     pub secret_description: String,
     pub dead_letter_queue: String,
@@ -141,6 +143,13 @@ impl StackModel {
             cluster_owned: matches!(spec.cluster, ClusterChoice::Owned(_)),
             security_group: spec.names.security_group(),
             security_group_description: spec.names.security_group_description(),
+            egress_ports: crate::stack::egress::wanted(spec)
+                .into_iter()
+                .filter_map(|(rule, why)| {
+                    let (port, _) = rule.ports?;
+                    Some((u16::try_from(port).ok()?, why))
+                })
+                .collect(),
             role_description: spec.names.role_description(),
             secret_description: spec.names.secret_description(),
             dead_letter_queue: spec.names.events_dead_letter_queue(),

@@ -253,25 +253,22 @@ fn main_tf(model: &StackModel, left_out: &mut Vec<String>) -> String {
                 .tags(model, &[]),
         );
     }
-    blocks.push(
-        Block::new("resource \"aws_security_group\" \"worker\"")
-            .attr("name", quoted(&model.security_group))
-            .attr("description", quoted(&model.security_group_description))
-            .attr("vpc_id", quoted(&model.vpc_id))
-            .comment("No ingress: nothing connects to a worker.")
-            .block(
-                Block::new("egress")
-                    .attr(
-                        "description",
-                        quoted("Out to ECR, Secrets Manager, CloudWatch and the Prefect API"),
-                    )
-                    .attr("from_port", "0")
-                    .attr("to_port", "0")
-                    .attr("protocol", quoted("-1"))
-                    .attr("cidr_blocks", "[\"0.0.0.0/0\"]"),
-            )
-            .tags(model, &[("Name", &model.security_group)]),
-    );
+    let mut group = Block::new("resource \"aws_security_group\" \"worker\"")
+        .attr("name", quoted(&model.security_group))
+        .attr("description", quoted(&model.security_group_description))
+        .attr("vpc_id", quoted(&model.vpc_id))
+        .comment("No ingress: nothing connects to a worker. Egress: these ports only.");
+    for (port, why) in &model.egress_ports {
+        group = group.block(
+            Block::new("egress")
+                .attr("description", quoted(why))
+                .attr("from_port", port.to_string())
+                .attr("to_port", port.to_string())
+                .attr("protocol", quoted("tcp"))
+                .attr("cidr_blocks", "[\"0.0.0.0/0\"]"),
+        );
+    }
+    blocks.push(group.tags(model, &[("Name", &model.security_group)]));
     blocks.push(
         Block::new("resource \"aws_sqs_queue\" \"events_dlq\"")
             .attr("name", quoted(&model.dead_letter_queue))

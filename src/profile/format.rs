@@ -102,6 +102,10 @@ pub struct NetworkSection {
     /// An existing cluster to use instead of creating one; it is never deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// TCP ports the worker's security group lets out besides 443 and the Prefect
+    /// server's: flow runs share the group (a database's 5432, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress_ports: Vec<u16>,
 }
 
 /// A network the stack makes for itself, in two availability zones.

@@ -11,6 +11,7 @@ mod customize;
 pub mod desired;
 pub mod diagnosis;
 pub mod drift;
+pub mod egress;
 pub mod fargate;
 pub mod image;
 pub mod names;

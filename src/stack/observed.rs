@@ -154,6 +154,8 @@ pub struct ObservedSecurityGroup {
     pub id: String,
     pub vpc_id: String,
     pub owned: bool,
+    /// Its egress rules, one destination each.
+    pub egress: Vec<super::egress::EgressRule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -374,7 +374,20 @@ pub fn plan(
             Action::Replace,
             vec![format!("vpc {} -> {}", sg.vpc_id, spec.vpc_id)],
         ),
-        Some(_) => push(Resource::SecurityGroup, sg_name, Action::Noop, vec![]),
+        Some(sg) => {
+            let wanted = super::egress::wanted(spec);
+            let change = super::egress::change(&wanted, &sg.egress);
+            if change.is_empty() {
+                push(Resource::SecurityGroup, sg_name, Action::Noop, vec![])
+            } else {
+                push(
+                    Resource::SecurityGroup,
+                    sg_name,
+                    Action::Update,
+                    vec![change.describe(&wanted)],
+                )
+            }
+        }
     }
 
     // The worker's event observer: its queues and the rule that feeds them.

@@ -74,6 +74,8 @@ pub struct StackSpec {
     /// Set when the stack makes its own network (`create` under [network]).
     pub owned_network: Option<OwnedNetwork>,
     pub public_ip: PublicIp,
+    /// TCP ports the security group lets out besides 443 and the Prefect server's.
+    pub egress_ports: Vec<u16>,
     pub cluster: ClusterChoice,
     pub image: String,
     pub cpu: u32,
@@ -210,6 +212,14 @@ impl StackSpec {
             );
         }
 
+        if net.egress_ports.contains(&0) {
+            problem(
+                "network.egress_ports",
+                "port 0 is not a port a flow can connect to; list TCP ports from 1 to 65535"
+                    .to_owned(),
+            );
+        }
+
         let monitoring = super::alerting_check::check(profile, &mut problem);
 
         let mut customizations = Vec::new();
@@ -236,6 +246,7 @@ impl StackSpec {
                 subnet_ids: net.subnet_ids.clone(),
                 owned_network,
                 public_ip: net.public_ip,
+                egress_ports: net.egress_ports.clone(),
                 cluster,
                 image: w.image.clone(),
                 cpu: w.cpu,

@@ -23,6 +23,8 @@ mod roles;
 mod scaling;
 mod secret;
 
+pub(crate) use network::egress_rules;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -192,6 +194,10 @@ impl AwsContext {
                     id,
                     vpc_id: spec.vpc_id.clone(),
                     owned: true,
+                    egress: crate::stack::egress::wanted(spec)
+                        .into_iter()
+                        .map(|(r, _)| r)
+                        .collect(),
                 })
             }
             Ok(None) => {}

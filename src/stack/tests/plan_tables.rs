@@ -30,6 +30,10 @@ fn deployed(spec: &StackSpec) -> Observed {
         id: "sg-1".into(),
         vpc_id: spec.vpc_id.clone(),
         owned: true,
+        egress: crate::stack::egress::wanted(spec)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect(),
     });
     let d = desired(spec, &o, true).expect("renders");
     let role = |inline: Option<(&str, serde_json::Value)>, managed: Vec<String>| ObservedRole {
@@ -525,4 +529,43 @@ fn the_pool_reuses_one_task_definition_family_for_flow_runs() {
         None,
         "one family per deployment, the worker's default"
     );
+}
+
+#[test]
+fn aws_default_egress_is_narrowed_to_https_the_prefect_port_and_the_profiles_ports() {
+    use crate::stack::egress::{ANYWHERE, Destination, EgressRule};
+    let text = include_str!("../../../profiles/self-hosted.toml").replace(
+        "https://prefect.internal.example.com/api",
+        "http://10.1.2.3:4200/api",
+    );
+    let mut spec = spec_of(&text);
+    spec.egress_ports = vec![5432];
+    let mut observed = deployed(&spec);
+    assert!(plan_of(&spec, &observed).is_noop());
+    let all_traffic = EgressRule {
+        protocol: "-1".into(),
+        ports: None,
+        to: Destination::Ipv4(ANYWHERE.into()),
+    };
+    if let Some(sg) = observed.security_group.as_mut() {
+        sg.egress = vec![all_traffic];
+    }
+    let p = plan_of(&spec, &observed);
+    let sg = p.change(Resource::SecurityGroup).expect("sg");
+    assert_eq!(sg.action, Action::Update);
+    assert_eq!(
+        sg.fields,
+        vec![
+            "egress: all traffic to 0.0.0.0/0 -> tcp 443 to 0.0.0.0/0, tcp 4200 to 0.0.0.0/0, \
+             tcp 5432 to 0.0.0.0/0"
+                .to_owned()
+        ]
+    );
+    // Prefect Cloud is HTTPS: 443 alone.
+    let cloud = cloud();
+    let wanted: Vec<EgressRule> = crate::stack::egress::wanted(&cloud)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(wanted, vec![EgressRule::tcp(443)]);
 }

@@ -248,6 +248,7 @@ pub fn build_profile(a: &Answers) -> Result<(Profile, StackSpec), Problem> {
             cidr: None,
             public_ip: PublicIp::Auto,
             cluster: None,
+            egress_ports: Vec::new(),
         },
         worker: WorkerSection {
             image: a.worker.image.trim().to_owned(),
