@@ -319,6 +319,12 @@ pub struct DestroyArgs {
     /// Delete the API key secret at once instead of with a 7-day recovery window.
     #[arg(long)]
     pub force_delete_secret: bool,
+
+    /// Also deregister and delete the task definitions the worker registered for the
+    /// pool's flow runs (`prefect_<pool>_<deployment id>`). Without it destroy asks, and
+    /// with --yes keeps them.
+    #[arg(long)]
+    pub deregister_flow_run_definitions: bool,
 }
 
 #[derive(Debug, Args)]

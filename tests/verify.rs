@@ -144,6 +144,16 @@ async fn a_flow_run_completes_on_the_stack_where_the_pool_says_and_destroy_leave
         )),
         "{said}"
     );
+    // The flow run's task definition is prefect-aws's, not the stack's: kept with --yes,
+    // and said, with how to remove it.
+    assert!(
+        said.contains(&format!(
+            "Kept: 1 revision(s) in 1 flow-run task definition family (prefect_{}_<deployment id>)",
+            s.pool
+        )) && said.contains("--deregister-flow-run-definitions"),
+        "{said}"
+    );
+    assert_eq!(flow_run_revisions(&aws, &s.pool).await.len(), 1);
     let queues = aws
         .sqs
         .list_queues()
@@ -376,8 +386,33 @@ async fn destroy_stops_a_flow_run_still_running_and_leaves_nothing() {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     };
 
-    let out = destroy(&h, &s);
+    assert!(!flow_run_revisions(&aws, &s.pool).await.is_empty());
+    let out = run(
+        &h.moto,
+        &h.region,
+        &[
+            "destroy",
+            "--profile",
+            &s.profile,
+            "--yes",
+            "--force-delete-secret",
+            "--deregister-flow-run-definitions",
+        ],
+        None,
+    );
     assert!(out.status.success(), "destroy: {}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "Removed 1 flow-run task definition revision(s) of the pool {}.",
+            s.pool
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        flow_run_revisions(&aws, &s.pool).await,
+        Vec::<String>::new()
+    );
     let described = aws
         .ecs
         .describe_tasks()
@@ -395,4 +430,35 @@ async fn destroy_stops_a_flow_run_still_running_and_leaves_nothing() {
         "{stopped:?}"
     );
     common::stack::assert_nothing_tagged(&aws, &s.stack).await;
+}
+
+/// Every revision (ACTIVE or INACTIVE) of the task definitions the worker registered for
+/// flow runs of `pool`, read with the SDK.
+async fn flow_run_revisions(aws: &Clients, pool: &str) -> Vec<String> {
+    let families = aws
+        .ecs
+        .list_task_definition_families()
+        .family_prefix(format!("prefect_{pool}_"))
+        .status(aws_sdk_ecs::types::TaskDefinitionFamilyStatus::All)
+        .send()
+        .await
+        .expect("families");
+    let mut revisions = Vec::new();
+    for family in families.families() {
+        for status in [
+            aws_sdk_ecs::types::TaskDefinitionStatus::Active,
+            aws_sdk_ecs::types::TaskDefinitionStatus::Inactive,
+        ] {
+            let listed = aws
+                .ecs
+                .list_task_definitions()
+                .family_prefix(family)
+                .status(status)
+                .send()
+                .await
+                .expect("revisions");
+            revisions.extend(listed.task_definition_arns().iter().cloned());
+        }
+    }
+    revisions
 }

@@ -198,7 +198,10 @@ impl AwsContext {
     }
 
     /// ARNs of the family's ACTIVE and INACTIVE revisions (exact family only).
-    async fn family_revisions(&self, family: &str) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    pub(super) async fn family_revisions(
+        &self,
+        family: &str,
+    ) -> Result<(Vec<String>, Vec<String>), AwsError> {
         let mut lists = Vec::new();
         for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
             let arns: Vec<String> = self

@@ -14,6 +14,7 @@ mod diagnose;
 pub mod discovery;
 mod ecs_documents;
 mod error;
+pub mod flow_run_definitions;
 mod identity;
 pub mod logs;
 mod observer;

@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use crate::aws::flow_run_definitions::FlowRunDefinitions;
 use crate::cli::{DestroyArgs, GlobalArgs};
 use crate::ops;
 use crate::text::{self, exists::Next};
@@ -13,11 +14,34 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
     let spec = &loaded.spec;
     let ctx = ops::connect::connect(&global.aws_settings(), spec).await?;
     let survey = ops::destroy::survey(&ctx, spec, args.force_delete_secret);
+    // Not the stack's: prefect-aws registers them. Listed, and removed only when asked.
+    let flow_runs = match ctx.aws.flow_run_definitions(&spec.work_pool).await {
+        Ok(found) => found,
+        Err(e) => {
+            print_out(&format!(
+                "The pool's flow-run task definitions could not be listed ({e}); they are kept.\n"
+            ))?;
+            FlowRunDefinitions::default()
+        }
+    };
     if !survey.anything {
-        return print_out(&format!(
+        let nothing = format!(
             "Nothing to destroy: no resource of stack {} exists in account {} ({}).\n",
             spec.names.stack, ctx.identity.account, spec.region
-        ));
+        );
+        if flow_runs.is_empty() {
+            return print_out(&nothing);
+        }
+        print_out(&nothing)?;
+        return flow_run_definitions_after(
+            &ctx,
+            spec,
+            args,
+            &flow_runs,
+            args.deregister_flow_run_definitions,
+        )
+        .await
+        .and_then(|words| print_out(&words));
     }
     print_out(&text::exists::render(&survey.existing, Next::Nothing))?;
     if let Some(name) = &survey.kept_cluster {
@@ -37,6 +61,19 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
     ))?;
     let pool_note = pool_fate(&ctx, &spec.work_pool).await;
     print_out(&format!("{pool_note}\n"))?;
+    if !flow_runs.is_empty() {
+        print_out(&format!(
+            "The worker registered {} for the pool's flow runs. They are not the stack's: {}\n",
+            flow_runs.describe(&spec.work_pool),
+            if args.deregister_flow_run_definitions {
+                "they will be deregistered and deleted too."
+            } else if args.yes {
+                "they are kept (--deregister-flow-run-definitions removes them too)."
+            } else {
+                "you will be asked whether to remove them too."
+            }
+        ))?;
+    }
     if !args.yes
         && !confirm(
             &format!(
@@ -48,6 +85,17 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
     {
         return Err(CommandError::Cancelled);
     }
+    let remove_flow_runs = !flow_runs.is_empty()
+        && (args.deregister_flow_run_definitions
+            || (!args.yes
+                && confirm(
+                    &format!(
+                        "Also deregister and delete the {}? A later worker of the pool \
+                         registers them again when it needs them.",
+                        flow_runs.describe(&spec.work_pool)
+                    ),
+                    "--deregister-flow-run-definitions",
+                )?));
 
     let live = std::io::stdout().is_terminal();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -65,6 +113,12 @@ pub async fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<(), CommandE
                 text.push_str(&format!("Kept: {kept}.\n"));
             }
             text.push_str(&format!("{pool_note}\n"));
+            if !flow_runs.is_empty() {
+                text.push_str(
+                    &flow_run_definitions_after(&ctx, spec, args, &flow_runs, remove_flow_runs)
+                        .await?,
+                );
+            }
             if let (Some(days), Some(name)) = (outcome.secret_recovery_days, &spec.secret_name) {
                 text.push_str(&format!(
                     "The secret {name} is scheduled for deletion; it can be restored for {days} days \
@@ -101,4 +155,30 @@ async fn pool_fate(ctx: &ops::connect::StackContext, pool: &str) -> String {
              checked from here: {e}."
         ),
     }
+}
+
+/// Removes the pool's flow-run task definitions, or says they are kept and how to remove
+/// them. A failure to remove them is said, not an error: the stack itself is gone.
+async fn flow_run_definitions_after(
+    ctx: &ops::connect::StackContext,
+    spec: &crate::stack::StackSpec,
+    args: &DestroyArgs,
+    found: &FlowRunDefinitions,
+    remove: bool,
+) -> Result<String, CommandError> {
+    let what = found.describe(&spec.work_pool);
+    if !remove {
+        let profile = args.profile.as_deref().unwrap_or("<profile>");
+        return Ok(format!(
+            "Kept: {what}. `prefect-tui destroy --profile {profile} \
+             --deregister-flow-run-definitions` removes them.\n"
+        ));
+    }
+    Ok(match ctx.aws.remove_flow_run_definitions(found).await {
+        Ok(n) => format!(
+            "Removed {n} flow-run task definition revision(s) of the pool {}.\n",
+            spec.work_pool
+        ),
+        Err(e) => format!("Kept: {what}; removing them failed: {e}.\n"),
+    })
 }

@@ -14,6 +14,22 @@ use crate::profile::Credential;
 
 const MARKER: &str = "x-prefect-tui";
 
+/// Whether `family` is one the prefect-aws worker registers for a flow run of `pool`:
+/// `prefect_<pool>_<deployment or flow id>` (ecs_worker.py, `_get_or_generate_family`).
+/// The id must be a UUID, so the pool `ecs` does not claim the pool `ecs_prod`'s families.
+pub fn is_flow_run_family(pool: &str, family: &str) -> bool {
+    family
+        .strip_prefix("prefect_")
+        .and_then(|rest| rest.strip_prefix(pool))
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(super::prefect_url::is_uuid)
+}
+
+/// The prefix ListTaskDefinitionFamilies narrows the pool's flow-run families with.
+pub fn flow_run_family_prefix(pool: &str) -> String {
+    format!("prefect_{pool}_")
+}
+
 /// Job variables the prefect-aws ECS worker reads (its job configuration has them) that
 /// older published default templates leave out. When the pool's template lacks one, it is
 /// added, with its place in `job_configuration`, rather than skipped: without it flow runs
@@ -253,6 +269,23 @@ fn add_variable(template: &mut Value, name: &str, value: &Value) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flow_run_families_are_the_pools_own_with_a_uuid() {
+        let id = "0b6d1c8e-3f2a-4e5b-9c7d-1a2b3c4d5e6f";
+        assert!(is_flow_run_family("ecs", &format!("prefect_ecs_{id}")));
+        assert!(!is_flow_run_family(
+            "ecs",
+            &format!("prefect_ecs_prod_{id}")
+        ));
+        assert!(is_flow_run_family(
+            "ecs_prod",
+            &format!("prefect_ecs_prod_{id}")
+        ));
+        assert!(!is_flow_run_family("ecs", "prefect_ecs_mine"));
+        assert!(!is_flow_run_family("ecs", &format!("prefect-tui-ecs_{id}")));
+        assert_eq!(flow_run_family_prefix("ecs"), "prefect_ecs_");
+    }
+
     use super::*;
 
     fn template() -> Value {
