@@ -236,12 +236,24 @@ async fn a_worker_pointed_at_a_wrong_api_fails_the_gate_with_its_own_log_lines()
     let (vpc, subnets) = public_network(&h.moto, &h.region, 81).await;
     let dir = tempfile::tempdir().expect("tempdir");
     // The deployer reaches the server; the worker is sent elsewhere by a customization.
-    let customization = "\n[[customizations]]\ntarget = \"task_definition\"\nop = \"replace\"\n\
-        path = \"/containerDefinitions/0/environment/0/value\"\nvalue = \"http://127.0.0.1:9/api\"\n";
-    let path = profile(&h, dir.path(), &stack, &h.prefect, &pool, &vpc, &subnets);
-    let mut text_profile = std::fs::read_to_string(&path).expect("profile");
-    text_profile.push_str(customization);
-    std::fs::write(&path, text_profile).expect("profile");
+    // Port 9 is let out (`egress_ports`), so the worker's calls are refused at once and
+    // it says so; without it the security group drops them and the worker waits out its
+    // connect timeouts in silence, as on AWS.
+    let extra = "egress_ports = [9]\n\n[[customizations]]\ntarget = \"task_definition\"\n\
+        op = \"replace\"\npath = \"/containerDefinitions/0/environment/0/value\"\n\
+        value = \"http://127.0.0.1:9/api\"\n";
+    let path = write_self_hosted_profile(
+        dir.path(),
+        &stack,
+        &h.region,
+        &h.prefect,
+        &pool,
+        &vpc,
+        &subnets,
+        extra,
+    )
+    .to_string_lossy()
+    .into_owned();
 
     let started = std::time::Instant::now();
     let out = deploy(&h, &path, &h.auth, &["--gate-timeout", "45"]);

@@ -12,7 +12,8 @@ interfaces, service events) true to those processes. It plays the ECS service sc
 for every service, with the deployment circuit breaker and its rollback, sends ECS Task
 State Change events to EventBridge (to SNS topic targets too), fails tasks whose subnet
 gives Fargate no way to their image, points what a task's subnet cannot reach (AWS APIs
-without an endpoint, the Prefect API on the internet) at an address that never answers,
+without an endpoint, the Prefect API on the internet) or its security groups refuse at an
+address that never answers,
 checks the task roles' IAM policies on the requests made with their credentials, and
 fetches secrets, pulls images and opens log streams as the task's execution role, failing
 the start on what its policies refuse. If the task definition or its network is wrong,
@@ -30,6 +31,7 @@ Modules, one concern each:
   ecs_state        ECS's view, written into moto's backend objects under one lock
   network          the task's network interface, and whether its subnet lets it start
   reach            which AWS APIs and Prefect API its containers reach once running
+  security_groups  what the task's security groups (and its endpoints') let it connect to
   events           ECS Task State Change events on the default event bus
   sns_targets      those events' rule targets that are SNS topics (moto has none)
   credentials      the task role's credentials for its container

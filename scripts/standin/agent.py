@@ -2,15 +2,16 @@
 
 Both the service scheduler (scheduler.py) and RunTask (runtask.py) hand their tasks here.
 For each, the agent
-  - checks that the task's subnet lets Fargate start it (network.py); if not, the task
-    stays PENDING for `pull_timeout` seconds and then stops with stopCode
-    TaskFailedToStart and Fargate's sentence, its process never started;
+  - checks that the task's subnet and security groups let Fargate start it (network.py,
+    security_groups.py); if not, the task stays PENDING for `pull_timeout` seconds and
+    then stops with stopCode TaskFailedToStart and Fargate's sentence, its process never
+    started;
   - builds its containers as the task runs them (RunTask's overrides applied by name),
     does as the task's execution role what Fargate does before any container starts
     (execution_role.py: the role assumed, every container's secrets fetched, registry auth
     and image pulls asked of its policies, its log streams created as it),
     gets the task role's credentials (credentials.py), reads their secrets, points what
-    the subnet cannot reach at a blackhole (reach.py), opens their
+    the subnet cannot reach or the groups refuse at a blackhole (reach.py), opens their
     awslogs streams and starts their processes: the essential container's, and beside it
     each non-essential one's (sidecars.py); any failure there stops the task at once with
     TaskFailedToStart; a container whose image is exactly one of `exits_at_once` runs as
@@ -128,7 +129,7 @@ class Agent:
             keys = (credentials.role_credentials(backend.account_id, self.region, role, ecs_task.id,
                                                  task_arn=ecs_task.task_arn)
                     if role else None)
-            view = reach.of_task(backend, ecs_task)  # what its subnet lets its containers reach
+            view = reach.of_task(backend, ecs_task)  # what its subnet and groups let its containers reach
             env, ports = container_env(container, backend.account_id, self.region, self.endpoint, local.home, keys,
                                        view)
             local.shipper = open_stream(backend.account_id, self.region, container, ecs_task.id, execution)

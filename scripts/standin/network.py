@@ -16,37 +16,52 @@ decides, simply:
   - 0.0.0.0/0 to an internet gateway attached to the VPC, with assignPublicIp ENABLED, or
     0.0.0.0/0 to a NAT gateway (or a NAT instance, or a transit gateway, taken to lead
     out): everything is reachable;
-  - otherwise only VPC endpoints help: an interface endpoint for `secretsmanager` (secrets),
-    for `ecr.api` and `ecr.dkr` plus the `s3` gateway endpoint on that route table (an
-    image in ECR of the task's region; ECR keeps layers in S3), for `logs` (awslogs). An
-    image from any other registry (Docker Hub, ghcr.io) cannot be pulled without a route
-    out, as on Fargate.
+  - otherwise only VPC endpoints help: an interface endpoint for `secretsmanager` (secrets)
+    and `ssm` (parameters), for `ecr.api` and `ecr.dkr` plus the `s3` gateway endpoint on
+    that route table (an image in ECR of the task's region; ECR keeps layers in S3), for
+    `logs` (awslogs). An image from any other registry (Docker Hub, ghcr.io) cannot be
+    pulled without a route out, as on Fargate.
+On platform 1.4.0 these calls leave through the task's network interface, so the task's
+security groups must let each out on TCP 443, to the service's public address or to its
+endpoint, and the endpoint's groups let it in (security_groups.py); a refused call is a
+connection that times out, as one with no route is, and the stand-in logs the missing rule
+at INFO (AWS's sentence never names a security group).
 What is missing first, in Fargate's order (secrets and registry auth, image, log stream),
 makes the task stop with stopCode TaskFailedToStart and Fargate's sentence for it, after
-the agent's pull timeout (Fargate retries for about a minute). The addresses in those
-sentences are made up.
+the agent's pull timeout (Fargate retries for about a minute): "... dial tcp <address>:443:
+i/o timeout" where a connection was tried and dropped, the address the endpoint's interface
+in the VPC or a made-up public one.
 
 What the container itself reaches once running (AWS APIs, the Prefect API) is reach.py's.
 
-Not emulated: security groups and network ACLs (all egress is taken as allowed), endpoint
-policies and private DNS settings (here, for Fargate's own calls; reach.py heeds private
-DNS for the containers'), IPv6, and subnets after the first.
+Not emulated: network ACLs, endpoint policies and private DNS settings (here, for
+Fargate's own calls; reach.py heeds private DNS for the containers'), an interface
+endpoint with private DNS drawing Fargate's calls away from a subnet's way out (they go to
+the public addresses here), IPv6, and subnets after the first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import random
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ec2.utils import random_public_ip
 
+from . import security_groups
+
 DEFAULT_ROUTE = "0.0.0.0/0"
+SECRETS_FAILED = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                  "retrieval failed: ")
 ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+log = logging.getLogger("standin")
 
 
 # The interface
@@ -150,7 +165,8 @@ def release(backend: Any, task: Any) -> None:
 
 
 def start_failure(backend: Any, task: Any, container: dict) -> str | None:
-    """Why Fargate could not start this container from the task's subnet, or None."""
+    """Why Fargate could not start this container from the task's subnet with its security
+    groups, or None."""
     config = awsvpc(task)
     subnets = config.get("subnets") or []
     if not subnets:
@@ -161,44 +177,120 @@ def start_failure(backend: Any, task: Any, container: dict) -> str | None:
     except Exception:
         return None  # moto refused the task already if the subnet did not exist
     table = route_table_of(ec2, subnet)
-    if table is not None and reaches_internet(ec2, table, subnet.vpc_id, config.get("assignPublicIp") == "ENABLED"):
-        return None
+    internet = table is not None and reaches_internet(ec2, table, subnet.vpc_id,
+                                                      config.get("assignPublicIp") == "ENABLED")
     region = backend.region_name
-    interface_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Interface")
-    gateway_endpoints = endpoint_services(ec2, subnet.vpc_id, region, "Gateway", table.id if table else None)
+    ways = _Ways(ec2, region, subnet, table.id if table else None, internet,
+                 security_groups.of_task(ec2, region, subnet, config), task.id)
     # Fargate's order: secrets and registry auth, then the image, then the log stream.
     for secret in container.get("secrets") or []:
-        if ":secretsmanager:" in secret["valueFrom"] and "secretsmanager" not in interface_endpoints:
-            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
-                    "retrieval failed: unable to retrieve secret from asm: service call has been retried 5 "
-                    f"time(s): failed to fetch secret {secret['valueFrom']} from secrets manager: "
-                    "RequestCanceled: request context canceled caused by: context deadline exceeded. Please "
-                    "check your task network configuration.")
+        value_from = secret["valueFrom"]
+        if ":secretsmanager:" in value_from:
+            call = ways.to("secretsmanager", f"secretsmanager.{region}.amazonaws.com")
+            if not call.routed:
+                return (f"{SECRETS_FAILED}unable to retrieve secret from asm: service call has been retried 5 "
+                        f"time(s): failed to fetch secret {value_from} from secrets manager: RequestCanceled: "
+                        "request context canceled caused by: context deadline exceeded. Please check your task "
+                        "network configuration.")
+            if call.refused:
+                return (f"{SECRETS_FAILED}unable to retrieve secret from asm: service call has been retried 5 "
+                        f"time(s): failed to fetch secret {value_from} from secrets manager: {call.timeout}. "
+                        "Please check your task network configuration.")
+        else:
+            call = ways.to("ssm", f"ssm.{region}.amazonaws.com")
+            if not call.open:
+                return (f"{SECRETS_FAILED}unable to retrieve secrets from ssm: service call has been retried 5 "
+                        f"time(s): {call.timeout}. Please check your task network configuration.")
     image = container.get("image") or ""
     ecr = ECR_IMAGE.match(image)
     if ecr and ecr.group(2) == region:
-        if "ecr.api" not in interface_endpoints:
-            host = f"api.ecr.{region}.amazonaws.com"
-            return ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
-                    "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 "
-                    f'time(s): RequestError: send request failed caused by: Post "https://{host}/": dial tcp '
-                    f"{_address(host)}:443: i/o timeout. Please check your task network configuration.")
-        if "ecr.dkr" not in interface_endpoints:
-            return _manifest_timeout(image)
-        if "s3" not in gateway_endpoints:
-            host = f"prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com"
+        call = ways.to("ecr.api", f"api.ecr.{region}.amazonaws.com")
+        if not call.open:
+            return (f"{SECRETS_FAILED}unable to retrieve ecr registry auth: service call has been retried 3 "
+                    f"time(s): {call.timeout}. Please check your task network configuration.")
+        call = ways.to("ecr.dkr", image.split("/", 1)[0])
+        if not call.open:
+            return _manifest_timeout(image, call.address)
+        call = ways.to("s3", f"prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com")
+        if not call.open:
             return ("CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: "
-                    f'failed open: failed to do request: Get "https://{host}/": dial tcp {_address(host)}:443: '
+                    f"failed open: failed to do request: Get \"https://{call.host}/\": dial tcp {call.address}:443: "
                     "i/o timeout")
     else:
-        return _manifest_timeout(image)
+        call = ways.to_registry(_parse_image(image)[1])
+        if not call.open:
+            return _manifest_timeout(image, call.address)
     log_config = container.get("logConfiguration") or {}
-    if log_config.get("logDriver") == "awslogs" and "logs" not in interface_endpoints:
-        host = f"logs.{(log_config.get('options') or {}).get('awslogs-region') or region}.amazonaws.com"
-        return ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 "
-                f'times: failed to create Cloudwatch log stream: RequestError: send request failed caused by: Post '
-                f'"https://{host}/": dial tcp {_address(host)}:443: i/o timeout : exit status 1')
+    if log_config.get("logDriver") == "awslogs":
+        logs_region = (log_config.get("options") or {}).get("awslogs-region") or region
+        call = ways.to("logs", f"logs.{logs_region}.amazonaws.com")
+        if not call.open:
+            return ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 "
+                    f"times: failed to create Cloudwatch log stream: {call.timeout} : exit status 1")
     return None
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Where one of Fargate's calls goes from the task's subnet, and whether it gets there."""
+
+    host: str
+    address: str  # where it dials: the endpoint's interface in the VPC, else a made-up public address
+    routed: bool  # False: no route and no endpoint lead there
+    refused: bool = False  # routed, but the task's security groups drop it
+
+    @property
+    def open(self) -> bool:
+        return self.routed and not self.refused
+
+    @property
+    def timeout(self) -> str:
+        """The SDK's words for a connection nobody answers (Fargate's calls are POSTs)."""
+        return (f'RequestError: send request failed caused by: Post "https://{self.host}/": dial tcp '
+                f"{self.address}:443: i/o timeout")
+
+
+@dataclass(frozen=True)
+class _Ways:
+    """The ways out of one task's subnet for Fargate's own calls (see the docstring)."""
+
+    ec2: Any
+    region: str
+    subnet: Any
+    table_id: str | None
+    internet: bool
+    groups: security_groups.TaskGroups
+    task_id: str
+
+    def to(self, service: str, host: str) -> _Call:
+        """A call to an AWS service: out to its public address, else through the VPC's
+        endpoint of it (S3: a gateway endpoint on the subnet's route table; the others: an
+        interface endpoint)."""
+        if self.internet:
+            return self._through(security_groups.aws_api(service), host, _address(host))
+        vpc_id = self.subnet.vpc_id
+        if service == "s3":
+            if "s3" in endpoint_services(self.ec2, vpc_id, self.region, "Gateway", self.table_id):
+                return self._through(security_groups.aws_api(service), host, _address(host))
+            return _Call(host, _address(host), routed=False)
+        endpoint = interface_endpoint(self.ec2, vpc_id, self.region, service)
+        if endpoint is None:
+            return _Call(host, _address(host), routed=False)
+        address = security_groups.endpoint_address(self.ec2, endpoint) or _address(host)
+        return self._through(security_groups.endpoint(endpoint), host, address)
+
+    def to_registry(self, host: str) -> _Call:
+        """A registry other than ECR's in the task's region: only on the internet."""
+        if not self.internet:
+            return _Call(host, _address(host), routed=False)
+        return self._through(security_groups.internet(443), host, _address(host))
+
+    def _through(self, destination: security_groups.Destination, host: str, address: str) -> _Call:
+        missing = self.groups.missing(destination)
+        if missing:
+            log.info("task %s: its security groups refuse Fargate's call to %s at %s: %s", self.task_id, host,
+                     destination, missing)
+        return _Call(host, address, routed=True, refused=bool(missing))
 
 
 def route_table_of(ec2: Any, subnet: Any) -> Any | None:
@@ -229,9 +321,19 @@ def reaches_internet(ec2: Any, table: Any, vpc_id: str, public_ip: bool) -> bool
 def endpoint_services(ec2: Any, vpc_id: str, region: str, kind: str, route_table_id: str | None = None) -> set[str]:
     """Short service names (`ecr.api`, `s3`) of the VPC's endpoints of one kind; a gateway
     endpoint counts only on the given route table."""
+    return {service for service, _ in _endpoints(ec2, vpc_id, region, kind, route_table_id)}
+
+
+def interface_endpoint(ec2: Any, vpc_id: str, region: str, service: str) -> Any | None:
+    """The VPC's interface endpoint of a service (its short name), if one counts."""
+    return next((e for name, e in _endpoints(ec2, vpc_id, region, "Interface") if name == service), None)
+
+
+def _endpoints(ec2: Any, vpc_id: str, region: str, kind: str,
+               route_table_id: str | None = None) -> Iterator[tuple[str, Any]]:
+    """(short service name, endpoint) of the VPC's available or pending endpoints of one kind."""
     prefix = f"com.amazonaws.{region}."
-    found = set()
-    for endpoint in ec2.vpc_end_points.values():
+    for endpoint in list(ec2.vpc_end_points.values()):
         if endpoint.vpc_id != vpc_id or (endpoint.vpc_endpoint_type or "Gateway") != kind:
             continue
         if getattr(endpoint, "state", "available") not in ("available", "pending"):
@@ -239,15 +341,14 @@ def endpoint_services(ec2: Any, vpc_id: str, region: str, kind: str, route_table
         if kind == "Gateway" and route_table_id not in (endpoint.route_table_ids or []):
             continue
         if endpoint.service_name.startswith(prefix):
-            found.add(endpoint.service_name[len(prefix):])
-    return found
+            yield endpoint.service_name[len(prefix):], endpoint
 
 
-def _manifest_timeout(image: str) -> str:
+def _manifest_timeout(image: str, address: str | None = None) -> str:
     ref, host, repository, reference = _parse_image(image)
     return ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
             f'{ref}: failed to do request: Head "https://{host}/v2/{repository}/manifests/{reference}": '
-            f"dial tcp {_address(host)}:443: i/o timeout")
+            f"dial tcp {address or _address(host)}:443: i/o timeout")
 
 
 def _parse_image(image: str) -> tuple[str, str, str, str]:

@@ -9,7 +9,7 @@ the container definition (with a RunTask's `containerOverrides` of its name appl
 adds: the AWS region and credentials, the task role's (see credentials.py) or, for a task
 without one, the emulator's fake keys. The same for the essential container (agent.py) and for the
 non-essential ones (sidecars.py). The AWS endpoint variables and PREFECT_API_URL then say
-what the task's subnet lets it reach (reach.py).
+what the task's subnet and security groups let it reach (reach.py).
 
 Each Fargate task has its own network namespace; here all tasks share this machine's. So
 the one port a task definition names in PREFECT_WORKER_WEBSERVER_PORT (the worker's health
@@ -131,7 +131,8 @@ def container_env(container: dict, account_id: str, region: str, endpoint: str, 
     """The process environment, built from scratch as Fargate would from the definition.
 
     `credentials` are the task role's AWS_* variables; without them, the fake keys.
-    `reach` (reach.of_task) points what the task's subnet cannot reach at the blackhole.
+    `reach` (reach.of_task) points what the task's subnet cannot reach, or its security groups
+    refuse, at the blackhole.
     """
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     for secret in container.get("secrets", []):

@@ -39,10 +39,19 @@ the same server, reachable from any subnet of any VPC (as if every VPC had one).
 container whose PREFECT_API_URL its subnet cannot reach gets the URL pointed at the
 blackhole, path kept, so its worker never comes online there.
 
-Not emulated: security groups and network ACLs (an endpoint's group must let the task in
-on 443 on AWS), endpoint policies, the endpoint's subnets' zones (one interface anywhere
-in the VPC serves every subnet), routes to other VPCs (peering, transit gateway) and their
-endpoints, endpoints made or deleted after a container started, the Regions newer than
+Security groups. Where the route leads somewhere, the task's security groups must also let
+the connection out, and an interface endpoint's groups let it in (security_groups.py: TCP 443
+to an AWS API's public address or to the endpoint; to the Prefect API URL's port, its
+explicit one, else 443 for https and 80 for http, at a public address, or at an address in
+the VPC for the in-VPC relay). A destination they refuse is pointed at the blackhole as an
+unreachable one is, and the stand-in logs one line at INFO naming the task, the destination
+and the rule it lacks. The rules are read when the container starts, as the endpoints are.
+
+Not emulated: network ACLs, endpoint policies, the endpoint's subnets' zones (one interface
+anywhere in the VPC serves every subnet), an interface endpoint with private DNS drawing its
+service's traffic from a subnet with a way out (there, every AWS API is reached at its public
+address), routes to other VPCs (peering, transit gateway) and their endpoints, endpoints
+made or deleted and rules changed after a container started, the Regions newer than
 2023-12-23 needing ecs-agent and ecs-telemetry beside ecs, what a container reaches other
 than through the SDKs' endpoint variables and PREFECT_API_URL (all tasks share this
 machine's loopback), IPv6, and subnets after the first.
@@ -57,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import network
+from . import network, security_groups
 
 log = logging.getLogger("standin")
 
@@ -92,36 +101,55 @@ GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
 COUNTING_STATES = frozenset({"available", "pending"})
 PREFECT_URL_VARIABLES = ("PREFECT_API_URL",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+OTHER_SERVICES = "*"  # in Reach.denied: every AWS API missing from SERVICE_VARIABLES (AWS_ENDPOINT_URL)
 
 
 @dataclass(frozen=True)
 class Reach:
-    """What one task's containers can reach: everything, or the services listed."""
+    """What one task's containers can reach: everything, or the services listed; less what
+    its security groups refuse (`denied`; `groups` decides for a Prefect API URL)."""
 
     internet: bool
     services: frozenset[str] = field(default_factory=frozenset)  # endpoint short names
+    denied: frozenset[str] = field(default_factory=frozenset)  # routed there, refused by the groups
+    groups: security_groups.TaskGroups | None = None  # None: nothing filtered
+    task: str = ""  # the task's ID, for the log
 
     def reaches(self, service: str) -> bool:
-        return self.internet or service in self.services
+        return (self.internet or service in self.services) and service not in self.denied
+
+    def reaches_others(self) -> bool:
+        """An AWS API missing from the table: only at its public address."""
+        return self.internet and OTHER_SERVICES not in self.denied
 
     def reaches_url(self, url: str) -> bool:
-        """A Prefect API URL: the in-VPC relay from anywhere, anything else only with the internet."""
-        return self.internet or is_in_vpc(url)
+        """A Prefect API URL: the in-VPC relay from anywhere, anything else only with the
+        internet; in either case only on a port the groups let out."""
+        return (self.internet or is_in_vpc(url)) and self.url_refusal(url) is None
+
+    def url_refusal(self, url: str) -> str | None:
+        """The rule the task's groups lack to reach a Prefect API URL, or None."""
+        if self.groups is None:
+            return None
+        port = url_port(url)
+        return self.groups.missing(security_groups.in_vpc(port) if is_in_vpc(url) else security_groups.internet(port))
 
     def apply(self, env: dict[str, str], endpoint: str) -> None:
         """Points each unreachable service (and Prefect URL) of a container's environment
         at the blackhole, each reachable one at moto (`endpoint`)."""
-        hole = endpoint if self.internet else blackhole_url()  # with the internet, nothing is out of reach
         # Where no SDK variable of its own says otherwise: a service missing from the table.
-        env["AWS_ENDPOINT_URL"] = hole
+        env["AWS_ENDPOINT_URL"] = endpoint if self.reaches_others() else blackhole_url()
         for service, names in SERVICE_VARIABLES.items():
             for name in names:
                 # Set even when reachable: a value from the task definition would lead elsewhere.
-                env[name] = endpoint if self.reaches(service) else hole
+                env[name] = endpoint if self.reaches(service) else blackhole_url()
         for name in PREFECT_URL_VARIABLES:
             url = env.get(name)
             if url and not self.reaches_url(url):
-                env[name] = _moved_to(url, hole)
+                if self.internet or is_in_vpc(url):  # routed there: the groups refuse it
+                    log.info("task %s: its security groups refuse %s %s: %s", self.task, name, url,
+                             self.url_refusal(url))
+                env[name] = _moved_to(url, blackhole_url())
 
 
 EVERYTHING = Reach(internet=True)
@@ -138,23 +166,45 @@ def of_task(backend: Any, task: Any) -> Reach:
         subnet = ec2.get_subnet(subnets[0])
     except Exception:
         return EVERYTHING  # moto refused the task already if the subnet did not exist
+    region = backend.region_name
+    groups = security_groups.of_task(ec2, region, subnet, config)
     table = network.route_table_of(ec2, subnet)
     public_ip = config.get("assignPublicIp") == "ENABLED"
-    if table is not None and network.reaches_internet(ec2, table, subnet.vpc_id, public_ip):
-        return EVERYTHING
-    region = backend.region_name
-    services = interface_services(ec2, subnet.vpc_id, region)
-    if table is not None:
-        services |= GATEWAY_SERVICES & network.endpoint_services(ec2, subnet.vpc_id, region, "Gateway", table.id)
-    return Reach(internet=False, services=frozenset(services))
+    internet = table is not None and network.reaches_internet(ec2, table, subnet.vpc_id, public_ip)
+    if internet:
+        ways = {service: [security_groups.aws_api(service)] for service in SERVICE_VARIABLES}
+        ways[OTHER_SERVICES] = [security_groups.aws_api(None)]
+    else:
+        ways = {service: [security_groups.endpoint(e) for e in endpoints]
+                for service, endpoints in interface_endpoints(ec2, subnet.vpc_id, region).items()
+                if service in SERVICE_VARIABLES}
+        if table is not None:
+            for service in GATEWAY_SERVICES & network.endpoint_services(ec2, subnet.vpc_id, region, "Gateway",
+                                                                         table.id):
+                ways.setdefault(service, []).append(security_groups.aws_api(service))
+    denied = frozenset(service for service, destinations in ways.items()
+                       if _refused(groups, task.id, service, destinations))
+    return Reach(internet=internet, services=frozenset() if internet else frozenset(ways), denied=denied,
+                 groups=groups, task=task.id)
 
 
-def interface_services(ec2: Any, vpc_id: str, region: str) -> set[str]:
-    """Short names of the VPC's interface endpoints whose private DNS serves the SDKs."""
+def _refused(groups: security_groups.TaskGroups, task_id: str, service: str,
+             destinations: list[security_groups.Destination]) -> bool:
+    """Whether the groups refuse every way to a service; if so, logs the first's missing rule."""
+    refusals = [groups.missing(d) for d in destinations]
+    if all(refusals):
+        what = "other AWS APIs (AWS_ENDPOINT_URL)" if service == OTHER_SERVICES else service
+        log.info("task %s: its security groups refuse %s at %s: %s", task_id, what, destinations[0], refusals[0])
+        return True
+    return False
+
+
+def interface_endpoints(ec2: Any, vpc_id: str, region: str) -> dict[str, list[Any]]:
+    """The VPC's interface endpoints whose private DNS serves the SDKs, by short name."""
     if not _vpc_private_dns(ec2, vpc_id):
-        return set()
+        return {}
     prefix = f"com.amazonaws.{region}."
-    found = set()
+    found: dict[str, list[Any]] = {}
     for endpoint in list(ec2.vpc_end_points.values()):
         if endpoint.vpc_id != vpc_id or (endpoint.vpc_endpoint_type or "").lower() != "interface":
             continue
@@ -165,8 +215,17 @@ def interface_services(ec2: Any, vpc_id: str, region: str) -> set[str]:
         if not _true(endpoint.private_dns_enabled) or not endpoint.subnet_ids:
             continue
         if endpoint.service_name.startswith(prefix):
-            found.add(endpoint.service_name[len(prefix):])
+            found.setdefault(endpoint.service_name[len(prefix):], []).append(endpoint)
     return found
+
+
+def url_port(url: str) -> int:
+    """The port a URL connects to: its own, else 443 for https and 80 for http."""
+    try:
+        parts = urlsplit(url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return 443 if url.startswith("https") else 80
 
 
 def _vpc_private_dns(ec2: Any, vpc_id: str) -> bool:

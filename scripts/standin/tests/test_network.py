@@ -96,9 +96,15 @@ class Network(StandInTest):
 
     def test_vpc_endpoints_serve_ecr_images_secrets_and_logs_but_not_docker_hub(self):
         subnet = self.private
+        # As the stack makes it: HTTPS in from the VPC (security_groups.py).
+        https_in = self.ec2.create_security_group(GroupName=f"e-{self.cluster}", Description="e",
+                                                  VpcId=self.private_vpc)["GroupId"]
+        self.ec2.authorize_security_group_ingress(GroupId=https_in, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
         for service in ("ecr.api", "ecr.dkr", "logs"):
             self.ec2.create_vpc_endpoint(VpcId=self.private_vpc, VpcEndpointType="Interface",
-                                         ServiceName=f"com.amazonaws.{REGION}.{service}", SubnetIds=[subnet])
+                                         ServiceName=f"com.amazonaws.{REGION}.{service}", SubnetIds=[subnet],
+                                         SecurityGroupIds=[https_in])
         self.ec2.create_vpc_endpoint(VpcId=self.private_vpc, VpcEndpointType="Gateway",
                                      ServiceName=f"com.amazonaws.{REGION}.s3",
                                      RouteTableIds=[self.main_table(self.private_vpc)])

@@ -64,6 +64,10 @@ class ReachTest(StandInTest):
         self.private = self.ec2.create_subnet(VpcId=self.private_vpc, CidrBlock="10.30.1.0/24")["Subnet"]["SubnetId"]
         self.private_sg = self.ec2.create_security_group(GroupName=f"r-{self.cluster}", Description="r",
                                                          VpcId=self.private_vpc)["GroupId"]
+        # The tasks' group is also the endpoints': it must let its members in on 443
+        # (security_groups.py; test_security_groups takes that away).
+        self.ec2.authorize_security_group_ingress(GroupId=self.private_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": self.private_sg}]}])
         self.main = self.ec2.describe_route_tables(Filters=[
             {"Name": "vpc-id", "Values": [self.private_vpc]},
             {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]

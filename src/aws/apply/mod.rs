@@ -283,3 +283,45 @@ fn push_tag(doc: &mut Value, key: &str, value: &str) {
         None => doc["tags"] = json!([tag]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(kind: ErrorKind, code: &str, message: &str) -> AwsError {
+        AwsError::Call {
+            action: "ecs:CreateService",
+            kind,
+            code: Some(code.to_owned()),
+            message: Some(message.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_role_ecs_cannot_assume_yet_is_retried_and_other_refusals_are_not() {
+        // ECS's words for a role IAM has not propagated (RegisterTaskDefinition,
+        // CreateService): retried.
+        assert!(role_not_ready(&refused(
+            ErrorKind::Invalid,
+            "ClientException",
+            "Role is not valid"
+        )));
+        assert!(role_not_ready(&refused(
+            ErrorKind::Invalid,
+            "InvalidParameterException",
+            "Unable to assume the service linked role. Please verify that the ECS service \
+             linked role exists."
+        )));
+        // Anything else is the user's to fix: not retried.
+        assert!(!role_not_ready(&refused(
+            ErrorKind::Invalid,
+            "InvalidParameterException",
+            "Invalid subnet"
+        )));
+        assert!(!role_not_ready(&refused(
+            ErrorKind::AccessDenied,
+            "AccessDeniedException",
+            "not authorized to perform: iam:PassRole on role"
+        )));
+    }
+}
