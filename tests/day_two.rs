@@ -730,3 +730,141 @@ async fn a_broken_upgrade_is_rolled_back_a_good_one_is_kept_and_rollback_leaves_
     let out = run(&["destroy", "--profile", &profile, "--yes"]);
     assert!(out.status.success(), "destroy: {}", text(&out));
 }
+
+/// Every container's image of a revision, by container name.
+async fn revision_images(aws: &Clients, arn: &str) -> Vec<(String, String)> {
+    aws.ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .expect("task definition")
+        .task_definition()
+        .map(|t| {
+            t.container_definitions()
+                .iter()
+                .map(|c| {
+                    (
+                        c.name().unwrap_or_default().to_owned(),
+                        c.image().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// With alarms the task has a second container, the metrics sidecar, which runs the
+/// worker's image: an upgrade moves both to the new tag, a rollback both back, and each
+/// leaves the plan empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_and_a_rollback_move_the_metrics_sidecar_with_the_worker() {
+    let Some(h) = common::stand_in() else { return };
+    let aws = Clients::new(&h.moto, &h.region);
+    let stack = common::unique("sidecar");
+    let pool = format!("ecs-{stack}");
+    let (vpc, subnets) = public_network(&h.moto, &h.region, 152).await;
+    let config = tempfile::tempdir().expect("tempdir");
+    let path = write_self_hosted_profile(
+        config.path(),
+        &stack,
+        &h.region,
+        &h.prefect,
+        &pool,
+        &vpc,
+        &subnets,
+        "\n[notifications]\nemails = [\"oncall@example.com\"]\n\n[alarms]\n",
+    );
+    let profile = path.to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        let mut cmd = program(&h, config.path());
+        cmd.args(args).env("PREFECT_API_AUTH_STRING", &h.auth);
+        cmd.output().expect("prefect-tui runs")
+    };
+    let plan_is_empty = |when: &str| {
+        let plan = run(&["plan", "--profile", &profile, "--output", "json"]);
+        let changes: Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
+        assert!(
+            changes["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .all(|c| c["action"] == "noop"),
+            "{when}: {changes}"
+        );
+    };
+    let out = run(&[
+        "deploy",
+        "--profile",
+        &profile,
+        "--yes",
+        "--gate-timeout",
+        "150",
+    ]);
+    assert!(out.status.success(), "deploy: {}", text(&out));
+    let first = service(&aws, &stack)
+        .await
+        .task_definition()
+        .unwrap_or_default()
+        .to_owned();
+    let before = revision_images(&aws, &first).await;
+    assert_eq!(before.len(), 2, "the worker and the sidecar: {before:?}");
+    let old_image = before[0].1.clone();
+    assert!(
+        before.iter().all(|(_, image)| *image == old_image),
+        "{before:?}"
+    );
+
+    let good = "0.7.11-python3.12-prefect3.8.4";
+    let out = run(&[
+        "upgrade",
+        "--profile",
+        &profile,
+        "--to",
+        good,
+        "--yes",
+        "--timeout",
+        "300",
+    ]);
+    assert!(out.status.success(), "upgrade: {}", text(&out));
+    let second = service(&aws, &stack)
+        .await
+        .task_definition()
+        .unwrap_or_default()
+        .to_owned();
+    assert_ne!(second, first);
+    let after = revision_images(&aws, &second).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(
+        after
+            .iter()
+            .all(|(_, image)| *image == format!("prefecthq/prefect-aws:{good}")),
+        "both containers run the new tag: {after:?}"
+    );
+    plan_is_empty("after the upgrade");
+
+    let out = run(&[
+        "rollback",
+        "--profile",
+        &profile,
+        "--yes",
+        "--timeout",
+        "300",
+    ]);
+    assert!(out.status.success(), "rollback: {}", text(&out));
+    assert_eq!(
+        service(&aws, &stack).await.task_definition(),
+        Some(first.as_str())
+    );
+    assert_eq!(revision_images(&aws, &first).await, before);
+    plan_is_empty("after the rollback");
+
+    let out = run(&[
+        "destroy",
+        "--profile",
+        &profile,
+        "--yes",
+        "--force-delete-secret",
+    ]);
+    assert!(out.status.success(), "destroy: {}", text(&out));
+}
