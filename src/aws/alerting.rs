@@ -388,7 +388,8 @@ impl AwsContext {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e)),
+                .map_err(|e| AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e))
+                .or_else(already_gone("No scaling policy found")),
         )
     }
 
@@ -408,7 +409,8 @@ impl AwsContext {
                 .map(|_| ())
                 .map_err(|e| {
                     AwsError::from_sdk("application-autoscaling:DeregisterScalableTarget", e)
-                }),
+                })
+                .or_else(already_gone("No scalable target found")),
         )
     }
 
@@ -553,4 +555,17 @@ fn tracking_document(
         });
     }
     doc
+}
+
+/// AWS answers a missing policy or target with ObjectNotFoundException; moto (and a delete
+/// retried after its first attempt landed) with ValidationException saying so. Either way
+/// it is gone, which is what a delete wants.
+fn already_gone(words: &'static str) -> impl Fn(AwsError) -> Result<(), AwsError> {
+    move |e| {
+        if e.to_string().contains(words) {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
 }
