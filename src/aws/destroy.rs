@@ -127,24 +127,8 @@ impl AwsContext {
             } else {
                 step(progress, Resource::TaskDefinition, &family, async {
                     let (active, inactive) = revisions;
-                    for arn in &active {
-                        self.ecs
-                            .deregister_task_definition()
-                            .task_definition(arn)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))?;
-                    }
-                    let all: Vec<String> = active.iter().chain(inactive.iter()).cloned().collect();
-                    for batch in all.chunks(10) {
-                        self.ecs
-                            .delete_task_definitions()
-                            .set_task_definitions(Some(batch.to_vec()))
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("ecs:DeleteTaskDefinitions", e))?;
-                    }
-                    Ok(Some(format!("{} revision(s) removed", all.len())))
+                    let removed = self.remove_revisions(&active, &inactive).await?;
+                    Ok(Some(format!("{removed} revision(s) removed")))
                 })
                 .await
                 .map_err(|f| vec![f])?;
@@ -198,6 +182,33 @@ impl AwsContext {
     }
 
     /// ARNs of the family's ACTIVE and INACTIVE revisions (exact family only).
+    /// Deregisters the ACTIVE revisions and deletes them all (ECS deletes only INACTIVE
+    /// ones), ten to a call. Returns how many are gone.
+    pub(super) async fn remove_revisions(
+        &self,
+        active: &[String],
+        inactive: &[String],
+    ) -> Result<usize, AwsError> {
+        for arn in active {
+            self.ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))?;
+        }
+        let all: Vec<String> = active.iter().chain(inactive).cloned().collect();
+        for batch in all.chunks(10) {
+            self.ecs
+                .delete_task_definitions()
+                .set_task_definitions(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DeleteTaskDefinitions", e))?;
+        }
+        Ok(all.len())
+    }
+
     pub(super) async fn family_revisions(
         &self,
         family: &str,

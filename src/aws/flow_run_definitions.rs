@@ -70,28 +70,6 @@ impl AwsContext {
         &self,
         found: &FlowRunDefinitions,
     ) -> Result<usize, AwsError> {
-        for arn in &found.active {
-            self.ecs
-                .deregister_task_definition()
-                .task_definition(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))?;
-        }
-        let all: Vec<String> = found
-            .active
-            .iter()
-            .chain(&found.inactive)
-            .cloned()
-            .collect();
-        for batch in all.chunks(10) {
-            self.ecs
-                .delete_task_definitions()
-                .set_task_definitions(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DeleteTaskDefinitions", e))?;
-        }
-        Ok(all.len())
+        self.remove_revisions(&found.active, &found.inactive).await
     }
 }
